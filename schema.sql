@@ -1,0 +1,57 @@
+-- authlite schema, version 1. Applied on open when PRAGMA user_version is 0.
+-- Times are Unix seconds.
+
+CREATE TABLE orgs (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,  -- trimmed and lower-cased
+    name          TEXT NOT NULL,
+    org_id        TEXT REFERENCES orgs(id),
+    password_hash TEXT,                  -- PHC string; NULL: no password set
+    status        TEXT NOT NULL DEFAULT 'active'
+                  CHECK (status IN ('active', 'inactive', 'banned', 'deleted')),
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE signing_keys (
+    kid        TEXT PRIMARY KEY,
+    key_pair   BLOB NOT NULL,            -- Ed25519 secret key and public key, 64 bytes
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER                   -- when a newer key became current; NULL: current
+);
+
+CREATE TABLE sessions (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,       -- expiry of its newest refresh token
+    revoked_at   INTEGER,
+    user_agent   TEXT,
+    ip           TEXT
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+
+CREATE TABLE refresh_tokens (
+    jti           TEXT PRIMARY KEY,
+    session_id    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    expires_at    INTEGER NOT NULL,
+    used_at_ms    INTEGER,               -- first use, in milliseconds: a grace of 0 means any reuse
+    -- The JSON answer its first use returned, replayed to a racing second use
+    -- within the reuse grace. Ed25519 signing here is randomised, so the pair
+    -- cannot be re-made byte for byte.
+    rotated_to    TEXT
+);
+CREATE INDEX refresh_tokens_by_session ON refresh_tokens(session_id);
+
+-- One row per failed login, under the key 'email:<address>' or 'ip:<address>'.
+CREATE TABLE login_failures (
+    key TEXT NOT NULL,
+    at  INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_key ON login_failures(key, at);

@@ -1,0 +1,202 @@
+//! The command line. Every flag also reads AUTHLITE_<FLAG>; a flag given wins.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+
+use crate::password::MIN_ITERATIONS;
+use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
+use crate::store::users::{normalize_email, Status};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "authlite",
+    version,
+    about = "Email and password login with Ed25519 JWTs: one binary, one SQLite file."
+)]
+pub struct Cli {
+    /// The SQLite database file (created with mode 0600 if missing)
+    #[arg(
+        long,
+        env = "AUTHLITE_DB",
+        default_value = "./authlite.db",
+        global = true
+    )]
+    pub db: PathBuf,
+
+    /// PBKDF2 cost of every new password hash
+    #[arg(long, env = "AUTHLITE_PBKDF2_ITERATIONS", default_value_t = DEFAULT_PBKDF2_ITERATIONS,
+          value_parser = clap::value_parser!(u32).range(i64::from(MIN_ITERATIONS)..), global = true)]
+    pub pbkdf2_iterations: u32,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API and the login page
+    Serve(ServeArgs),
+    /// Apply a seed file of orgs and users, idempotently
+    Seed(SeedArgs),
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "AUTHLITE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Apply this seed file before serving
+    #[arg(long, env = "AUTHLITE_SEED")]
+    pub seed: Option<String>,
+    /// Access token lifetime in seconds
+    #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub access_ttl: u64,
+    /// Refresh token lifetime in seconds
+    #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub refresh_ttl: u64,
+    /// The `iss` claim, checked on every token read
+    #[arg(long, env = "AUTHLITE_ISSUER", default_value = "authlite")]
+    pub issuer: String,
+    /// Seconds in which a used refresh token still returns the pair its first use got
+    #[arg(long, env = "AUTHLITE_REUSE_GRACE", default_value_t = 10)]
+    pub reuse_grace: u64,
+    /// Failed logins per email within --lockout seconds before 429
+    #[arg(long, env = "AUTHLITE_MAX_FAILURES", default_value_t = 5)]
+    pub max_failures: u32,
+    /// The lockout window in seconds
+    #[arg(long, env = "AUTHLITE_LOCKOUT", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lockout: u64,
+    /// Failed logins from one client address within the window before 429
+    #[arg(long, env = "AUTHLITE_MAX_FAILURES_PER_IP", default_value_t = 50)]
+    pub max_failures_per_ip: u32,
+    /// Answer INVALID_PASSWORD instead of USER_NOT_FOUND or NO_PASSWORD_SET
+    #[arg(long, env = "AUTHLITE_CONCEAL_ACCOUNTS")]
+    pub conceal_accounts: bool,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed
+    #[arg(long, env = "AUTHLITE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Serve the login page from this folder instead of the built-in one
+    #[arg(long = "static", env = "AUTHLITE_STATIC", value_name = "DIR")]
+    pub static_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    pub fn settings(&self, pbkdf2_iterations: u32) -> Settings {
+        Settings {
+            pbkdf2_iterations,
+            access_ttl: self.access_ttl,
+            refresh_ttl: self.refresh_ttl,
+            issuer: self.issuer.clone(),
+            reuse_grace: self.reuse_grace,
+            max_failures: self.max_failures,
+            lockout: self.lockout,
+            max_failures_per_ip: self.max_failures_per_ip,
+            conceal_accounts: self.conceal_accounts,
+            trusted_proxies: self.trusted_proxies.clone(),
+            static_dir: self.static_dir.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// The seed file, or - for standard input
+    pub file: String,
+    /// Report what would change, changing nothing
+    #[arg(long, env = "AUTHLITE_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create one user (without --password-stdin the user has no password)
+    Add {
+        #[arg(long, env = "AUTHLITE_EMAIL", value_parser = parse_email)]
+        email: String,
+        #[arg(long, env = "AUTHLITE_NAME")]
+        name: String,
+        /// The org id the user belongs to
+        #[arg(long, env = "AUTHLITE_ORG")]
+        org: Option<String>,
+        /// Read the password from standard input
+        #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
+        password_stdin: bool,
+        #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
+        status: Status,
+    },
+    /// Set or replace a user's password, read from standard input
+    SetPassword {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        #[arg(long, env = "AUTHLITE_PASSWORD_STDIN", required = true)]
+        password_stdin: bool,
+    },
+    /// Set a user's status: active, inactive, banned or deleted
+    SetStatus {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        #[arg(value_parser = parse_status)]
+        status: Status,
+    },
+    /// List users (never their hashes)
+    List {
+        /// Print JSON instead of a table
+        #[arg(long, env = "AUTHLITE_JSON")]
+        json: bool,
+    },
+    /// Clear an account's failed-login count
+    Unlock {
+        #[arg(value_parser = parse_email)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new signing key and make it current
+    Rotate,
+    /// Show the signing keys
+    List,
+}
+
+fn parse_email(raw: &str) -> Result<String, String> {
+    normalize_email(raw).map_err(|why| format!("\"{raw}\" {why}"))
+}
+
+fn parse_status(raw: &str) -> Result<Status, String> {
+    raw.parse()
+}
+
+fn parse_net(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("\"{raw}\" is not an address or CIDR range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net("127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
+        assert!(parse_net("proxy.local").is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! What each command does, once the command line is parsed. Errors are one sentence.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::app::{self, AppState};
+use crate::cli::{KeysCommand, SeedArgs, ServeArgs, UserCommand};
+use crate::db::{self, new_id, now, Pool};
+use crate::password;
+use crate::seed;
+use crate::store::users::{self, User};
+use crate::store::{failures, keys, orgs, sessions};
+use crate::tokens;
+
+type Outcome = Result<(), String>;
+
+pub fn serve(db_path: &Path, iterations: u32, args: &ServeArgs) -> Outcome {
+    let settings = args.settings(iterations);
+    if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(format!("--static {}: not a directory", dir.display()));
+    }
+    let pool = open(db_path)?;
+    if let Some(file) = &args.seed {
+        println!("{}", apply_seed(&pool, file, iterations, false)?);
+    }
+    let state = AppState::new(pool.clone(), settings.clone()).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    start_housekeeping(pool.clone(), settings.lockout, settings.reuse_grace);
+    let served = actix_web::rt::System::new().block_on(async move {
+        let server = app::run(listener, state)?;
+        println!("authlite listening on http://{address}");
+        let _ = std::io::stdout().flush();
+        server.await
+    });
+    served.map_err(|e| format!("the server stopped: {e}"))?;
+    // Fold the WAL back into the database file so a copy of it alone is a full backup.
+    if let Ok(conn) = pool.get() {
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    log::info!("stopped");
+    Ok(())
+}
+
+/// Once an hour, drop expired tokens, sessions and failed-login rows.
+fn start_housekeeping(pool: Pool, lockout: u64, reuse_grace: u64) {
+    let tidy = move || -> rusqlite::Result<()> {
+        let conn = pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let now = now();
+        sessions::prune(&conn, now, reuse_grace)?;
+        failures::prune(&conn, now, lockout)
+    };
+    let _ = std::thread::Builder::new()
+        .name("authlite-housekeeping".into())
+        .spawn(move || loop {
+            if let Err(e) = tidy() {
+                log::warn!("housekeeping failed: {e}");
+            }
+            std::thread::sleep(Duration::from_secs(3600));
+        });
+}
+
+pub fn seed(db_path: &Path, iterations: u32, args: &SeedArgs) -> Outcome {
+    let pool = open(db_path)?;
+    println!(
+        "{}",
+        apply_seed(&pool, &args.file, iterations, args.dry_run)?
+    );
+    Ok(())
+}
+
+fn apply_seed(
+    pool: &Pool,
+    file: &str,
+    iterations: u32,
+    dry_run: bool,
+) -> Result<seed::Report, String> {
+    let (json, source) = if file == "-" {
+        let mut json = String::new();
+        std::io::stdin()
+            .read_to_string(&mut json)
+            .map_err(|e| format!("cannot read the seed from standard input: {e}"))?;
+        (json, "<stdin>".to_string())
+    } else {
+        let json = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the seed file {file}: {e}"))?;
+        (json, file.to_string())
+    };
+    seed::apply(pool, &json, &source, iterations, dry_run).map_err(|e| e.to_string())
+}
+
+pub fn user(db_path: &Path, iterations: u32, command: UserCommand) -> Outcome {
+    let pool = open(db_path)?;
+    let conn = pool.get().map_err(|e| e.to_string())?;
+    let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    match command {
+        UserCommand::Add {
+            email,
+            name,
+            org,
+            password_stdin,
+            status,
+        } => {
+            if users::find_by_email(&conn, &email).map_err(db)?.is_some() {
+                return Err(format!("a user with the email {email} already exists"));
+            }
+            if let Some(org) = &org {
+                if orgs::name_of(&conn, org).map_err(db)?.is_none() {
+                    return Err(format!(
+                        "there is no org \"{org}\" (orgs are made by a seed file)"
+                    ));
+                }
+            }
+            let password_hash = match password_stdin {
+                true => Some(hash_stdin_password(iterations)?),
+                false => None,
+            };
+            let user = User {
+                id: new_id(),
+                email,
+                name,
+                org_id: org,
+                password_hash,
+                status,
+                created_at: now(),
+            };
+            users::insert(&conn, &user, now()).map_err(db)?;
+            println!("created user {} {}", user.id, user.email);
+        }
+        UserCommand::SetPassword { email, .. } => {
+            let user = find(&conn, &email).map_err(db)??;
+            let phc = hash_stdin_password(iterations)?;
+            users::set_password_hash(&conn, &user.id, &phc, now()).map_err(db)?;
+            println!("password set for {email}");
+        }
+        UserCommand::SetStatus { email, status } => {
+            let user = find(&conn, &email).map_err(db)??;
+            users::set_status(&conn, &user.id, status, now()).map_err(db)?;
+            println!("{email} is now {status}");
+        }
+        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json),
+        UserCommand::Unlock { email } => {
+            let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
+            println!("{email} unlocked ({cleared} failed logins cleared)");
+        }
+    }
+    Ok(())
+}
+
+fn find(conn: &rusqlite::Connection, email: &str) -> rusqlite::Result<Result<User, String>> {
+    Ok(users::find_by_email(conn, email)?
+        .ok_or_else(|| format!("there is no user with the email {email}")))
+}
+
+/// Reads one password from standard input (a trailing newline is not part of it) and hashes it.
+fn hash_stdin_password(iterations: u32) -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input.strip_suffix('\n').unwrap_or(&input);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err("the password read from standard input is empty".into());
+    }
+    password::hash(password, iterations).map_err(|e| e.to_string())
+}
+
+fn print_users(list: &[User], json: bool) {
+    if json {
+        let rows: Vec<_> = list
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "id": u.id, "email": u.email, "name": u.name, "orgId": u.org_id,
+                    "status": u.status.as_str(), "hasPassword": u.password_hash.is_some(),
+                    "createdAt": u.created_at,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return;
+    }
+    println!(
+        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
+        "ID", "EMAIL", "NAME", "ORG", "STATUS"
+    );
+    for u in list {
+        println!(
+            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {}",
+            u.id,
+            u.email,
+            u.name,
+            u.org_id.as_deref().unwrap_or("-"),
+            u.status,
+            if u.password_hash.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+}
+
+pub fn keys(db_path: &Path, command: KeysCommand) -> Outcome {
+    let pool = open(db_path)?;
+    let conn = pool.get().map_err(|e| e.to_string())?;
+    let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    match command {
+        KeysCommand::Rotate => {
+            tokens::ensure_key(&conn).map_err(db)?;
+            let kid = tokens::rotate(&conn).map_err(db)?;
+            println!("new signing key {kid} is current");
+            log::info!("signing key rotated: {kid} is current");
+        }
+        KeysCommand::List => {
+            println!("{:<16}  {:<12}  STATE", "KID", "CREATED");
+            for key in keys::list(&conn).map_err(db)? {
+                let state = match key.retired_at {
+                    None => "current".to_string(),
+                    Some(at) => format!("retired at {at}"),
+                };
+                println!("{:<16}  {:<12}  {state}", key.kid, key.created_at);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open(db_path: &Path) -> Result<Pool, String> {
+    let pool = db::open(db_path).map_err(|e| e.to_string())?;
+    let conn = pool.get().map_err(|e| e.to_string())?;
+    tokens::ensure_key(&conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
+    Ok(pool)
+}

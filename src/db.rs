@@ -1,0 +1,151 @@
+//! Opening the database: a 0600 file, WAL, the embedded schema, and the pool.
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+
+const SCHEMA: &str = include_str!("../schema.sql");
+const SCHEMA_VERSION: i64 = 1;
+
+/// Connections a pool holds: enough for every blocking thread that may ask at once.
+const POOL_SIZE: u32 = 32;
+
+#[derive(Debug)]
+pub struct DbError(String);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+/// Opens (creating if missing) the database at `path` and brings its schema up to date.
+pub fn open(path: &Path) -> Result<Pool, DbError> {
+    let shown = path.display();
+    create_private_file(path)
+        .map_err(|e| DbError(format!("cannot create the database file {shown}: {e}")))?;
+    let manager = SqliteConnectionManager::file(path).with_init(|conn| {
+        // NORMAL is safe in WAL mode: a power cut can lose the last transactions, never corrupt.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+        )
+    });
+    let pool = r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
+        .min_idle(Some(1))
+        // A check on every checkout costs ~30 % on cheap queries; a broken SQLite
+        // connection to a local file is not a thing that happens.
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))?;
+    migrate(&mut conn).map_err(|e| DbError(format!("database {shown}: {e}")))?;
+    Ok(pool)
+}
+
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), String> {
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(|e| format!("cannot switch to WAL mode: {e}"))?;
+    if !journal.eq_ignore_ascii_case("wal") {
+        return Err(format!("cannot switch to WAL mode (still {journal})"));
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| format!("not an SQLite database ({e})"))?;
+    match version {
+        0 => {
+            let tx = conn.transaction().map_err(|e| e.to_string())?;
+            tx.execute_batch(SCHEMA)
+                .map_err(|e| format!("cannot apply the schema: {e}"))?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(|e| e.to_string())?;
+            tx.commit().map_err(|e| e.to_string())
+        }
+        SCHEMA_VERSION => Ok(()),
+        newer => Err(format!(
+            "schema version {newer} is newer than this authlite understands ({SCHEMA_VERSION}); \
+             run a newer authlite"
+        )),
+    }
+}
+
+/// A fresh random identifier: 128 bits, hex.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    // The OS random source failing is not recoverable for a login server.
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Unix time in seconds. A clock before 1970 reads as 0 rather than failing.
+pub fn now() -> u64 {
+    now_ms() / 1000
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn open_creates_a_private_file_with_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let pool = open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let conn = pool.get().unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(conn);
+        drop(pool);
+        // Opening again leaves the schema alone.
+        open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = open(&path).unwrap_err().to_string();
+        assert!(err.contains("schema version 99"), "{err}");
+    }
+}

@@ -1,0 +1,14 @@
+//! authlite: email and password login that signs Ed25519 JWTs, in one binary over one SQLite file.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod gate;
+pub mod password;
+pub mod routes;
+pub mod seed;
+pub mod settings;
+pub mod store;
+pub mod tokens;

@@ -1,0 +1,99 @@
+//! PBKDF2-HMAC-SHA256 password hashes as PHC strings.
+//!
+//! Each hash carries its own iteration count, so raising the cost only
+//! changes new hashes; older ones are re-hashed on the next good login.
+
+use pbkdf2::password_hash::{PasswordHasher, PasswordVerifier};
+use pbkdf2::phc::PasswordHash;
+use pbkdf2::{Algorithm, Params, Pbkdf2};
+
+/// The smallest count the pbkdf2 crate accepts.
+pub const MIN_ITERATIONS: u32 = Params::MIN_ROUNDS;
+
+#[derive(Debug)]
+pub struct HashError;
+
+impl std::fmt::Display for HashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("password hashing failed")
+    }
+}
+
+impl std::error::Error for HashError {}
+
+/// Hashes `password` with a fresh 16-byte random salt at `iterations`.
+pub fn hash(password: &str, iterations: u32) -> Result<String, HashError> {
+    let params = Params::new(iterations).map_err(|_| HashError)?;
+    let hasher = Pbkdf2::new(Algorithm::Pbkdf2Sha256, params);
+    let hash = hasher
+        .hash_password(password.as_bytes())
+        .map_err(|_| HashError)?;
+    Ok(hash.to_string())
+}
+
+/// Checks `password` against a stored PHC string; the comparison is constant-time.
+/// A stored string that does not parse never verifies.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Pbkdf2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Whether a stored hash was made with fewer iterations than `iterations`.
+pub fn needs_rehash(phc: &str, iterations: u32) -> bool {
+    PasswordHash::new(phc)
+        .ok()
+        .and_then(|parsed| Params::try_from(&parsed).ok())
+        .is_none_or(|params| params.rounds() < iterations)
+}
+
+/// A hash no password matches that costs the same to check as a real one at
+/// `iterations`: verifying against it hides whether an account exists.
+pub fn dummy_hash(iterations: u32) -> String {
+    format!(
+        "$pbkdf2-sha256$i={iterations},l=32$AAAAAAAAAAAAAAAAAAAAAA$\
+         AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_no_other() {
+        let phc = hash("correct horse", 1000).unwrap();
+        assert!(phc.starts_with("$pbkdf2-sha256$i=1000,l=32$"), "{phc}");
+        assert!(verify("correct horse", &phc));
+        assert!(!verify("correct horsf", &phc));
+    }
+
+    #[test]
+    fn the_same_password_gets_a_different_salt_each_time() {
+        assert_ne!(hash("x", 1000).unwrap(), hash("x", 1000).unwrap());
+    }
+
+    #[test]
+    fn a_hash_below_the_current_cost_needs_rehash() {
+        let phc = hash("x", 1000).unwrap();
+        assert!(needs_rehash(&phc, 2000));
+        assert!(!needs_rehash(&phc, 1000));
+        assert!(needs_rehash("garbage", 1000));
+    }
+
+    #[test]
+    fn the_dummy_hash_parses_at_its_cost_and_matches_nothing() {
+        let dummy = dummy_hash(1000);
+        assert!(!needs_rehash(&dummy, 1000));
+        assert!(!verify("", &dummy));
+        assert!(!verify("anything", &dummy));
+    }
+
+    #[test]
+    fn a_count_below_the_minimum_is_refused() {
+        assert!(hash("x", MIN_ITERATIONS - 1).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! POST /user/login, and issuing a token pair (shared with refresh).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use rusqlite::{Connection, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use super::{client_ip, json_body};
+use crate::app::AppState;
+use crate::db::{new_id, now};
+use crate::error::ApiError;
+use crate::gate::GateError;
+use crate::password;
+use crate::store::users::{self, normalize_email, Status, User};
+use crate::store::{failures, sessions};
+use crate::tokens::{AccessClaims, Claims, RefreshClaims, ACCESS, REFRESH};
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub org_id: Option<String>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> UserView {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            org_id: u.org_id.clone(),
+        }
+    }
+}
+
+/// The answer to a login or a refresh. Holds tokens: no Debug.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub success: bool,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_id: String,
+    pub expires_at: u64,
+    pub user: UserView,
+}
+
+/// Who is logging in from where, once the body has been checked.
+struct Attempt {
+    email: String,
+    password: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+pub async fn login(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body: LoginRequest = json_body(&req, payload).await?;
+    let email = normalize_email(&body.email)
+        .map_err(|why| ApiError::invalid_request(format!("The email {why}.")))?;
+    let attempt = Attempt {
+        email,
+        password: body.password,
+        ip: client_ip(&req, &state.settings.trusted_proxies).map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let state = state.get_ref().clone();
+    let job_state = state.clone();
+    let outcome = state
+        .gate
+        .run(move || perform(&job_state, attempt))
+        .await
+        .map_err(|e| match e {
+            GateError::Busy => {
+                log::warn!("login refused: hashing queue full");
+                ApiError::busy()
+            }
+            GateError::Failed => ApiError::internal("login job failed"),
+        })?;
+    Ok(HttpResponse::Ok().json(outcome?))
+}
+
+/// The whole login, on a hashing thread: lock check, verify, then record the outcome.
+fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
+    let settings = &state.settings;
+    let mut conn = state.pool.get()?;
+    let now = now();
+    let email_key = failures::email_key(&attempt.email);
+    let ip_key = attempt.ip.as_deref().map(failures::ip_key);
+    if let Some(until) = locked_until(state, &conn, &email_key, ip_key.as_deref(), now)? {
+        log::warn!(
+            "login locked out: {} from {}",
+            attempt.email,
+            shown(&attempt.ip)
+        );
+        return Err(ApiError::too_many_attempts(until - now));
+    }
+
+    let user = users::find_by_email(&conn, &attempt.email)?.filter(|u| u.status != Status::Deleted);
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    // Always run one full verification, so that a missing account costs what a wrong password does.
+    let matches = password::verify(
+        &attempt.password,
+        stored.as_deref().unwrap_or(&state.dummy_hash),
+    );
+    let refusal = match (&user, &stored) {
+        (None, _) => Some("USER_NOT_FOUND"),
+        (Some(_), None) => Some("NO_PASSWORD_SET"),
+        _ if !matches => Some("INVALID_PASSWORD"),
+        (Some(u), _) if u.status != Status::Active => Some("USER_INACTIVE"),
+        _ => None,
+    };
+    let (Some(user), None) = (user, refusal) else {
+        let code = refusal.unwrap_or("USER_NOT_FOUND");
+        record_failure(&conn, &email_key, ip_key.as_deref(), now)?;
+        log::info!(
+            "login refused: {code} for {} from {}",
+            attempt.email,
+            shown(&attempt.ip)
+        );
+        return Err(ApiError::unauthorized(conceal(
+            code,
+            settings.conceal_accounts,
+        )));
+    };
+
+    let upgraded = match stored.as_deref() {
+        Some(phc) if password::needs_rehash(phc, settings.pbkdf2_iterations) => Some(
+            password::hash(&attempt.password, settings.pbkdf2_iterations)
+                .map_err(ApiError::internal)?,
+        ),
+        _ => None,
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    failures::clear(&tx, &email_key)?;
+    if let Some(phc) = &upgraded {
+        users::set_password_hash(&tx, &user.id, phc, now)?;
+    }
+    let session = sessions::Session {
+        id: new_id(),
+        user_id: user.id.clone(),
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + settings.refresh_ttl,
+        revoked_at: None,
+        user_agent: attempt.user_agent,
+        ip: attempt.ip.clone(),
+    };
+    sessions::create(&tx, &session)?;
+    let pair = issue_pair(state, &tx, &user, &session.id, now)?;
+    tx.commit()?;
+    log::info!(
+        "login ok: {} session {}{} from {}",
+        user.email,
+        session.id,
+        if upgraded.is_some() {
+            " (hash upgraded)"
+        } else {
+            ""
+        },
+        shown(&attempt.ip)
+    );
+    Ok(pair)
+}
+
+fn locked_until(
+    state: &AppState,
+    conn: &Connection,
+    email_key: &str,
+    ip_key: Option<&str>,
+    now: u64,
+) -> Result<Option<u64>, ApiError> {
+    let s = &state.settings;
+    let by_email = failures::locked_until(conn, email_key, s.max_failures, s.lockout, now)?;
+    let by_ip = match ip_key {
+        Some(key) => failures::locked_until(conn, key, s.max_failures_per_ip, s.lockout, now)?,
+        None => None,
+    };
+    Ok(by_email.max(by_ip))
+}
+
+fn record_failure(
+    conn: &Connection,
+    email_key: &str,
+    ip_key: Option<&str>,
+    now: u64,
+) -> rusqlite::Result<()> {
+    failures::record(conn, email_key, now)?;
+    if let Some(key) = ip_key {
+        failures::record(conn, key, now)?;
+    }
+    Ok(())
+}
+
+/// With --conceal-accounts, nobody learns from a refusal whether an account exists.
+fn conceal(code: &'static str, conceal_accounts: bool) -> &'static str {
+    match code {
+        "USER_NOT_FOUND" | "NO_PASSWORD_SET" if conceal_accounts => "INVALID_PASSWORD",
+        _ => code,
+    }
+}
+
+fn shown(ip: &Option<String>) -> &str {
+    ip.as_deref().unwrap_or("-")
+}
+
+/// Signs a new access and refresh token for `user` in session `sid`, and records the refresh token.
+pub fn issue_pair(
+    state: &AppState,
+    conn: &Connection,
+    user: &User,
+    sid: &str,
+    now: u64,
+) -> Result<TokenPair, ApiError> {
+    let settings = &state.settings;
+    let ring = state.keys.ring(conn);
+    let access_exp = now + settings.access_ttl;
+    let refresh_exp = now + settings.refresh_ttl;
+    let access_token = ring
+        .sign(Claims {
+            iss: settings.issuer.clone(),
+            sub: user.id.clone(),
+            iat: now,
+            exp: access_exp,
+            jti: new_id(),
+            custom: AccessClaims {
+                sid: sid.to_string(),
+                typ: ACCESS.to_string(),
+                email: user.email.clone(),
+                name: user.name.clone(),
+                org_id: user.org_id.clone(),
+            },
+        })
+        .map_err(ApiError::internal)?;
+    let token_id = new_id();
+    let refresh_token = ring
+        .sign(Claims {
+            iss: settings.issuer.clone(),
+            sub: user.id.clone(),
+            iat: now,
+            exp: refresh_exp,
+            jti: token_id.clone(),
+            custom: RefreshClaims {
+                sid: sid.to_string(),
+                typ: REFRESH.to_string(),
+            },
+        })
+        .map_err(ApiError::internal)?;
+    sessions::insert_refresh(conn, &token_id, sid, refresh_exp)?;
+    Ok(TokenPair {
+        success: true,
+        access_token,
+        refresh_token,
+        token_id,
+        expires_at: access_exp,
+        user: UserView::from(user),
+    })
+}

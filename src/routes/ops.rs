@@ -1,0 +1,89 @@
+//! GET /healthz, and the login page (built in, or from --static DIR).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::blocking;
+use crate::app::AppState;
+use crate::error::ApiError;
+
+const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
+
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let answered = blocking(&state, |_, conn| {
+        conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    })
+    .await;
+    match answered {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
+        Err(_) => HttpResponse::ServiceUnavailable().json(json!({
+            "status": "unavailable",
+            "success": false,
+            "error_code": "DATABASE_UNAVAILABLE",
+            "message": "The database does not answer.",
+        })),
+    }
+}
+
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match &state.settings.static_dir {
+        None => Ok(page("index.html", EMBEDDED_PAGE.as_bytes().to_vec())),
+        Some(_) => serve_file(&state, "index.html").await,
+    }
+}
+
+pub async fn static_file(
+    name: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if state.settings.static_dir.is_none() {
+        return Err(not_found());
+    }
+    serve_file(&state, &name).await
+}
+
+/// A file straight under --static DIR; names with a path or a leading dot are not served.
+async fn serve_file(state: &AppState, name: &str) -> Result<HttpResponse, ApiError> {
+    let safe = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    let Some(dir) = state.settings.static_dir.clone().filter(|_| safe) else {
+        return Err(not_found());
+    };
+    let path = dir.join(name);
+    let bytes = web::block(move || std::fs::read(path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|_| not_found())?;
+    Ok(page(name, bytes))
+}
+
+fn page(name: &str, bytes: Vec<u8>) -> HttpResponse {
+    let content_type = match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"))
+        .body(bytes)
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "There is nothing at this path.",
+    )
+}

@@ -1,0 +1,40 @@
+//! What `serve` was told: token lifetimes, limits, and where the page lives.
+
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+
+pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub pbkdf2_iterations: u32,
+    pub access_ttl: u64,
+    pub refresh_ttl: u64,
+    pub issuer: String,
+    pub reuse_grace: u64,
+    pub max_failures: u32,
+    pub lockout: u64,
+    pub max_failures_per_ip: u32,
+    pub conceal_accounts: bool,
+    pub trusted_proxies: Vec<IpNet>,
+    pub static_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pbkdf2_iterations: DEFAULT_PBKDF2_ITERATIONS,
+            access_ttl: 3600,
+            refresh_ttl: 2_592_000,
+            issuer: "authlite".to_string(),
+            reuse_grace: 10,
+            max_failures: 5,
+            lockout: 900,
+            max_failures_per_ip: 50,
+            conceal_accounts: false,
+            trusted_proxies: Vec::new(),
+            static_dir: None,
+        }
+    }
+}
