@@ -4,13 +4,15 @@ use std::fmt;
 use std::net::TcpListener;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Instant;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 
 use crate::db::Pool;
 use crate::gate::HashGate;
+use crate::metrics::Metrics;
 use crate::password;
 use crate::routes;
 use crate::settings::Settings;
@@ -25,6 +27,7 @@ pub struct State {
     pub keys: Keys,
     pub gate: HashGate,
     pub settings: Settings,
+    pub metrics: Metrics,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
 }
@@ -58,12 +61,15 @@ impl AppState {
         drop(conn);
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
+        let metrics =
+            Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         Ok(AppState(Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             pool,
             keys,
             gate,
             settings,
+            metrics,
         })))
     }
 }
@@ -75,9 +81,23 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let blocking_threads = 8;
     let server = HttpServer::new(move || {
         let trusted = data.settings.trusted_proxies.clone();
+        let timed = data.clone();
         App::new()
             .app_data(data.clone())
             .wrap(ErrorHandlers::new().default_handler(routes::json_error_body))
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let method = req.method().clone();
+                let state = timed.clone();
+                let answer = srv.call(req);
+                async move {
+                    let res = answer.await?;
+                    let seconds = started.elapsed().as_secs_f64();
+                    state.metrics.observe(method.as_str(), &route, res.status().as_u16(), seconds);
+                    Ok(res)
+                }
+            })
             .wrap(
                 Logger::new("%{client}xi \"%{method}xi %U\" %s %b %Dms")
                     .custom_request_replace("method", |req| req.method().to_string())

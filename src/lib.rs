@@ -6,6 +6,8 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod metrics;
+pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod seed;

@@ -3,24 +3,28 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{client_ip, json_body};
 use crate::app::AppState;
 use crate::db::{new_id, now};
 use crate::error::ApiError;
 use crate::gate::GateError;
+use crate::openapi::ErrorBody;
 use crate::password;
 use crate::store::users::{self, normalize_email, Status, User};
 use crate::store::{failures, sessions};
 use crate::tokens::{AccessClaims, Claims, RefreshClaims, ACCESS, REFRESH};
 
-#[derive(Deserialize)]
-struct LoginRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "ada@acme.test")]
     email: String,
+    #[schema(example = "correct horse battery staple")]
     password: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
@@ -41,13 +45,15 @@ impl From<&User> for UserView {
 }
 
 /// The answer to a login or a refresh. Holds tokens: no Debug.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenPair {
     pub success: bool,
     pub access_token: String,
     pub refresh_token: String,
+    /// The refresh token's `jti`.
     pub token_id: String,
+    /// Unix seconds at which the access token expires (its `exp`).
     pub expires_at: u64,
     pub user: UserView,
 }
@@ -60,6 +66,18 @@ struct Attempt {
     user_agent: Option<String>,
 }
 
+#[utoipa::path(post, path = "/user/login", tag = "login",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: a new session and its first token pair", body = TokenPair),
+        (status = 400, description = "INVALID_REQUEST: malformed body, missing or mistyped field, or an email that is not one", body = ErrorBody),
+        (status = 401, description = "The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD)", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: too many failed logins for this email or client address",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock lifts"))),
+        (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
+    ))]
 pub async fn login(
     req: HttpRequest,
     payload: web::Payload,
@@ -90,7 +108,9 @@ pub async fn login(
                 ApiError::busy()
             }
             GateError::Failed => ApiError::internal("login job failed"),
-        })?;
+        })
+        .and_then(|outcome| outcome);
+    state.metrics.login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
     Ok(HttpResponse::Ok().json(outcome?))
 }
 

@@ -1,11 +1,11 @@
 //! The route table and what every handler shares: reading bodies, tokens,
 //! client addresses, and running blocking work.
 
-mod keys;
-mod login;
-mod ops;
-mod refresh;
-mod session;
+pub(crate) mod keys;
+pub(crate) mod login;
+pub(crate) mod ops;
+pub(crate) mod refresh;
+pub(crate) mod session;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -39,6 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(get("/.well-known/jwks.json", keys::jwks))
         .service(get("/healthz", ops::healthz))
+        .service(get("/metrics", ops::metrics))
+        .service(get("/openapi.json", ops::openapi))
         .service(get("/", ops::index))
         .service(get("/{file}", ops::static_file))
         .default_service(web::to(not_found));

@@ -3,13 +3,21 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use utoipa::OpenApi;
 
 use super::blocking;
 use crate::app::AppState;
+use crate::db::now;
+use crate::store::sessions;
 use crate::error::ApiError;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses(
+        (status = 200, description = "The database answers", body = crate::openapi::Health),
+        (status = 503, description = "The database does not answer", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let answered = blocking(&state, |_, conn| {
         conn.query_row("SELECT 1", [], |_| Ok(()))?;
@@ -27,6 +35,23 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let live = blocking(&state, |_, conn| Ok(sessions::count_live(conn, now())?)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(state.gate.waiting(), live)))
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}
+
+#[utoipa::path(get, path = "/", tag = "ops",
+    responses((status = 200, description = "The login page", content_type = "text/html", body = String)))]
 pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match &state.settings.static_dir {
         None => Ok(page("index.html", EMBEDDED_PAGE.as_bytes().to_vec())),

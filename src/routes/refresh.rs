@@ -3,21 +3,32 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::login::issue_pair;
+use super::login::{issue_pair, TokenPair};
 use super::{blocking, json_body, token_error};
 use crate::app::AppState;
 use crate::db::{now, now_ms};
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::store::sessions;
 use crate::store::users::{self, Status};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RefreshRequest {
+pub struct RefreshRequest {
     refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/user/refresh", tag = "login",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair; the token sent is spent. Sent again within --reuse-grace seconds, it gets this same answer.", body = TokenPair),
+        (status = 400, description = "INVALID_REQUEST", body = ErrorBody),
+        (status = 401, description = "INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, TOKEN_REUSED (the session is then revoked), USER_NOT_FOUND or USER_INACTIVE (the session is then revoked)", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ))]
 pub async fn refresh(
     req: HttpRequest,
     payload: web::Payload,

@@ -4,12 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::login::UserView;
 use super::{bearer, blocking, optional_bearer, optional_json_body, token_error};
 use crate::app::AppState;
 use crate::db::now;
 use crate::error::ApiError;
+use crate::openapi::{ErrorBody, SuccessBody};
 use crate::store::sessions;
 use crate::store::users::{self, Status, User};
 use crate::tokens::{AccessClaims, Verified};
@@ -36,23 +38,47 @@ fn authenticate(
     }
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct MeBody {
+    success: bool,
+    user: UserView,
+}
+
+#[utoipa::path(get, path = "/user/me", tag = "session", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = MeBody),
+        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN (a refresh token included), TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
+    ))]
 pub async fn me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
     let user = blocking(&state, move |state, conn| {
         authenticate(state, conn, &token).map(|(user, _)| UserView::from(&user))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true, "user": user })))
+    Ok(HttpResponse::Ok().json(MeBody {
+        success: true,
+        user,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LogoutRequest {
+pub struct LogoutRequest {
+    /// Names the session when no bearer token is sent.
     refresh_token: Option<String>,
+    /// End every session of the user, not only this one.
+    #[schema(default = false)]
     #[serde(default)]
     all: bool,
 }
 
+#[utoipa::path(post, path = "/user/logout", tag = "session", security(("bearer" = []), ()),
+    request_body(content = Option<LogoutRequest>, description = "Optional with a bearer token"),
+    responses(
+        (status = 200, description = "The session (or with all: every session of the user) is revoked", body = SuccessBody),
+        (status = 400, description = "INVALID_REQUEST", body = ErrorBody),
+        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN or TOKEN_EXPIRED", body = ErrorBody),
+    ))]
 pub async fn logout(
     req: HttpRequest,
     payload: web::Payload,
@@ -89,9 +115,9 @@ pub async fn logout(
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SessionView {
+pub struct SessionView {
     sid: String,
     created_at: u64,
     last_used_at: u64,
@@ -101,6 +127,17 @@ struct SessionView {
     current: bool,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct SessionsBody {
+    success: bool,
+    sessions: Vec<SessionView>,
+}
+
+#[utoipa::path(get, path = "/user/sessions", tag = "session", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user's live sessions, newest first", body = SessionsBody),
+        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
+    ))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
     let views = blocking(&state, move |state, conn| {
@@ -120,9 +157,19 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true, "sessions": views })))
+    Ok(HttpResponse::Ok().json(SessionsBody {
+        success: true,
+        sessions: views,
+    }))
 }
 
+#[utoipa::path(delete, path = "/user/sessions/{sid}", tag = "session", security(("bearer" = [])),
+    params(("sid" = String, Path, description = "The session id")),
+    responses(
+        (status = 200, description = "The session is revoked", body = SuccessBody),
+        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
+        (status = 404, description = "SESSION_NOT_FOUND: not one of the user's live sessions", body = ErrorBody),
+    ))]
 pub async fn revoke(
     req: HttpRequest,
     sid: web::Path<String>,

@@ -74,6 +74,13 @@ pub fn list_live(conn: &Connection, user_id: &str, now: u64) -> rusqlite::Result
     sessions
 }
 
+pub fn count_live(conn: &Connection, now: u64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?1",
+    )?
+    .query_row([now], |row| row.get(0))
+}
+
 /// Revokes one session; false if it was already revoked or does not exist.
 pub fn revoke(conn: &Connection, id: &str, now: u64) -> rusqlite::Result<bool> {
     let changed = conn
