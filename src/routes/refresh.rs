@@ -62,23 +62,21 @@ fn rotate(state: &AppState, conn: &mut Connection, token: &str) -> Result<String
     if session.id != verified.claims.sid || session.user_id != verified.sub {
         return Err(invalid());
     }
-    let revoked = session.revoked_at.is_some();
-
+    if session.revoked_at.is_some() {
+        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
+    }
     if let Some(used_at_ms) = record.used_at_ms {
         let within_grace = now_ms.saturating_sub(used_at_ms) <= settings.reuse_grace * 1000;
-        return match (within_grace, revoked, record.rotated_to) {
-            (true, false, Some(first_answer)) => Ok(first_answer),
-            (true, true, _) => Err(ApiError::unauthorized("TOKEN_REVOKED")),
-            _ => {
+        return match record.rotated_to.filter(|_| within_grace) {
+            // Two tabs racing with one token: both get the pair the first one got.
+            Some(first_answer) => Ok(first_answer),
+            None => {
                 sessions::revoke(&tx, &session.id, now)?;
                 tx.commit()?;
                 log::warn!("refresh token reused: session {} revoked", session.id);
                 Err(ApiError::unauthorized("TOKEN_REUSED"))
             }
         };
-    }
-    if revoked {
-        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
     }
 
     let user = users::find_by_id(&tx, &verified.sub)?;

@@ -1,0 +1,491 @@
+//! The test harness: `spawn_app()` starts a real server on port 0 over a
+//! fresh SQLite file seeded with a small cast of users, and `TestApp` has one
+//! method per endpoint. Responses come back as `Resp`, never as errors, so
+//! every test can assert the exact status and `error_code`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::ServerHandle;
+use authlite::settings::Settings;
+use serde_json::{json, Value};
+use ureq::http;
+
+pub use crate::jwt::*;
+pub use crate::raw_http::post_chunked;
+use crate::raw_http::send_over_tcp;
+
+pub const ADA: &str = "ada@acme.test";
+pub const ADA_PASSWORD: &str = "correct horse battery staple";
+pub const BOB: &str = "bob@globex.test";
+pub const BOB_PASSWORD: &str = "bob's own pass phrase";
+/// Active, but has never set a password.
+pub const INVITED: &str = "invited@acme.test";
+pub const SLEEPY: &str = "sleepy@acme.test";
+pub const SLEEPY_PASSWORD: &str = "sleepy pass";
+pub const BANNED: &str = "gone@acme.test";
+pub const BANNED_PASSWORD: &str = "gone pass";
+pub const DELETED: &str = "deleted@acme.test";
+pub const DELETED_PASSWORD: &str = "deleted pass";
+/// Inactive and without a password: NO_PASSWORD_SET comes before USER_INACTIVE.
+pub const DORMANT: &str = "dormant@acme.test";
+pub const UNKNOWN: &str = "nobody@acme.test";
+
+pub const ITERATIONS: u32 = 1_000;
+
+pub fn seed_json() -> String {
+    json!({
+        "orgs": [
+            { "id": "acme", "name": "Acme Inc" },
+            { "id": "globex", "name": "Globex" }
+        ],
+        "users": [
+            { "email": ADA, "name": "Ada Lovelace", "orgId": "acme", "password": ADA_PASSWORD },
+            { "email": BOB, "name": "Bøb Büilder", "orgId": "globex", "password": BOB_PASSWORD },
+            { "email": INVITED, "name": "Invited", "orgId": "acme" },
+            { "email": SLEEPY, "name": "Sleepy", "orgId": "acme",
+              "password": SLEEPY_PASSWORD, "status": "inactive" },
+            { "email": BANNED, "name": "Gone", "orgId": "acme",
+              "password": BANNED_PASSWORD, "status": "banned" },
+            { "email": DELETED, "name": "Deleted", "orgId": "acme",
+              "password": DELETED_PASSWORD, "status": "deleted" },
+            { "email": DORMANT, "name": "Dormant", "orgId": "acme", "status": "inactive" }
+        ]
+    })
+    .to_string()
+}
+
+/// The spec defaults, with cheap hashing so that tests stay fast.
+pub fn test_settings() -> Settings {
+    Settings {
+        pbkdf2_iterations: ITERATIONS,
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: PathBuf,
+    agent: ureq::Agent,
+    handle: Option<ServerHandle>,
+    thread: Option<JoinHandle<()>>,
+    dir: Arc<tempfile::TempDir>,
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings())
+}
+
+/// A new server over a new, seeded database file.
+pub fn spawn_app_with(settings: Settings) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let db_path = dir.path().join("authlite.db");
+    let pool = authlite::db::open(&db_path).expect("open the test database");
+    authlite::seed::apply(&pool, &seed_json(), "test seed", ITERATIONS, false)
+        .expect("apply the test seed");
+    drop(pool);
+    start(dir, db_path, settings)
+}
+
+fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = listener.local_addr().expect("local addr").port();
+    let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
+    let db = db_path.clone();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let state = match authlite::db::open(&db)
+                .map_err(|e| format!("open: {e:?}"))
+                .and_then(|pool| {
+                    authlite::app::AppState::new(pool, settings)
+                        .map_err(|e| format!("state: {e:?}"))
+                }) {
+                Ok(state) => state,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            match authlite::app::run(listener, state) {
+                Ok(server) => {
+                    let _ = tx.send(Ok(server.handle()));
+                    let _ = server.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("run: {e:?}")));
+                }
+            }
+        });
+    });
+    let handle = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server thread answers")
+        .expect("the server starts");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db_path,
+        agent: new_agent(),
+        handle: Some(handle),
+        thread: Some(thread),
+        dir,
+    }
+}
+
+pub fn new_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// One HTTP answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| {
+            panic!(
+                "status {}: body is not JSON ({e}): {:?}",
+                self.status, self.text
+            )
+        })
+    }
+
+    /// The error code, if the body is exactly the spec's error shape.
+    pub fn error_shape(&self) -> Result<String, String> {
+        let v: Value = serde_json::from_str(&self.text)
+            .map_err(|e| format!("status {}: not JSON ({e}): {:?}", self.status, self.text))?;
+        let obj = v.as_object().ok_or_else(|| format!("not an object: {v}"))?;
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        if keys != ["error_code", "message", "success"] {
+            return Err(format!("error body keys are {keys:?}: {v}"));
+        }
+        if obj["success"] != Value::Bool(false) {
+            return Err(format!("success is not false: {v}"));
+        }
+        match (&obj["error_code"], &obj["message"]) {
+            (Value::String(code), Value::String(msg)) if !code.is_empty() && !msg.is_empty() => {
+                Ok(code.clone())
+            }
+            _ => Err(format!("error_code/message not non-empty strings: {v}")),
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.error_shape().as_deref()),
+            (status, Ok(code)),
+            "full body: {}",
+            self.text
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) {
+        assert_eq!(self.status, 200, "body: {}", self.text);
+        assert_eq!(self.json()["success"], json!(true), "body: {}", self.text);
+    }
+}
+
+/// A 200 answer of login or refresh.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub token_id: String,
+    pub expires_at: i64,
+    pub user: Value,
+}
+
+impl Tokens {
+    #[track_caller]
+    pub fn from_resp(resp: &Resp) -> Tokens {
+        assert_eq!(resp.status, 200, "expected a token pair, got {}", resp.text);
+        let v = resp.json();
+        assert_eq!(v["success"], json!(true), "{v}");
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("{k} is not a string: {v}"))
+                .to_string()
+        };
+        let user = v["user"].clone();
+        for k in ["id", "email", "name", "orgId"] {
+            assert!(user[k].is_string(), "user.{k} is not a string: {v}");
+        }
+        Tokens {
+            access: s("accessToken"),
+            refresh: s("refreshToken"),
+            token_id: s("tokenId"),
+            expires_at: v["expiresAt"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("expiresAt is not an integer: {v}")),
+            user,
+        }
+    }
+
+    pub fn sid(&self) -> String {
+        claims(&self.access)["sid"]
+            .as_str()
+            .expect("sid claim")
+            .to_string()
+    }
+
+    pub fn kid(&self) -> String {
+        jwt_header(&self.access)["kid"]
+            .as_str()
+            .expect("kid header")
+            .to_string()
+    }
+}
+
+pub struct Req<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: Vec<(&'a str, Vec<u8>)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl<'a> Req<'a> {
+    pub fn new(method: &'a str, path: &'a str) -> Req<'a> {
+        Req {
+            method,
+            path,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &'a str, value: impl AsRef<[u8]>) -> Req<'a> {
+        self.headers.push((name, value.as_ref().to_vec()));
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Req<'a> {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+
+    pub fn json(self, body: &Value) -> Req<'a> {
+        self.raw("application/json", body.to_string())
+    }
+
+    pub fn raw(mut self, content_type: &'a str, body: impl AsRef<[u8]>) -> Req<'a> {
+        self.body = Some(body.as_ref().to_vec());
+        self.header("Content-Type", content_type)
+    }
+
+    pub fn bytes(mut self, body: impl AsRef<[u8]>) -> Req<'a> {
+        self.body = Some(body.as_ref().to_vec());
+        self
+    }
+}
+
+impl TestApp {
+    /// Sends one request; panics only if no HTTP answer came back at all.
+    pub fn send(&self, req: Req<'_>) -> Resp {
+        send_with(&self.agent, &self.address, req)
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Resp {
+        self.send(
+            Req::new("POST", "/user/login").json(&json!({"email": email, "password": password})),
+        )
+    }
+
+    /// Login as if through a client with its own headers (User-Agent, X-Forwarded-For).
+    pub fn login_with(&self, email: &str, password: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req =
+            Req::new("POST", "/user/login").json(&json!({"email": email, "password": password}));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        self.send(req)
+    }
+
+    #[track_caller]
+    pub fn login_ok(&self, email: &str, password: &str) -> Tokens {
+        Tokens::from_resp(&self.login(email, password))
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.send(Req::new("POST", path).json(body))
+    }
+
+    pub fn refresh(&self, refresh_token: &str) -> Resp {
+        self.post_json("/user/refresh", &json!({ "refreshToken": refresh_token }))
+    }
+
+    #[track_caller]
+    pub fn refresh_ok(&self, refresh_token: &str) -> Tokens {
+        Tokens::from_resp(&self.refresh(refresh_token))
+    }
+
+    /// Logout the way a browser holding only an access token does: no body.
+    pub fn logout_bearer(&self, access: &str) -> Resp {
+        self.send(Req::new("POST", "/user/logout").bearer(access))
+    }
+
+    pub fn logout_refresh(&self, refresh_token: &str) -> Resp {
+        self.post_json("/user/logout", &json!({ "refreshToken": refresh_token }))
+    }
+
+    pub fn logout_all(&self, access: &str) -> Resp {
+        self.send(
+            Req::new("POST", "/user/logout")
+                .bearer(access)
+                .json(&json!({ "all": true })),
+        )
+    }
+
+    pub fn me(&self, access: &str) -> Resp {
+        self.send(Req::new("GET", "/user/me").bearer(access))
+    }
+
+    pub fn sessions(&self, access: &str) -> Resp {
+        self.send(Req::new("GET", "/user/sessions").bearer(access))
+    }
+
+    pub fn delete_session(&self, access: &str, sid: &str) -> Resp {
+        self.send(Req::new("DELETE", &format!("/user/sessions/{sid}")).bearer(access))
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send(Req::new("GET", path))
+    }
+
+    pub fn jwks(&self) -> Value {
+        let resp = self.get("/.well-known/jwks.json");
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        resp.json()
+    }
+
+    /// Runs the real binary against this app's database file.
+    #[track_caller]
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = cli_output(&self.db_path, args);
+        assert!(
+            out.status.success(),
+            "authlite {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Another server over the same database file (this one keeps running).
+    pub fn spawn_on_same_db(&self, settings: Settings) -> TestApp {
+        start(self.dir.clone(), self.db_path.clone(), settings)
+    }
+
+    /// Stops this server and waits for its thread to end, as a restart would.
+    pub fn stop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            drop(handle.stop(false));
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            // The stop command is sent at once; nobody needs to wait for it.
+            drop(handle.stop(false));
+        }
+    }
+}
+
+pub fn send_with(agent: &ureq::Agent, address: &str, req: Req<'_>) -> Resp {
+    // ureq refuses header values that are not ASCII text; a hostile client does not.
+    if req
+        .headers
+        .iter()
+        .any(|(_, v)| v.iter().any(|b| !(b.is_ascii_graphic() || *b == b' ')))
+    {
+        return send_over_tcp(address, &req);
+    }
+    let mut builder = http::Request::builder()
+        .method(req.method)
+        .uri(format!("{address}{}", req.path));
+    for (name, value) in &req.headers {
+        builder = builder.header(*name, value.as_slice());
+    }
+    let result = match req.body {
+        Some(body) => agent.run(builder.body(body).expect("a valid request")),
+        None => agent.run(builder.body(()).expect("a valid request")),
+    };
+    let mut response =
+        result.unwrap_or_else(|e| panic!("{} {}: no HTTP answer: {e}", req.method, req.path));
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .read_to_vec()
+        .unwrap_or_else(|e| panic!("{} {}: reading the body: {e}", req.method, req.path));
+    Resp {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_authlite")
+}
+
+pub fn cli_output(db: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .arg("--pbkdf2-iterations")
+        .arg(ITERATIONS.to_string())
+        .args(args)
+        .output()
+        .expect("run the authlite binary")
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+/// Finds a session object by sid in a /user/sessions answer.
+pub fn session_by_sid(list: &Value, sid: &str) -> Option<Value> {
+    list["sessions"]
+        .as_array()?
+        .iter()
+        .find(|s| s["sid"] == json!(sid))
+        .cloned()
+}

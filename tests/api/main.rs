@@ -1,0 +1,14 @@
+//! HTTP integration tests: one binary, one module per area of the API.
+
+mod errors;
+mod hardening;
+mod helpers;
+mod jwt;
+mod keys;
+mod lockout;
+mod login;
+mod ops;
+mod raw_http;
+mod refresh;
+mod secrets;
+mod session;

@@ -1,0 +1,399 @@
+//! The "verify authlite tokens from another service" examples in
+//! `examples/verify/` (Node with `jose`, Python with `PyJWT`), run for real
+//! against a server started in-process: each must accept a fresh access
+//! token using nothing but the JWKS, print its payload as one JSON line, and
+//! refuse a tampered token, a token from another issuer and a refresh token.
+//!
+//! The examples need `npm ci` and `pip install` (`.ci/verify-setup`). Without
+//! them these tests print a banner and pass, unless `AUTHLITE_REQUIRE_EXAMPLES=1`.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use authlite::settings::Settings;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+const ADA: &str = "ada@acme.test";
+const ADA_PASSWORD: &str = "correct horse battery staple";
+const ISSUER: &str = "authlite";
+const ITERATIONS: u32 = 1_000;
+
+// ---------------------------------------------------------------- the server
+
+/// A server on 127.0.0.1:0 over a fresh, seeded SQLite file; stopped on drop.
+struct Server {
+    base: String,
+    handle: ServerHandle,
+    _dir: TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("authlite.db");
+        let seed = json!({
+            "orgs": [{ "id": "acme", "name": "Acme Inc" }],
+            "users": [{ "email": ADA, "name": "Ada Lovelace", "orgId": "acme",
+                        "password": ADA_PASSWORD }]
+        });
+        let pool = authlite::db::open(&db).expect("open the test database");
+        authlite::seed::apply(&pool, &seed.to_string(), "test seed", ITERATIONS, false)
+            .expect("apply the seed");
+        drop(pool);
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+        let addr = listener.local_addr().expect("local address");
+        let settings = Settings {
+            pbkdf2_iterations: ITERATIONS,
+            ..Settings::default()
+        };
+        let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
+        thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let started = authlite::db::open(&db)
+                    .map_err(|e| format!("open: {e:?}"))
+                    .and_then(|pool| {
+                        authlite::app::AppState::new(pool, settings)
+                            .map_err(|e| format!("state: {e:?}"))
+                    })
+                    .and_then(|state| {
+                        authlite::app::run(listener, state).map_err(|e| format!("run: {e:?}"))
+                    });
+                match started {
+                    Ok(server) => {
+                        let _ = tx.send(Ok(server.handle()));
+                        let _ = server.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let handle = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server thread answers")
+            .expect("the server starts");
+        Server {
+            base: format!("http://{addr}"),
+            handle,
+            _dir: dir,
+        }
+    }
+
+    fn jwks_url(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The stop command is sent at once; nobody needs to wait for it.
+        drop(self.handle.stop(false));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// What a login gives a client, and the session it opened.
+struct Login {
+    access: String,
+    refresh: String,
+    user_id: String,
+    email: String,
+    sid: String,
+}
+
+fn login(server: &Server) -> Login {
+    let agent = agent();
+    let mut resp = agent
+        .post(format!("{}/user/login", server.base))
+        .send_json(json!({ "email": ADA, "password": ADA_PASSWORD }))
+        .expect("POST /user/login");
+    let status = resp.status().as_u16();
+    let body: Value = resp.body_mut().read_json().expect("a JSON login answer");
+    assert_eq!(status, 200, "login failed: {body}");
+    let text = |v: &Value| v.as_str().expect("a string field").to_string();
+    let access = text(&body["accessToken"]);
+
+    // The session id, from the server's own list rather than from the token.
+    let mut resp = agent
+        .get(format!("{}/user/sessions", server.base))
+        .header("Authorization", &format!("Bearer {access}"))
+        .call()
+        .expect("GET /user/sessions");
+    let status = resp.status().as_u16();
+    let sessions: Value = resp.body_mut().read_json().expect("a JSON sessions list");
+    assert_eq!(status, 200, "sessions failed: {sessions}");
+    let list = sessions["sessions"].as_array().expect("a sessions array");
+    assert_eq!(list.len(), 1, "one login, one session: {sessions}");
+
+    Login {
+        access,
+        refresh: text(&body["refreshToken"]),
+        user_id: text(&body["user"]["id"]),
+        email: text(&body["user"]["email"]),
+        sid: text(&list[0]["sid"]),
+    }
+}
+
+// ---------------------------------------------------------------- the examples
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Clone, Copy)]
+enum Example {
+    Node,
+    Python,
+}
+
+impl Example {
+    fn name(self) -> &'static str {
+        match self {
+            Example::Node => "examples/verify/verify.mjs",
+            Example::Python => "examples/verify/verify.py",
+        }
+    }
+
+    /// `node examples/verify/verify.mjs` or `python3 examples/verify/verify.py`,
+    /// run from the repository root.
+    fn command(self) -> Command {
+        let program = match self {
+            Example::Node => "node",
+            Example::Python => "python3",
+        };
+        let mut cmd = Command::new(program);
+        cmd.arg(repo().join(self.name())).current_dir(repo());
+        cmd
+    }
+
+    /// Whether the example's library is installed: `jose` beside verify.mjs,
+    /// or `jwt` (with its crypto backend) for python3.
+    fn library_installed(self) -> Result<(), String> {
+        let (mut cmd, what) = match self {
+            Example::Node => {
+                let mut cmd = Command::new("node");
+                cmd.args([
+                    "--input-type=module",
+                    "-e",
+                    "import('jose').catch((e) => { console.error(e.message); process.exit(1); })",
+                ])
+                .current_dir(repo().join("examples/verify"));
+                (cmd, "node's `jose` package (examples/verify/node_modules)")
+            }
+            Example::Python => {
+                let mut cmd = Command::new("python3");
+                cmd.args([
+                    "-c",
+                    "import jwt.algorithms, sys; sys.exit(0 if jwt.algorithms.has_crypto else 1)",
+                ]);
+                (cmd, "python3's `jwt` module (PyJWT[crypto])")
+            }
+        };
+        match run(&mut cmd, &[]) {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => {
+                let last = out.stderr.lines().rev().find(|l| !l.trim().is_empty());
+                Err(format!("{what} is not installed ({})", last.unwrap_or("")))
+            }
+            Err(e) => Err(format!("{what} is not available: {e}")),
+        }
+    }
+}
+
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a command with `args` to its end, at most a minute, capturing both streams.
+fn run(cmd: &mut Command, args: &[&str]) -> Result<Output, String> {
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{:?} ran for over a minute", cmd.get_program()));
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    })
+}
+
+/// `None` (after a loud banner) when the example's library is missing and
+/// `AUTHLITE_REQUIRE_EXAMPLES` is not `1`; a failure when it is.
+fn ready(example: Example) -> Option<()> {
+    let Err(why) = example.library_installed() else {
+        return Some(());
+    };
+    if std::env::var("AUTHLITE_REQUIRE_EXAMPLES").as_deref() == Ok("1") {
+        panic!(
+            "{}: {why}; AUTHLITE_REQUIRE_EXAMPLES=1, so the example must run: run .ci/verify-setup",
+            example.name()
+        );
+    }
+    // Straight to the process's stderr: `eprintln!` would be captured by the
+    // test harness and never shown for a passing test.
+    let rule = "=".repeat(72);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{rule}\nVERIFY EXAMPLES NOT RUN: run .ci/verify-setup\n{}: {why}\n{rule}\n",
+        example.name()
+    );
+    None
+}
+
+/// `EXAMPLE JWKS_URL ISSUER TOKEN`.
+fn verify(example: Example, jwks_url: &str, issuer: &str, token: &str) -> Output {
+    run(&mut example.command(), &[jwks_url, issuer, token])
+        .unwrap_or_else(|e| panic!("{}: {e}", example.name()))
+}
+
+/// The token with the first character of its signature changed.
+fn tampered(token: &str) -> String {
+    let at = token.rfind('.').expect("a JWT has three parts") + 1;
+    // The first character carries six whole bits of the signature (the last
+    // one partly carries padding, which a decoder may ignore).
+    let flipped = if token.as_bytes()[at] == b'A' {
+        "B"
+    } else {
+        "A"
+    };
+    format!("{}{flipped}{}", &token[..at], &token[at + 1..])
+}
+
+#[track_caller]
+fn assert_refused(example: Example, out: &Output, case: &str) {
+    assert!(
+        !out.status.success(),
+        "{} accepted {case}:\nstdout: {}\nstderr: {}",
+        example.name(),
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout.trim().is_empty(),
+        "{} printed a payload for {case}: {}",
+        example.name(),
+        out.stdout
+    );
+    assert!(
+        !out.stderr.trim().is_empty(),
+        "{} refused {case} without saying why",
+        example.name()
+    );
+}
+
+fn check_example(example: Example) {
+    if ready(example).is_none() {
+        return;
+    }
+    let name = example.name();
+    let server = Server::start();
+    let jwks = server.jwks_url();
+    let login = login(&server);
+
+    // A fresh access token: exit 0, and its payload as one JSON line.
+    let out = verify(example, &jwks, ISSUER, &login.access);
+    assert!(
+        out.status.success(),
+        "{name} refused a fresh access token ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    let line = out.stdout.trim_end_matches('\n');
+    assert!(
+        !line.is_empty() && !line.contains('\n'),
+        "{name} must print exactly one line, got: {:?}",
+        out.stdout
+    );
+    let payload: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("{name} printed no JSON ({e}): {line}"));
+    assert_eq!(payload["sub"], json!(login.user_id), "sub: {payload}");
+    assert_eq!(payload["email"], json!(login.email), "email: {payload}");
+    assert_eq!(payload["sid"], json!(login.sid), "sid: {payload}");
+    assert_eq!(payload["typ"], json!("access"), "typ: {payload}");
+    assert_eq!(payload["iss"], json!(ISSUER), "iss: {payload}");
+    // The whole payload, nothing dropped or added.
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(&login.access)
+        .expect("the access token's claims");
+    assert_eq!(payload, claims, "{name} printed another payload");
+
+    // A bad signature.
+    let out = verify(example, &jwks, ISSUER, &tampered(&login.access));
+    assert_refused(example, &out, "a token with a tampered signature");
+
+    // A good token that some other issuer is expected to have signed.
+    let out = verify(example, &jwks, "someone-else", &login.access);
+    assert_refused(example, &out, "a token for the wrong issuer");
+
+    // A refresh token: signed by the same key, refused by the `typ` check.
+    let out = verify(example, &jwks, ISSUER, &login.refresh);
+    assert_refused(example, &out, "a refresh token");
+    assert!(
+        out.stderr.contains("not an access token"),
+        "{name} must refuse a refresh token by its typ, said: {}",
+        out.stderr
+    );
+
+    // Not a token at all.
+    let out = verify(example, &jwks, ISSUER, "not.a.jwt");
+    assert_refused(example, &out, "garbage");
+}
+
+#[test]
+fn node_example_verifies_access_tokens_from_the_jwks() {
+    check_example(Example::Node);
+}
+
+#[test]
+fn python_example_verifies_access_tokens_from_the_jwks() {
+    check_example(Example::Python);
+}
+
+/// The helper itself: a changed signature character, all else the same.
+#[test]
+fn tampering_changes_one_signature_character() {
+    assert_eq!(tampered("aaa.bbb.AXY"), "aaa.bbb.BXY");
+    assert_eq!(tampered("aaa.bbb.cXY"), "aaa.bbb.AXY");
+}
