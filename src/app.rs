@@ -94,7 +94,9 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 async move {
                     let res = answer.await?;
                     let seconds = started.elapsed().as_secs_f64();
-                    state.metrics.observe(method.as_str(), &route, res.status().as_u16(), seconds);
+                    state
+                        .metrics
+                        .observe(method.as_str(), &route, res.status().as_u16(), seconds);
                     Ok(res)
                 }
             })

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
+use crate::db::Synchronous;
 use crate::password::MIN_ITERATIONS;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
 use crate::store::users::{normalize_email, Status};
@@ -17,6 +18,16 @@ use crate::store::users::{normalize_email, Status};
     about = "Email and password login with Ed25519 JWTs: one binary, one SQLite file."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags every command takes.
+#[derive(Args, Debug)]
+pub struct Globals {
     /// The SQLite database file (created with mode 0600 if missing)
     #[arg(
         long,
@@ -31,8 +42,14 @@ pub struct Cli {
           value_parser = clap::value_parser!(u32).range(i64::from(MIN_ITERATIONS)..), global = true)]
     pub pbkdf2_iterations: u32,
 
-    #[command(subcommand)]
-    pub command: Command,
+    /// SQLite durability: normal (a power cut may lose the last commits) or full (sync every commit)
+    #[arg(
+        long,
+        env = "AUTHLITE_SYNCHRONOUS",
+        default_value = "normal",
+        global = true
+    )]
+    pub synchronous: Synchronous,
 }
 
 #[derive(Subcommand, Debug)]

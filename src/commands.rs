@@ -2,11 +2,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::time::Duration;
 
 use crate::app::{self, AppState};
-use crate::cli::{KeysCommand, SeedArgs, ServeArgs, UserCommand};
+use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
 use crate::db::{self, new_id, now, Pool};
 use crate::password;
 use crate::seed;
@@ -16,12 +15,13 @@ use crate::tokens;
 
 type Outcome = Result<(), String>;
 
-pub fn serve(db_path: &Path, iterations: u32, args: &ServeArgs) -> Outcome {
+pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
+    let iterations = globals.pbkdf2_iterations;
     let settings = args.settings(iterations);
     if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(format!("--static {}: not a directory", dir.display()));
     }
-    let pool = open(db_path)?;
+    let pool = open(globals)?;
     if let Some(file) = &args.seed {
         println!("{}", apply_seed(&pool, file, iterations, false)?);
     }
@@ -63,12 +63,10 @@ fn start_housekeeping(pool: Pool, lockout: u64, reuse_grace: u64) {
         });
 }
 
-pub fn seed(db_path: &Path, iterations: u32, args: &SeedArgs) -> Outcome {
-    let pool = open(db_path)?;
-    println!(
-        "{}",
-        apply_seed(&pool, &args.file, iterations, args.dry_run)?
-    );
+pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {
+    let pool = open(globals)?;
+    let report = apply_seed(&pool, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
+    println!("{report}");
     Ok(())
 }
 
@@ -92,8 +90,9 @@ fn apply_seed(
     seed::apply(pool, &json, &source, iterations, dry_run).map_err(|e| e.to_string())
 }
 
-pub fn user(db_path: &Path, iterations: u32, command: UserCommand) -> Outcome {
-    let pool = open(db_path)?;
+pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
+    let (db_path, iterations) = (&globals.db, globals.pbkdf2_iterations);
+    let pool = open(globals)?;
     let conn = pool.get().map_err(|e| e.to_string())?;
     let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
     match command {
@@ -205,8 +204,9 @@ fn print_users(list: &[User], json: bool) {
     }
 }
 
-pub fn keys(db_path: &Path, command: KeysCommand) -> Outcome {
-    let pool = open(db_path)?;
+pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
+    let db_path = &globals.db;
+    let pool = open(globals)?;
     let conn = pool.get().map_err(|e| e.to_string())?;
     let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
     match command {
@@ -230,8 +230,8 @@ pub fn keys(db_path: &Path, command: KeysCommand) -> Outcome {
     Ok(())
 }
 
-fn open(db_path: &Path) -> Result<Pool, String> {
-    let pool = db::open(db_path).map_err(|e| e.to_string())?;
+fn open(globals: &Globals) -> Result<Pool, String> {
+    let pool = db::open_with(&globals.db, globals.synchronous).map_err(|e| e.to_string())?;
     let conn = pool.get().map_err(|e| e.to_string())?;
     tokens::ensure_key(&conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
     Ok(pool)

@@ -28,17 +28,47 @@ impl fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
+/// How hard each commit is pushed to the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// In WAL mode a power cut can lose the last transactions, never corrupt the file.
+    #[default]
+    Normal,
+    /// Every commit is synced before it is answered.
+    Full,
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Synchronous::Normal),
+            "full" => Ok(Synchronous::Full),
+            other => Err(format!("\"{other}\" is not normal or full")),
+        }
+    }
+}
+
 /// Opens (creating if missing) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Pool, DbError> {
+    open_with(path, Synchronous::Normal)
+}
+
+pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Pool, DbError> {
     let shown = path.display();
     create_private_file(path)
         .map_err(|e| DbError(format!("cannot create the database file {shown}: {e}")))?;
-    let manager = SqliteConnectionManager::file(path).with_init(|conn| {
-        // NORMAL is safe in WAL mode: a power cut can lose the last transactions, never corrupt.
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-        )
-    });
+    let pragmas = match synchronous {
+        Synchronous::Normal => {
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;"
+        }
+        Synchronous::Full => {
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;"
+        }
+    };
+    let manager =
+        SqliteConnectionManager::file(path).with_init(move |conn| conn.execute_batch(pragmas));
     let pool = r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(1))

@@ -6,13 +6,13 @@ use authlite::cli::{Cli, Command};
 use authlite::commands;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let Cli { globals, command } = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let result = match cli.command {
-        Command::Serve(args) => commands::serve(&cli.db, cli.pbkdf2_iterations, &args),
-        Command::Seed(args) => commands::seed(&cli.db, cli.pbkdf2_iterations, &args),
-        Command::User(user) => commands::user(&cli.db, cli.pbkdf2_iterations, user),
-        Command::Keys(keys) => commands::keys(&cli.db, keys),
+    let result = match command {
+        Command::Serve(args) => commands::serve(&globals, &args),
+        Command::Seed(args) => commands::seed(&globals, &args),
+        Command::User(user) => commands::user(&globals, user),
+        Command::Keys(keys) => commands::keys(&globals, keys),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,11 +18,17 @@ impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("authlite".into()), None)?;
         let logins = IntCounterVec::new(
-            Opts::new("logins_total", "Login attempts by outcome (ok or the error_code)"),
+            Opts::new(
+                "logins_total",
+                "Login attempts by outcome (ok or the error_code)",
+            ),
             &["outcome"],
         )?;
         let refreshes = IntCounterVec::new(
-            Opts::new("refreshes_total", "Refresh attempts by outcome (ok or the error_code)"),
+            Opts::new(
+                "refreshes_total",
+                "Refresh attempts by outcome (ok or the error_code)",
+            ),
             &["outcome"],
         )?;
         let latency = HistogramVec::new(
@@ -33,7 +39,8 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let hash_queue = IntGauge::new("hash_queue_depth", "Logins waiting for a hashing thread")?;
-        let live_sessions = IntGauge::new("active_sessions", "Sessions neither revoked nor expired")?;
+        let live_sessions =
+            IntGauge::new("active_sessions", "Sessions neither revoked nor expired")?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(refreshes.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -66,7 +73,8 @@ impl Metrics {
 
     /// The text exposition, with the gauges read now.
     pub fn render(&self, hash_queue: usize, live_sessions: i64) -> String {
-        self.hash_queue.set(i64::try_from(hash_queue).unwrap_or(i64::MAX));
+        self.hash_queue
+            .set(i64::try_from(hash_queue).unwrap_or(i64::MAX));
         self.live_sessions.set(live_sessions);
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
@@ -88,7 +96,10 @@ mod tests {
         m.login("INVALID_PASSWORD");
         m.observe("POST", "/user/login", 200, 0.09);
         let text = m.render(3, 7);
-        assert!(text.contains("authlite_logins_total{outcome=\"INVALID_PASSWORD\"} 2"), "{text}");
+        assert!(
+            text.contains("authlite_logins_total{outcome=\"INVALID_PASSWORD\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("authlite_logins_total{outcome=\"ok\"} 1"));
         assert!(text.contains("authlite_hash_queue_depth 3"));
         assert!(text.contains("authlite_active_sessions 7"));

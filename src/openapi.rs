@@ -113,7 +113,10 @@ mod tests {
             ("/openapi.json", "get"),
             ("/", "get"),
         ] {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} missing"
+            );
         }
     }
 }

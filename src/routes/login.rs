@@ -110,7 +110,9 @@ pub async fn login(
             GateError::Failed => ApiError::internal("login job failed"),
         })
         .and_then(|outcome| outcome);
-    state.metrics.login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
+    state
+        .metrics
+        .login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
     Ok(HttpResponse::Ok().json(outcome?))
 }
 

@@ -8,8 +8,8 @@ use utoipa::OpenApi;
 use super::blocking;
 use crate::app::AppState;
 use crate::db::now;
-use crate::store::sessions;
 use crate::error::ApiError;
+use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 

@@ -1,0 +1,92 @@
+//! The README's configuration table must say what `authlite serve --help` says:
+//! the same flags, each with its environment variable and default.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+struct Row {
+    env: String,
+    default: Option<String>,
+}
+
+/// The table between the config markers: flag -> (env, default in backticks or none).
+fn readme_table() -> BTreeMap<String, Row> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- config:start -->")
+        .expect("config:start marker");
+    let end = readme
+        .find("<!-- config:end -->")
+        .expect("config:end marker");
+    readme[start..end]
+        .lines()
+        .filter(|line| line.starts_with("| `--"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let unquote = |s: &str| s.trim_matches('`').to_string();
+            let default = cells[3]
+                .strip_prefix('`')
+                .map(|s| s.trim_end_matches('`').to_string());
+            (
+                unquote(cells[1]),
+                Row {
+                    env: unquote(cells[2]),
+                    default,
+                },
+            )
+        })
+        .collect()
+}
+
+/// `serve --help`: flag -> (env, default as clap prints it).
+fn help_table() -> BTreeMap<String, Row> {
+    let out = Command::new(env!("CARGO_BIN_EXE_authlite"))
+        .args(["serve", "--help"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut rows = BTreeMap::new();
+    let mut flag: Option<String> = None;
+    for line in help.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("--") || trimmed.starts_with("-h, --") {
+            let name = trimmed
+                .trim_start_matches("-h, ")
+                .split_whitespace()
+                .next()
+                .unwrap();
+            flag = Some(name.to_string()).filter(|n| n != "--help");
+        }
+        let Some(name) = &flag else { continue };
+        if let Some(env) = between(line, "[env: ", "=") {
+            let default = between(line, "[default: ", "]");
+            rows.insert(name.clone(), Row { env, default });
+        }
+    }
+    rows
+}
+
+fn between(text: &str, open: &str, close: &str) -> Option<String> {
+    let rest = &text[text.find(open)? + open.len()..];
+    Some(rest[..rest.find(close)?].to_string())
+}
+
+#[test]
+fn the_readme_configuration_table_matches_serve_help() {
+    let readme = readme_table();
+    let help = help_table();
+    let names = |t: &BTreeMap<String, Row>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&readme),
+        names(&help),
+        "flags in the README vs --help"
+    );
+    for (flag, row) in &help {
+        let documented = &readme[flag];
+        assert_eq!(documented.env, row.env, "environment variable of {flag}");
+        assert_eq!(documented.default, row.default, "default of {flag}");
+    }
+}
