@@ -1425,6 +1425,10 @@ fn serve_logs_in_the_demo_user_stops_cleanly_on_sigterm_and_keeps_sessions_acros
     // The agent keeps its connection open: an idle keep-alive must not delay the stop.
     assert_clean_stop(&mut server);
     drop(agent);
+    // A clean stop folds the write-ahead log back in: the .db file alone is complete.
+    let wal = db.with_extension("db-wal");
+    let wal_len = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(wal_len, 0, "{} still holds {wal_len} bytes", wal.display());
 
     // The same command again, as a service manager would run it: re-seeding is a no-op.
     let mut cmd = command(&db);

@@ -38,7 +38,11 @@ pub async fn refresh(
     let answer = blocking(&state, move |state, conn| {
         rotate(state, conn, &body.refresh_token)
     })
-    .await?;
+    .await;
+    state
+        .metrics
+        .refresh(answer.as_ref().map_or_else(|e| e.code, |_| "ok"));
+    let answer = answer?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(answer))

@@ -83,10 +83,15 @@ pub fn spawn_app() -> TestApp {
 
 /// A new server over a new, seeded database file.
 pub fn spawn_app_with(settings: Settings) -> TestApp {
+    spawn_app_seeded_at(settings, ITERATIONS)
+}
+
+/// Like `spawn_app_with`, with the seed's passwords hashed at `seed_iterations`.
+pub fn spawn_app_seeded_at(settings: Settings, seed_iterations: u32) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let db_path = dir.path().join("authlite.db");
     let pool = authlite::db::open(&db_path).expect("open the test database");
-    authlite::seed::apply(&pool, &seed_json(), "test seed", ITERATIONS, false)
+    authlite::seed::apply(&pool, &seed_json(), "test seed", seed_iterations, false)
         .expect("apply the test seed");
     drop(pool);
     start(dir, db_path, settings)

@@ -12,3 +12,4 @@ mod raw_http;
 mod refresh;
 mod secrets;
 mod session;
+mod timing;

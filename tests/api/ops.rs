@@ -205,3 +205,63 @@ fn metrics_are_prometheus_text_with_a_latency_histogram() {
         resp.text
     );
 }
+
+#[test]
+fn metrics_count_logins_and_refreshes_by_outcome_as_they_happen() {
+    let app = spawn_app();
+    let tokens = app.login_ok(ADA, ADA_PASSWORD);
+    app.login(ADA, "wrong")
+        .assert_error(401, "INVALID_PASSWORD");
+    app.login(UNKNOWN, "wrong")
+        .assert_error(401, "USER_NOT_FOUND");
+    app.refresh_ok(&tokens.refresh);
+    app.refresh("garbage").assert_error(401, "INVALID_TOKEN");
+
+    let text = app.get("/metrics").text;
+
+    for line in [
+        "authlite_logins_total{outcome=\"ok\"} 1",
+        "authlite_logins_total{outcome=\"INVALID_PASSWORD\"} 1",
+        "authlite_logins_total{outcome=\"USER_NOT_FOUND\"} 1",
+        "authlite_refreshes_total{outcome=\"ok\"} 1",
+        "authlite_refreshes_total{outcome=\"INVALID_TOKEN\"} 1",
+        "authlite_active_sessions 1",
+        "authlite_hash_queue_depth 0",
+        "authlite_http_request_duration_seconds_count{method=\"POST\",route=\"/user/login\",status=\"401\"} 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+    }
+    assert!(!text.contains(ADA), "an email in the metrics");
+}
+
+#[test]
+fn the_openapi_document_passes_an_openapi_validator() {
+    let app = spawn_app();
+    let doc = app.get("/openapi.json").text;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, doc).unwrap();
+
+    let validator = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&path)
+        .output();
+    let ran = validator
+        .as_ref()
+        .is_ok_and(|out| !String::from_utf8_lossy(&out.stderr).contains("No module named"));
+    if !ran {
+        assert!(
+            std::env::var("AUTHLITE_REQUIRE_EXAMPLES").as_deref() != Ok("1"),
+            "openapi-spec-validator is not installed (pip install openapi-spec-validator)"
+        );
+        eprintln!("OPENAPI VALIDATION NOT RUN: pip install openapi-spec-validator");
+        return;
+    }
+    let out = validator.unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
