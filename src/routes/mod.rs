@@ -5,23 +5,21 @@ pub(crate) mod keys;
 pub(crate) mod login;
 pub(crate) mod ops;
 pub(crate) mod refresh;
+mod request;
 pub(crate) mod session;
 
-use std::net::{IpAddr, SocketAddr};
+pub use request::client_ip;
+use request::{bearer, json_body, optional_bearer, optional_json_body, token_error};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use futures_util::StreamExt;
-use ipnet::IpNet;
+use actix_web::{web, HttpResponse, ResponseError};
 use rusqlite::Connection;
-use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::tokens::TokenError;
 
 /// Bodies over this many bytes are refused with 413.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -124,7 +122,7 @@ pub fn json_error_body<B: MessageBody>(
     Ok(ErrorHandlerResponse::Response(res))
 }
 
-fn too_large() -> ApiError {
+pub(super) fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "PAYLOAD_TOO_LARGE",
@@ -132,170 +130,12 @@ fn too_large() -> ApiError {
     )
 }
 
-fn unsupported_media_type() -> ApiError {
+pub(super) fn unsupported_media_type() -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "UNSUPPORTED_MEDIA_TYPE",
         "The request body must be JSON (Content-Type: application/json).",
     )
-}
-
-/// Reads the body, at most MAX_BODY bytes; a body that is not JSON is refused.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
-    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-        let essence = content_type
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            return Err(unsupported_media_type());
-        }
-    }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Reads a JSON body into `T`. The message never quotes the body: it may hold a password.
-pub async fn json_body<T: DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, ApiError> {
-    let body = read_body(req, payload).await?;
-    parse_json(&body)
-}
-
-/// Like `json_body`, but an empty body is `None`.
-pub async fn optional_json_body<T: DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<Option<T>, ApiError> {
-    let body = read_body(req, payload).await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    parse_json(&body).map(Some)
-}
-
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        let message = match e.classify() {
-            Category::Data => describe_data_error(&e.to_string()),
-            Category::Eof if body.is_empty() => {
-                "The request body is empty; JSON is expected.".into()
-            }
-            _ => format!(
-                "The request body is not valid JSON (line {}, column {}).",
-                e.line(),
-                e.column()
-            ),
-        };
-        ApiError::invalid_request(message)
-    })
-}
-
-/// serde's message without any value it quotes: "missing field `email`" stays,
-/// "invalid type: string \"hunter2\", expected a boolean" loses the string.
-fn describe_data_error(raw: &str) -> String {
-    let raw = raw.split(" at line ").next().unwrap_or(raw);
-    if raw.starts_with("missing field") {
-        return format!("{}.", capitalise(raw));
-    }
-    match raw.split_once(", expected ") {
-        Some((_, expected)) => format!("A field has the wrong type: expected {expected}."),
-        None => "The request body does not have the expected fields.".into(),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// The bearer token, or 401 MISSING_TOKEN.
-pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    optional_bearer(req)?.ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN"))
-}
-
-/// The bearer token if the request has an Authorization header.
-pub fn optional_bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("INVALID_TOKEN"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("MISSING_TOKEN"));
-    }
-    Ok(Some(token.trim().to_string()))
-}
-
-pub fn token_error(e: TokenError) -> ApiError {
-    match e {
-        TokenError::Invalid => ApiError::unauthorized("INVALID_TOKEN"),
-        TokenError::Expired => ApiError::unauthorized("TOKEN_EXPIRED"),
-    }
-}
-
-/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the
-/// right-most X-Forwarded-For entry that is not itself a trusted proxy.
-pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip().to_canonical();
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    if !is_trusted(&peer) {
-        return Some(peer);
-    }
-    let entries: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .collect();
-    let mut client = peer;
-    for entry in entries.iter().rev() {
-        let Some(ip) = parse_forwarded(entry) else {
-            break;
-        };
-        client = ip;
-        if !is_trusted(&ip) {
-            break;
-        }
-    }
-    Some(client)
-}
-
-fn parse_forwarded(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
-    entry
-        .parse::<IpAddr>()
-        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
-        .ok()
-        .map(|ip| ip.to_canonical())
 }
 
 /// Runs one unit of database work on the blocking pool with a pooled connection.
@@ -311,50 +151,4 @@ where
     })
     .await
     .map_err(ApiError::internal)?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::test::TestRequest;
-
-    fn trusted() -> Vec<IpNet> {
-        vec!["10.0.0.0/8".parse().unwrap()]
-    }
-
-    fn request(peer: &str, forwarded: &[&str]) -> HttpRequest {
-        let mut req = TestRequest::default().peer_addr(peer.parse().unwrap());
-        for value in forwarded {
-            req = req.append_header(("X-Forwarded-For", *value));
-        }
-        req.to_http_request()
-    }
-
-    #[test]
-    fn an_untrusted_peer_is_the_client_whatever_it_says() {
-        let req = request("203.0.113.9:5000", &["1.2.3.4"]);
-        assert_eq!(client_ip(&req, &trusted()), "203.0.113.9".parse().ok());
-    }
-
-    #[test]
-    fn behind_trusted_proxies_the_right_most_untrusted_entry_is_the_client() {
-        let req = request("10.0.0.1:5000", &["6.6.6.6, 198.51.100.7", "10.0.0.2"]);
-        assert_eq!(client_ip(&req, &trusted()), "198.51.100.7".parse().ok());
-    }
-
-    #[test]
-    fn a_garbled_entry_stops_the_walk() {
-        let req = request("10.0.0.1:5000", &["6.6.6.6, nonsense"]);
-        assert_eq!(client_ip(&req, &trusted()), "10.0.0.1".parse().ok());
-    }
-
-    #[test]
-    fn serde_messages_lose_the_values_they_quote() {
-        let m = describe_data_error(
-            "invalid type: string \"hunter2\", expected a boolean at line 1 column 9",
-        );
-        assert_eq!(m, "A field has the wrong type: expected a boolean.");
-        let m = describe_data_error("missing field `email` at line 1 column 2");
-        assert_eq!(m, "Missing field `email`.");
-    }
 }
