@@ -13,6 +13,10 @@ use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 
+/// The page may load and call only this server (its script and style are inline), and may not be framed.
+const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                           script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses(
         (status = 200, description = "The database answers", body = crate::openapi::Health),
@@ -101,7 +105,7 @@ fn page(name: &str, bytes: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"))
+        .insert_header(("Content-Security-Policy", PAGE_POLICY))
         .body(bytes)
 }
 
