@@ -41,6 +41,7 @@ CREATE TABLE refresh_tokens (
     jti           TEXT PRIMARY KEY,
     session_id    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     expires_at    INTEGER NOT NULL,
+    token_hash    BLOB NOT NULL,         -- SHA-256 of the token as issued: it vouches for it
     used_at_ms    INTEGER,               -- first use, in milliseconds: a grace of 0 means any reuse
     -- The JSON answer its first use returned, replayed to a racing second use
     -- within the reuse grace. Ed25519 signing here is randomised, so the pair

@@ -104,7 +104,7 @@ fn refresh_transaction(c: &mut Criterion) {
     };
     sessions::create(&conn, &session).expect("a session");
     let mut jti = new_id();
-    sessions::insert_refresh(&conn, &jti, &session.id, now() + 3600).expect("a token");
+    sessions::insert_refresh(&conn, &jti, &session.id, now() + 3600, &[0; 32]).expect("a token");
     // The stored answer is a token pair of about this size.
     let answer = "x".repeat(1100);
     c.bench_function("refresh transaction (SQL only)", |b| {
@@ -122,8 +122,9 @@ fn refresh_transaction(c: &mut Criterion) {
                 .expect("query")
                 .expect("user");
             let next = new_id();
-            sessions::insert_refresh(&tx, &next, &session.id, now() + 3600).expect("insert");
-            sessions::mark_used(&tx, &jti, now_ms(), &answer).expect("mark");
+            sessions::insert_refresh(&tx, &next, &session.id, now() + 3600, &[0; 32])
+                .expect("insert");
+            sessions::claim_refresh(&tx, &jti, now_ms(), &answer).expect("claim");
             sessions::touch(&tx, &session.id, now(), now() + 3600).expect("touch");
             tx.commit().expect("commit");
             jti = next;

@@ -3,19 +3,22 @@
 use std::fmt;
 use std::net::TcpListener;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::thread;
+use std::time::Duration;
 use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 
-use crate::db::Pool;
+use crate::db::{self, Pool};
 use crate::gate::HashGate;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::routes;
 use crate::settings::Settings;
+use crate::store::{failures, sessions};
 use crate::tokens::Keys;
 
 /// Everything a request needs, shared by all workers.
@@ -28,6 +31,9 @@ pub struct State {
     pub gate: HashGate,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Held around every write. SQLite allows one writer at a time, and its own
+    /// busy handler sleeps (1, 2, 5 ... ms) between tries; waiting here wakes at once.
+    writer: Mutex<()>,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
 }
@@ -63,22 +69,74 @@ impl AppState {
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
-        Ok(AppState(Arc::new(State {
+        let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             pool,
             keys,
             gate,
             settings,
             metrics,
-        })))
+            writer: Mutex::new(()),
+        });
+        start_upkeep(Arc::downgrade(&state))
+            .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
+        Ok(AppState(state))
     }
+}
+
+impl State {
+    /// Serialises writers in this process; hold the guard until the commit.
+    pub fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Copies the write-ahead log into the database, off the request path: with
+    /// SQLite's automatic checkpoint a commit sometimes pays for one.
+    fn checkpoint(&self) -> rusqlite::Result<()> {
+        let conn = self.pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+    }
+
+    fn prune(&self) -> rusqlite::Result<()> {
+        let conn = self.pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let now = db::now();
+        let _writing = self.write_lock();
+        sessions::prune(&conn, now, self.settings.reuse_grace)?;
+        failures::prune(&conn, now, self.settings.lockout)
+    }
+}
+
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+const PRUNE_EVERY: u32 = 3600;
+
+/// Checkpoints every second and prunes every hour, until the state is dropped.
+fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
+    thread::Builder::new()
+        .name("authlite-upkeep".into())
+        .spawn(move || {
+            for tick in 0u32.. {
+                thread::sleep(CHECKPOINT_EVERY);
+                let Some(state) = state.upgrade() else { return };
+                if let Err(e) = state.checkpoint() {
+                    log::warn!("checkpoint failed: {e}");
+                }
+                if tick % PRUNE_EVERY == 0 {
+                    if let Err(e) = state.prune() {
+                        log::warn!("pruning expired rows failed: {e}");
+                    }
+                }
+            }
+        })
+        .map(drop)
 }
 
 /// Serves the API on `listener` until the returned server is stopped or gets SIGTERM/SIGINT.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
-    // Blocking SQLite work goes to each worker's bounded blocking pool.
-    let blocking_threads = 8;
+    // Blocking SQLite work goes to each worker's bounded blocking pool. Writers
+    // queue on one lock, so more threads would only wait there (measured: 3 per
+    // worker gives the same refresh rate as 8, with a lower p99).
+    let blocking_threads = 3;
     let server = HttpServer::new(move || {
         let trusted = data.settings.trusted_proxies.clone();
         let timed = data.clone();

@@ -2,7 +2,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::time::Duration;
 
 use crate::app::{self, AppState};
 use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
@@ -10,7 +9,7 @@ use crate::db::{self, new_id, now, Pool};
 use crate::password;
 use crate::seed;
 use crate::store::users::{self, User};
-use crate::store::{failures, keys, orgs, sessions};
+use crate::store::{failures, keys, orgs};
 use crate::tokens;
 
 type Outcome = Result<(), String>;
@@ -29,7 +28,6 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    start_housekeeping(pool.clone(), settings.lockout, settings.reuse_grace);
     let served = actix_web::rt::System::new().block_on(async move {
         let server = app::run(listener, state)?;
         println!("authlite listening on http://{address}");
@@ -43,24 +41,6 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     }
     log::info!("stopped");
     Ok(())
-}
-
-/// Once an hour, drop expired tokens, sessions and failed-login rows.
-fn start_housekeeping(pool: Pool, lockout: u64, reuse_grace: u64) {
-    let tidy = move || -> rusqlite::Result<()> {
-        let conn = pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
-        let now = now();
-        sessions::prune(&conn, now, reuse_grace)?;
-        failures::prune(&conn, now, lockout)
-    };
-    let _ = std::thread::Builder::new()
-        .name("authlite-housekeeping".into())
-        .spawn(move || loop {
-            if let Err(e) = tidy() {
-                log::warn!("housekeeping failed: {e}");
-            }
-            std::thread::sleep(Duration::from_secs(3600));
-        });
 }
 
 pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {

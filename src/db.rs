@@ -59,16 +59,18 @@ pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Pool, DbError>
     let shown = path.display();
     create_private_file(path)
         .map_err(|e| DbError(format!("cannot create the database file {shown}: {e}")))?;
-    let pragmas = match synchronous {
-        Synchronous::Normal => {
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;"
-        }
-        Synchronous::Full => {
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;"
-        }
+    let synchronous = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
     };
+    // No checkpoint on the commit path: a running server checkpoints from its
+    // upkeep thread, and a command's last connection checkpoints as it closes.
+    let pragmas = format!(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+    );
     let manager =
-        SqliteConnectionManager::file(path).with_init(move |conn| conn.execute_batch(pragmas));
+        SqliteConnectionManager::file(path).with_init(move |conn| conn.execute_batch(&pragmas));
     let pool = r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(1))

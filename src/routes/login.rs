@@ -2,9 +2,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::pair::{sign_pair, TokenPair};
 use super::{client_ip, json_body};
 use crate::app::AppState;
 use crate::db::{new_id, now};
@@ -12,9 +13,8 @@ use crate::error::ApiError;
 use crate::gate::GateError;
 use crate::openapi::ErrorBody;
 use crate::password;
-use crate::store::users::{self, normalize_email, Status, User};
+use crate::store::users::{self, normalize_email, Status};
 use crate::store::{failures, sessions};
-use crate::tokens::{AccessClaims, Claims, RefreshClaims, ACCESS, REFRESH};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -22,40 +22,6 @@ pub struct LoginRequest {
     email: String,
     #[schema(example = "correct horse battery staple")]
     password: String,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserView {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub org_id: Option<String>,
-}
-
-impl From<&User> for UserView {
-    fn from(u: &User) -> UserView {
-        UserView {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            org_id: u.org_id.clone(),
-        }
-    }
-}
-
-/// The answer to a login or a refresh. Holds tokens: no Debug.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenPair {
-    pub success: bool,
-    pub access_token: String,
-    pub refresh_token: String,
-    /// The refresh token's `jti`.
-    pub token_id: String,
-    /// Unix seconds at which the access token expires (its `exp`).
-    pub expires_at: u64,
-    pub user: UserView,
 }
 
 /// Who is logging in from where, once the body has been checked.
@@ -148,6 +114,7 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
     };
     let (Some(user), None) = (user, refusal) else {
         let code = refusal.unwrap_or("USER_NOT_FOUND");
+        let _writing = state.write_lock();
         record_failure(&conn, &email_key, ip_key.as_deref(), now)?;
         log::info!(
             "login refused: {code} for {} from {}",
@@ -167,11 +134,6 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
         ),
         _ => None,
     };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    failures::clear(&tx, &email_key)?;
-    if let Some(phc) = &upgraded {
-        users::set_password_hash(&tx, &user.id, phc, now)?;
-    }
     let session = sessions::Session {
         id: new_id(),
         user_id: user.id.clone(),
@@ -182,8 +144,15 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
         user_agent: attempt.user_agent,
         ip: attempt.ip.clone(),
     };
+    let signed = sign_pair(state, &state.keys.ring(&conn), &user, &session.id, now)?;
+    let _writing = state.write_lock();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    failures::clear(&tx, &email_key)?;
+    if let Some(phc) = &upgraded {
+        users::set_password_hash(&tx, &user.id, phc, now)?;
+    }
     sessions::create(&tx, &session)?;
-    let pair = issue_pair(state, &tx, &user, &session.id, now)?;
+    signed.record(&tx, &session.id)?;
     tx.commit()?;
     log::info!(
         "login ok: {} session {}{} from {}",
@@ -196,7 +165,7 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
         },
         shown(&attempt.ip)
     );
-    Ok(pair)
+    Ok(signed.pair)
 }
 
 fn locked_until(
@@ -238,57 +207,4 @@ fn conceal(code: &'static str, conceal_accounts: bool) -> &'static str {
 
 fn shown(ip: &Option<String>) -> &str {
     ip.as_deref().unwrap_or("-")
-}
-
-/// Signs a new access and refresh token for `user` in session `sid`, and records the refresh token.
-pub fn issue_pair(
-    state: &AppState,
-    conn: &Connection,
-    user: &User,
-    sid: &str,
-    now: u64,
-) -> Result<TokenPair, ApiError> {
-    let settings = &state.settings;
-    let ring = state.keys.ring(conn);
-    let access_exp = now + settings.access_ttl;
-    let refresh_exp = now + settings.refresh_ttl;
-    let access_token = ring
-        .sign(Claims {
-            iss: settings.issuer.clone(),
-            sub: user.id.clone(),
-            iat: now,
-            exp: access_exp,
-            jti: new_id(),
-            custom: AccessClaims {
-                sid: sid.to_string(),
-                typ: ACCESS.to_string(),
-                email: user.email.clone(),
-                name: user.name.clone(),
-                org_id: user.org_id.clone(),
-            },
-        })
-        .map_err(ApiError::internal)?;
-    let token_id = new_id();
-    let refresh_token = ring
-        .sign(Claims {
-            iss: settings.issuer.clone(),
-            sub: user.id.clone(),
-            iat: now,
-            exp: refresh_exp,
-            jti: token_id.clone(),
-            custom: RefreshClaims {
-                sid: sid.to_string(),
-                typ: REFRESH.to_string(),
-            },
-        })
-        .map_err(ApiError::internal)?;
-    sessions::insert_refresh(conn, &token_id, sid, refresh_exp)?;
-    Ok(TokenPair {
-        success: true,
-        access_token,
-        refresh_token,
-        token_id,
-        expires_at: access_exp,
-        user: UserView::from(user),
-    })
 }

@@ -4,6 +4,7 @@
 pub(crate) mod keys;
 pub(crate) mod login;
 pub(crate) mod ops;
+mod pair;
 pub(crate) mod refresh;
 mod request;
 pub(crate) mod session;

@@ -14,7 +14,8 @@ use crate::store::sessions;
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 
 /// The page may load and call only this server (its script and style are inline), and may not be framed.
-const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+const PAGE_POLICY: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                            script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 #[utoipa::path(get, path = "/healthz", tag = "ops",

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::login::{issue_pair, TokenPair};
+use super::pair::{sign_pair, TokenPair};
 use super::{blocking, json_body, token_error};
 use crate::app::AppState;
 use crate::db::{now, now_ms};
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::openapi::ErrorBody;
 use crate::store::sessions;
 use crate::store::users::{self, Status};
+use crate::tokens::{digest, same_digest};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -52,57 +53,93 @@ pub async fn refresh(
 /// reuse grace the very answer its first use got.
 fn rotate(state: &AppState, conn: &mut Connection, token: &str) -> Result<String, ApiError> {
     let settings = &state.settings;
-    let verified = state
-        .keys
-        .ring(conn)
-        .verify_refresh(token, &settings.issuer)
+    let ring = state.keys.ring(conn);
+    let claims = ring
+        .peek_refresh(token, &settings.issuer)
         .map_err(token_error)?;
+    let record = sessions::find_refresh(conn, &claims.jti)?
+        .filter(|r| same_digest(&r.token_hash, &digest(token)));
+    let Some(record) = record else {
+        // Not a token on record (expired and pruned, or forged): its signature tells which.
+        return Err(match ring.verify_refresh(token, &settings.issuer) {
+            Err(e) => token_error(e),
+            Ok(_) => ApiError::unauthorized("INVALID_TOKEN"),
+        });
+    };
     let (now, now_ms) = (now(), now_ms());
-    // IMMEDIATE: racing uses of one token queue here, so exactly one of them rotates.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let invalid = || ApiError::unauthorized("INVALID_TOKEN");
-    let record = sessions::find_refresh(&tx, &verified.jti)?.ok_or_else(invalid)?;
-    let session = sessions::find(&tx, &record.session_id)?.ok_or_else(invalid)?;
-    if session.id != verified.claims.sid || session.user_id != verified.sub {
-        return Err(invalid());
+    if claims.exp * 1000 < now_ms {
+        return Err(ApiError::unauthorized("TOKEN_EXPIRED"));
     }
+    let session = sessions::find(conn, &record.session_id)?
+        .filter(|s| s.id == claims.sid && s.user_id == claims.sub)
+        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
     if session.revoked_at.is_some() {
         return Err(ApiError::unauthorized("TOKEN_REVOKED"));
     }
     if let Some(used_at_ms) = record.used_at_ms {
-        let within_grace = now_ms.saturating_sub(used_at_ms) <= settings.reuse_grace * 1000;
-        return match record.rotated_to.filter(|_| within_grace) {
-            // Two tabs racing with one token: both get the pair the first one got.
-            Some(first_answer) => Ok(first_answer),
-            None => {
-                sessions::revoke(&tx, &session.id, now)?;
-                tx.commit()?;
-                log::warn!("refresh token reused: session {} revoked", session.id);
-                Err(ApiError::unauthorized("TOKEN_REUSED"))
-            }
-        };
+        return replay_or_reuse(state, conn, &session.id, used_at_ms, record.rotated_to);
     }
-
-    let user = users::find_by_id(&tx, &verified.sub)?;
-    let refusal = match &user {
-        None => Some("USER_NOT_FOUND"),
-        Some(u) if u.status == Status::Deleted => Some("USER_NOT_FOUND"),
-        Some(u) if u.status != Status::Active => Some("USER_INACTIVE"),
-        Some(_) => None,
-    };
-    let (Some(user), None) = (user, refusal) else {
-        let code = refusal.unwrap_or("USER_NOT_FOUND");
-        sessions::revoke(&tx, &session.id, now)?;
-        tx.commit()?;
-        log::info!("refresh refused: {code}; session {} revoked", session.id);
-        return Err(ApiError::unauthorized(code));
+    let user = users::find_by_id(conn, &claims.sub)?;
+    let user = match user {
+        Some(u) if u.status == Status::Active => u,
+        Some(u) if u.status != Status::Deleted => {
+            return Err(end_session(state, conn, &session.id, "USER_INACTIVE")?)
+        }
+        _ => return Err(end_session(state, conn, &session.id, "USER_NOT_FOUND")?),
     };
 
-    let pair = issue_pair(state, &tx, &user, &session.id, now)?;
-    let answer = serde_json::to_string(&pair).map_err(ApiError::internal)?;
-    sessions::mark_used(&tx, &verified.jti, now_ms, &answer)?;
+    let signed = sign_pair(state, &ring, &user, &session.id, now)?;
+    let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
+    let writing = state.write_lock();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // The session may have ended, or a racing use of this token won, while this one signed.
+    let still_live = sessions::find(&tx, &session.id)?.is_some_and(|s| s.revoked_at.is_none());
+    if !still_live {
+        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
+    }
+    if !sessions::claim_refresh(&tx, &claims.jti, now_ms, &answer)? {
+        drop((tx, writing));
+        let first = sessions::find_refresh(conn, &claims.jti)?;
+        let (used_at_ms, rotated_to) = first
+            .and_then(|r| Some((r.used_at_ms?, r.rotated_to)))
+            .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
+        return replay_or_reuse(state, conn, &session.id, used_at_ms, rotated_to);
+    }
+    signed.record(&tx, &session.id)?;
     sessions::touch(&tx, &session.id, now, now + settings.refresh_ttl)?;
     tx.commit()?;
     log::debug!("refresh ok: session {}", session.id);
     Ok(answer)
+}
+
+/// A token used before: within the grace, the answer its first use got (two tabs
+/// racing); after it, a stolen token being replayed, so the session ends.
+fn replay_or_reuse(
+    state: &AppState,
+    conn: &Connection,
+    sid: &str,
+    used_at_ms: u64,
+    first_answer: Option<String>,
+) -> Result<String, ApiError> {
+    let within_grace = now_ms().saturating_sub(used_at_ms) <= state.settings.reuse_grace * 1000;
+    match first_answer.filter(|_| within_grace) {
+        Some(answer) => Ok(answer),
+        None => {
+            log::warn!("refresh token reused: session {sid} revoked");
+            Err(end_session(state, conn, sid, "TOKEN_REUSED")?)
+        }
+    }
+}
+
+/// Revokes the session and gives the 401 that says why.
+fn end_session(
+    state: &AppState,
+    conn: &Connection,
+    sid: &str,
+    code: &'static str,
+) -> Result<ApiError, ApiError> {
+    let _writing = state.write_lock();
+    sessions::revoke(conn, sid, now())?;
+    log::info!("refresh refused: {code}; session {sid} revoked");
+    Ok(ApiError::unauthorized(code))
 }

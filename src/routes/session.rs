@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::login::UserView;
+use super::pair::UserView;
 use super::{bearer, blocking, optional_bearer, optional_json_body, token_error};
 use crate::app::AppState;
 use crate::db::now;
@@ -24,17 +24,15 @@ fn authenticate(
 ) -> Result<(User, Verified<AccessClaims>), ApiError> {
     let verified = state
         .keys
-        .ring(conn)
-        .verify_access(token, &state.settings.issuer)
+        .verify_access(conn, token, &state.settings.issuer)
         .map_err(token_error)?;
-    let session = sessions::find(conn, &verified.claims.sid)?;
-    if session.is_none_or(|s| s.revoked_at.is_some()) {
-        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
-    }
-    // The /user/me contract has no USER_NOT_FOUND: a deleted user is an inactive one here.
-    match users::find_by_id(conn, &verified.sub)? {
-        Some(user) if user.status == Status::Active => Ok((user, verified)),
-        _ => Err(ApiError::unauthorized("USER_INACTIVE")),
+    match users::find_by_session(conn, &verified.claims.sid)? {
+        Some((_, true)) | None => Err(ApiError::unauthorized("TOKEN_REVOKED")),
+        // The /user/me contract has no USER_NOT_FOUND: a deleted user is an inactive one here.
+        Some((user, false)) if user.id != verified.sub || user.status != Status::Active => {
+            Err(ApiError::unauthorized("USER_INACTIVE"))
+        }
+        Some((user, false)) => Ok((user, verified)),
     }
 }
 
@@ -102,6 +100,7 @@ pub async fn logout(
             (None, None) => return Err(ApiError::unauthorized("MISSING_TOKEN")),
         };
         let now = now();
+        let _writing = state.write_lock();
         if body.all {
             let ended = sessions::revoke_all_for_user(conn, &user_id, now)?;
             log::info!("logout everywhere: user {user_id}, {ended} sessions ended");
@@ -189,6 +188,7 @@ pub async fn revoke(
                 "You have no live session with that id.",
             ));
         }
+        let _writing = state.write_lock();
         sessions::revoke(conn, &sid, now)?;
         log::info!("session {sid} revoked by its user");
         Ok(())

@@ -16,6 +16,8 @@ pub struct Session {
 
 pub struct RefreshRecord {
     pub session_id: String,
+    /// SHA-256 of the token as issued.
+    pub token_hash: Vec<u8>,
     /// When it was first used, Unix milliseconds.
     pub used_at_ms: Option<u64>,
     /// The answer its first use returned (JSON holding tokens: never log it).
@@ -108,39 +110,44 @@ pub fn insert_refresh(
     jti: &str,
     session_id: &str,
     expires_at: u64,
+    token_hash: &[u8],
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO refresh_tokens (jti, session_id, expires_at, token_hash) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![jti, session_id, expires_at])?;
+    .execute(params![jti, session_id, expires_at, token_hash])?;
     Ok(())
 }
 
 pub fn find_refresh(conn: &Connection, jti: &str) -> rusqlite::Result<Option<RefreshRecord>> {
     conn.prepare_cached(
-        "SELECT session_id, used_at_ms, rotated_to FROM refresh_tokens WHERE jti = ?1",
+        "SELECT session_id, token_hash, used_at_ms, rotated_to FROM refresh_tokens WHERE jti = ?1",
     )?
     .query_row([jti], |row| {
         Ok(RefreshRecord {
             session_id: row.get(0)?,
-            used_at_ms: row.get(1)?,
-            rotated_to: row.get(2)?,
+            token_hash: row.get(1)?,
+            used_at_ms: row.get(2)?,
+            rotated_to: row.get(3)?,
         })
     })
     .optional()
 }
 
-pub fn mark_used(
+/// Marks a refresh token used, with the answer it got; false if another use came first.
+pub fn claim_refresh(
     conn: &Connection,
     jti: &str,
     now_ms: u64,
     rotated_to: &str,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE refresh_tokens SET used_at_ms = ?2, rotated_to = ?3 WHERE jti = ?1",
-    )?
-    .execute(params![jti, now_ms, rotated_to])?;
-    Ok(())
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE refresh_tokens SET used_at_ms = ?2, rotated_to = ?3
+             WHERE jti = ?1 AND used_at_ms IS NULL",
+        )?
+        .execute(params![jti, now_ms, rotated_to])?;
+    Ok(changed == 1)
 }
 
 /// Drops what can no longer matter: expired refresh tokens, stored answers past

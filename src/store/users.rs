@@ -121,6 +121,17 @@ pub fn find_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>>
         .optional()
 }
 
+/// The user of session `sid`, and whether that session is revoked.
+pub fn find_by_session(conn: &Connection, sid: &str) -> rusqlite::Result<Option<(User, bool)>> {
+    conn.prepare_cached(
+        "SELECT u.id, u.email, u.name, u.org_id, u.password_hash, u.status, u.created_at,
+                s.revoked_at IS NOT NULL
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
+    )?
+    .query_row([sid], |row| Ok((from_row(row)?, row.get(7)?)))
+    .optional()
+}
+
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, email");
     let mut stmt = conn.prepare(&sql)?;

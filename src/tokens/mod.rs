@@ -1,20 +1,22 @@
 //! Signing and verifying access and refresh tokens (EdDSA, a `kid` in every header).
 
+mod keys;
+mod refresh;
+
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
 
 use jwt_simple::prelude::{
     Duration as JwtDuration, Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike,
     EdDSAPublicKeyLike, HashSet, JWTClaims, Token, UnixTimeStamp, VerificationOptions,
 };
 use jwt_simple::JWTError;
-use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{new_id, now};
-use crate::store::keys::{self, StoredKey};
+use crate::store::keys::StoredKey;
+
+pub use keys::{ensure_key, rotate, Keys};
+pub use refresh::{digest, same_digest, Unverified};
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
@@ -36,6 +38,7 @@ pub struct RefreshClaims {
 }
 
 /// What a verified token says: the standard claims plus its own.
+#[derive(Clone)]
 pub struct Verified<C> {
     pub sub: String,
     pub jti: String,
@@ -58,7 +61,11 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    fn from_stored(stored: &[StoredKey], lifetime: u64, now: u64) -> Result<Keyring, String> {
+    pub(crate) fn from_stored(
+        stored: &[StoredKey],
+        lifetime: u64,
+        now: u64,
+    ) -> Result<Keyring, String> {
         let mut current = None;
         let mut verifiers = HashMap::new();
         let mut jwks = Vec::new();
@@ -183,112 +190,10 @@ pub struct Claims<C> {
     pub custom: C,
 }
 
-/// The keyring, reloaded when another process (`authlite keys rotate`) changes the keys.
-pub struct Keys {
-    ring: RwLock<Arc<Keyring>>,
-    seen: Mutex<Seen>,
-    lifetime: u64,
-}
-
-struct Seen {
-    at: Instant,
-    generation: (i64, i64),
-}
-
-/// How often a running server looks for keys rotated by another process.
-const RECHECK: Duration = Duration::from_secs(1);
-
-impl Keys {
-    /// Loads the keys, creating the first one in a new database. `lifetime` is the
-    /// longest a token lives: a retired key is published until then.
-    pub fn load(conn: &Connection, lifetime: u64) -> Result<Keys, String> {
-        ensure_key(conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
-        let generation = keys::generation(conn).map_err(|e| e.to_string())?;
-        let ring = load_ring(conn, lifetime)?;
-        Ok(Keys {
-            ring: RwLock::new(Arc::new(ring)),
-            seen: Mutex::new(Seen {
-                at: Instant::now(),
-                generation,
-            }),
-            lifetime,
-        })
-    }
-
-    /// The keyring, checked against the database at most once a second.
-    pub fn ring(&self, conn: &Connection) -> Arc<Keyring> {
-        self.reload_if_changed(conn, false);
-        self.cached()
-    }
-
-    /// The keyring, checked against the database now.
-    pub fn fresh_ring(&self, conn: &Connection) -> Arc<Keyring> {
-        self.reload_if_changed(conn, true);
-        self.cached()
-    }
-
-    fn cached(&self) -> Arc<Keyring> {
-        match self.ring.read() {
-            Ok(ring) => Arc::clone(&ring),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn reload_if_changed(&self, conn: &Connection, force: bool) {
-        let Ok(mut seen) = self.seen.lock() else {
-            return;
-        };
-        if !force && seen.at.elapsed() < RECHECK {
-            return;
-        }
-        seen.at = Instant::now();
-        let Ok(generation) = keys::generation(conn) else {
-            return;
-        };
-        if generation == seen.generation {
-            return;
-        }
-        match load_ring(conn, self.lifetime) {
-            Ok(ring) => {
-                log::info!(
-                    "signing keys changed; now signing with {}",
-                    ring.current_kid()
-                );
-                if let Ok(mut slot) = self.ring.write() {
-                    *slot = Arc::new(ring);
-                }
-                seen.generation = generation;
-            }
-            Err(e) => log::error!("cannot reload signing keys: {e}"),
-        }
-    }
-}
-
-fn load_ring(conn: &Connection, lifetime: u64) -> Result<Keyring, String> {
-    let stored = keys::list(conn).map_err(|e| format!("cannot read signing keys: {e}"))?;
-    Keyring::from_stored(&stored, lifetime, now())
-}
-
-/// Creates the first signing key if there is none.
-pub fn ensure_key(conn: &Connection) -> rusqlite::Result<()> {
-    let (count, _) = keys::generation(conn)?;
-    if count == 0 {
-        rotate(conn)?;
-    }
-    Ok(())
-}
-
-/// Adds a new key and makes it current; returns its kid.
-pub fn rotate(conn: &Connection) -> rusqlite::Result<String> {
-    let kid = new_id()[..16].to_string();
-    let pair = Ed25519KeyPair::generate();
-    keys::make_current(conn, &kid, &pair.to_bytes(), now())?;
-    Ok(kid)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::now;
 
     fn ring_with(kids: &[&str]) -> (Keyring, Vec<StoredKey>) {
         let stored: Vec<StoredKey> = kids

@@ -1,0 +1,121 @@
+//! A new token pair: signed without the database, then recorded in a short write.
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::new_id;
+use crate::error::ApiError;
+use crate::store::sessions;
+use crate::store::users::User;
+use crate::tokens::{digest, AccessClaims, Claims, Keyring, RefreshClaims, ACCESS, REFRESH};
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub org_id: Option<String>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> UserView {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            org_id: u.org_id.clone(),
+        }
+    }
+}
+
+/// The answer to a login or a refresh. Holds tokens: no Debug.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub success: bool,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// The refresh token's `jti`.
+    pub token_id: String,
+    /// Unix seconds at which the access token expires (its `exp`).
+    pub expires_at: u64,
+    pub user: UserView,
+}
+
+/// A pair signed but not yet on record.
+pub struct SignedPair {
+    pub pair: TokenPair,
+    refresh_exp: u64,
+}
+
+/// Signs an access and a refresh token for `user` in session `sid`. Signing is
+/// the slow part, so it runs before the caller takes the write lock.
+pub fn sign_pair(
+    state: &AppState,
+    ring: &Keyring,
+    user: &User,
+    sid: &str,
+    now: u64,
+) -> Result<SignedPair, ApiError> {
+    let settings = &state.settings;
+    let access_exp = now + settings.access_ttl;
+    let refresh_exp = now + settings.refresh_ttl;
+    let access_token = ring
+        .sign(Claims {
+            iss: settings.issuer.clone(),
+            sub: user.id.clone(),
+            iat: now,
+            exp: access_exp,
+            jti: new_id(),
+            custom: AccessClaims {
+                sid: sid.to_string(),
+                typ: ACCESS.to_string(),
+                email: user.email.clone(),
+                name: user.name.clone(),
+                org_id: user.org_id.clone(),
+            },
+        })
+        .map_err(ApiError::internal)?;
+    let token_id = new_id();
+    let refresh_token = ring
+        .sign(Claims {
+            iss: settings.issuer.clone(),
+            sub: user.id.clone(),
+            iat: now,
+            exp: refresh_exp,
+            jti: token_id.clone(),
+            custom: RefreshClaims {
+                sid: sid.to_string(),
+                typ: REFRESH.to_string(),
+            },
+        })
+        .map_err(ApiError::internal)?;
+    Ok(SignedPair {
+        pair: TokenPair {
+            success: true,
+            access_token,
+            refresh_token,
+            token_id,
+            expires_at: access_exp,
+            user: UserView::from(user),
+        },
+        refresh_exp,
+    })
+}
+
+impl SignedPair {
+    /// Records the refresh token, with the digest that later vouches for it.
+    pub fn record(&self, conn: &Connection, sid: &str) -> rusqlite::Result<()> {
+        let refresh = &self.pair.refresh_token;
+        sessions::insert_refresh(
+            conn,
+            &self.pair.token_id,
+            sid,
+            self.refresh_exp,
+            &digest(refresh),
+        )
+    }
+}
