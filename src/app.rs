@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::TcpListener;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
 use std::time::Instant;
@@ -13,6 +13,7 @@ use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 
 use crate::db::{self, Pool};
+use crate::error::ApiError;
 use crate::gate::HashGate;
 use crate::metrics::Metrics;
 use crate::password;
@@ -20,6 +21,7 @@ use crate::routes;
 use crate::settings::Settings;
 use crate::store::{failures, sessions};
 use crate::tokens::Keys;
+use crate::writer::Writer;
 
 /// Everything a request needs, shared by all workers.
 #[derive(Clone)]
@@ -31,9 +33,8 @@ pub struct State {
     pub gate: HashGate,
     pub settings: Settings,
     pub metrics: Metrics,
-    /// Held around every write. SQLite allows one writer at a time, and its own
-    /// busy handler sleeps (1, 2, 5 ... ms) between tries; waiting here wakes at once.
-    writer: Mutex<()>,
+    /// Every write of a request goes through this one thread.
+    pub writer: Writer,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
 }
@@ -69,6 +70,11 @@ impl AppState {
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
+        let writer = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|conn| Writer::start(conn).map_err(|e| e.to_string()))
+            .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             pool,
@@ -76,7 +82,7 @@ impl AppState {
             gate,
             settings,
             metrics,
-            writer: Mutex::new(()),
+            writer,
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
@@ -85,11 +91,6 @@ impl AppState {
 }
 
 impl State {
-    /// Serialises writers in this process; hold the guard until the commit.
-    pub fn write_lock(&self) -> MutexGuard<'_, ()> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Copies the write-ahead log into the database, off the request path: with
     /// SQLite's automatic checkpoint a commit sometimes pays for one.
     fn checkpoint(&self) -> rusqlite::Result<()> {
@@ -97,12 +98,12 @@ impl State {
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
     }
 
-    fn prune(&self) -> rusqlite::Result<()> {
-        let conn = self.pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
-        let now = db::now();
-        let _writing = self.write_lock();
-        sessions::prune(&conn, now, self.settings.reuse_grace)?;
-        failures::prune(&conn, now, self.settings.lockout)
+    fn prune(&self) -> Result<(), ApiError> {
+        let (now, grace, lockout) = (db::now(), self.settings.reuse_grace, self.settings.lockout);
+        self.writer.write(move |conn| {
+            sessions::prune(conn, now, grace)?;
+            Ok(failures::prune(conn, now, lockout)?)
+        })
     }
 }
 
@@ -133,10 +134,9 @@ fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
 /// Serves the API on `listener` until the returned server is stopped or gets SIGTERM/SIGINT.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
-    // Blocking SQLite work goes to each worker's bounded blocking pool. Writers
-    // queue on one lock, so more threads would only wait there (measured: 3 per
-    // worker gives the same refresh rate as 8, with a lower p99).
-    let blocking_threads = 3;
+    // Reads, signing and the wait for the writer run on each worker's bounded
+    // blocking pool; 8 per worker keeps the writer's batches full.
+    let blocking_threads = 8;
     let server = HttpServer::new(move || {
         let trusted = data.settings.trusted_proxies.clone();
         let timed = data.clone();

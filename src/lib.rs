@@ -14,3 +14,4 @@ pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod tokens;
+pub mod writer;

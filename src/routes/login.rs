@@ -1,7 +1,7 @@
 //! POST /user/login, and issuing a token pair (shared with refresh).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -85,7 +85,7 @@ pub async fn login(
 /// The whole login, on a hashing thread: lock check, verify, then record the outcome.
 fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
     let settings = &state.settings;
-    let mut conn = state.pool.get()?;
+    let conn = state.pool.get()?;
     let now = now();
     let email_key = failures::email_key(&attempt.email);
     let ip_key = attempt.ip.as_deref().map(failures::ip_key);
@@ -114,8 +114,9 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
     };
     let (Some(user), None) = (user, refusal) else {
         let code = refusal.unwrap_or("USER_NOT_FOUND");
-        let _writing = state.write_lock();
-        record_failure(&conn, &email_key, ip_key.as_deref(), now)?;
+        state
+            .writer
+            .write(move |conn| Ok(record_failure(conn, &email_key, ip_key.as_deref(), now)?))?;
         log::info!(
             "login refused: {code} for {} from {}",
             attempt.email,
@@ -145,20 +146,22 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
         ip: attempt.ip.clone(),
     };
     let signed = sign_pair(state, &state.keys.ring(&conn), &user, &session.id, now)?;
-    let _writing = state.write_lock();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    failures::clear(&tx, &email_key)?;
-    if let Some(phc) = &upgraded {
-        users::set_password_hash(&tx, &user.id, phc, now)?;
-    }
-    sessions::create(&tx, &session)?;
-    signed.record(&tx, &session.id)?;
-    tx.commit()?;
+    drop(conn);
+    let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
+    let signed = state.writer.write(move |conn| {
+        failures::clear(conn, &email_key)?;
+        if let Some(phc) = &upgraded {
+            users::set_password_hash(conn, &user_id, phc, now)?;
+        }
+        sessions::create(conn, &session)?;
+        signed.record(conn, &session.id)?;
+        Ok(signed)
+    })?;
     log::info!(
         "login ok: {} session {}{} from {}",
         user.email,
-        session.id,
-        if upgraded.is_some() {
+        sid,
+        if hash_upgraded {
             " (hash upgraded)"
         } else {
             ""

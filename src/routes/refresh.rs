@@ -1,7 +1,7 @@
 //! POST /user/refresh: rotation, the reuse grace, and reuse detection.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -51,7 +51,7 @@ pub async fn refresh(
 
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
 /// reuse grace the very answer its first use got.
-fn rotate(state: &AppState, conn: &mut Connection, token: &str) -> Result<String, ApiError> {
+fn rotate(state: &AppState, conn: &Connection, token: &str) -> Result<String, ApiError> {
     let settings = &state.settings;
     let ring = state.keys.ring(conn);
     let claims = ring
@@ -70,45 +70,47 @@ fn rotate(state: &AppState, conn: &mut Connection, token: &str) -> Result<String
     if claims.exp * 1000 < now_ms {
         return Err(ApiError::unauthorized("TOKEN_EXPIRED"));
     }
-    let session = sessions::find(conn, &record.session_id)?
-        .filter(|s| s.id == claims.sid && s.user_id == claims.sub)
+    let sid = record.session_id;
+    let (user, revoked) = users::find_by_session(conn, &sid)?
+        .filter(|(user, _)| sid == claims.sid && user.id == claims.sub)
         .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
-    if session.revoked_at.is_some() {
+    if revoked {
         return Err(ApiError::unauthorized("TOKEN_REVOKED"));
     }
     if let Some(used_at_ms) = record.used_at_ms {
-        return replay_or_reuse(state, conn, &session.id, used_at_ms, record.rotated_to);
+        return replay_or_reuse(state, &sid, used_at_ms, record.rotated_to);
     }
-    let user = users::find_by_id(conn, &claims.sub)?;
-    let user = match user {
-        Some(u) if u.status == Status::Active => u,
-        Some(u) if u.status != Status::Deleted => {
-            return Err(end_session(state, conn, &session.id, "USER_INACTIVE")?)
+    match user.status {
+        Status::Active => {}
+        Status::Deleted => return Err(end_session(state, &sid, "USER_NOT_FOUND")?),
+        Status::Inactive | Status::Banned => {
+            return Err(end_session(state, &sid, "USER_INACTIVE")?)
         }
-        _ => return Err(end_session(state, conn, &session.id, "USER_NOT_FOUND")?),
-    };
-
-    let signed = sign_pair(state, &ring, &user, &session.id, now)?;
-    let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
-    let writing = state.write_lock();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // The session may have ended, or a racing use of this token won, while this one signed.
-    let still_live = sessions::find(&tx, &session.id)?.is_some_and(|s| s.revoked_at.is_none());
-    if !still_live {
-        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
     }
-    if !sessions::claim_refresh(&tx, &claims.jti, now_ms, &answer)? {
-        drop((tx, writing));
+
+    let signed = sign_pair(state, &ring, &user, &sid, now)?;
+    let refresh_ttl = settings.refresh_ttl;
+    let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
+    let (jti, session_id, first_answer) = (claims.jti.clone(), sid.clone(), answer.clone());
+    let claimed = state.writer.write(move |conn| {
+        // False when the session ended, or a racing use of this token won, while this one signed.
+        if !sessions::claim_refresh(conn, &jti, now_ms, &first_answer)? {
+            return Ok(false);
+        }
+        signed.record(conn, &session_id)?;
+        sessions::touch(conn, &session_id, now, now + refresh_ttl)?;
+        Ok(true)
+    })?;
+    if !claimed {
+        let revoked = users::find_by_session(conn, &sid)?.is_none_or(|(_, revoked)| revoked);
         let first = sessions::find_refresh(conn, &claims.jti)?;
         let (used_at_ms, rotated_to) = first
             .and_then(|r| Some((r.used_at_ms?, r.rotated_to)))
-            .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
-        return replay_or_reuse(state, conn, &session.id, used_at_ms, rotated_to);
+            .filter(|_| !revoked)
+            .ok_or_else(|| ApiError::unauthorized("TOKEN_REVOKED"))?;
+        return replay_or_reuse(state, &sid, used_at_ms, rotated_to);
     }
-    signed.record(&tx, &session.id)?;
-    sessions::touch(&tx, &session.id, now, now + settings.refresh_ttl)?;
-    tx.commit()?;
-    log::debug!("refresh ok: session {}", session.id);
+    log::debug!("refresh ok: session {sid}");
     Ok(answer)
 }
 
@@ -116,7 +118,6 @@ fn rotate(state: &AppState, conn: &mut Connection, token: &str) -> Result<String
 /// racing); after it, a stolen token being replayed, so the session ends.
 fn replay_or_reuse(
     state: &AppState,
-    conn: &Connection,
     sid: &str,
     used_at_ms: u64,
     first_answer: Option<String>,
@@ -126,20 +127,17 @@ fn replay_or_reuse(
         Some(answer) => Ok(answer),
         None => {
             log::warn!("refresh token reused: session {sid} revoked");
-            Err(end_session(state, conn, sid, "TOKEN_REUSED")?)
+            Err(end_session(state, sid, "TOKEN_REUSED")?)
         }
     }
 }
 
 /// Revokes the session and gives the 401 that says why.
-fn end_session(
-    state: &AppState,
-    conn: &Connection,
-    sid: &str,
-    code: &'static str,
-) -> Result<ApiError, ApiError> {
-    let _writing = state.write_lock();
-    sessions::revoke(conn, sid, now())?;
+fn end_session(state: &AppState, sid: &str, code: &'static str) -> Result<ApiError, ApiError> {
+    let (owned_sid, now) = (sid.to_string(), now());
+    state
+        .writer
+        .write(move |conn| Ok(sessions::revoke(conn, &owned_sid, now)?))?;
     log::info!("refresh refused: {code}; session {sid} revoked");
     Ok(ApiError::unauthorized(code))
 }

@@ -100,15 +100,16 @@ pub async fn logout(
             (None, None) => return Err(ApiError::unauthorized("MISSING_TOKEN")),
         };
         let now = now();
-        let _writing = state.write_lock();
-        if body.all {
-            let ended = sessions::revoke_all_for_user(conn, &user_id, now)?;
-            log::info!("logout everywhere: user {user_id}, {ended} sessions ended");
-        } else {
-            sessions::revoke(conn, &sid, now)?;
-            log::info!("logout: session {sid}");
-        }
-        Ok(())
+        state.writer.write(move |conn| {
+            if body.all {
+                let ended = sessions::revoke_all_for_user(conn, &user_id, now)?;
+                log::info!("logout everywhere: user {user_id}, {ended} sessions ended");
+            } else {
+                sessions::revoke(conn, &sid, now)?;
+                log::info!("logout: session {sid}");
+            }
+            Ok(())
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
@@ -188,10 +189,11 @@ pub async fn revoke(
                 "You have no live session with that id.",
             ));
         }
-        let _writing = state.write_lock();
-        sessions::revoke(conn, &sid, now)?;
-        log::info!("session {sid} revoked by its user");
-        Ok(())
+        state.writer.write(move |conn| {
+            sessions::revoke(conn, &sid, now)?;
+            log::info!("session {sid} revoked by its user");
+            Ok(())
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))

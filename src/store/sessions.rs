@@ -134,7 +134,8 @@ pub fn find_refresh(conn: &Connection, jti: &str) -> rusqlite::Result<Option<Ref
     .optional()
 }
 
-/// Marks a refresh token used, with the answer it got; false if another use came first.
+/// Marks a refresh token used, with the answer it got; false if another use came
+/// first or its session has ended.
 pub fn claim_refresh(
     conn: &Connection,
     jti: &str,
@@ -144,7 +145,8 @@ pub fn claim_refresh(
     let changed = conn
         .prepare_cached(
             "UPDATE refresh_tokens SET used_at_ms = ?2, rotated_to = ?3
-             WHERE jti = ?1 AND used_at_ms IS NULL",
+             WHERE jti = ?1 AND used_at_ms IS NULL AND EXISTS
+                 (SELECT 1 FROM sessions WHERE id = session_id AND revoked_at IS NULL)",
         )?
         .execute(params![jti, now_ms, rotated_to])?;
     Ok(changed == 1)
