@@ -91,13 +91,6 @@ impl AppState {
 }
 
 impl State {
-    /// Copies the write-ahead log into the database, off the request path: with
-    /// SQLite's automatic checkpoint a commit sometimes pays for one.
-    fn checkpoint(&self) -> rusqlite::Result<()> {
-        let conn = self.pool.get().map_err(|_| rusqlite::Error::InvalidQuery)?;
-        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-    }
-
     fn prune(&self) -> Result<(), ApiError> {
         let (now, grace, lockout) = (db::now(), self.settings.reuse_grace, self.settings.lockout);
         self.writer.write(move |conn| {
@@ -107,20 +100,17 @@ impl State {
     }
 }
 
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+const TICK: Duration = Duration::from_secs(1);
 const PRUNE_EVERY: u32 = 3600;
 
-/// Checkpoints every second and prunes every hour, until the state is dropped.
+/// Prunes expired rows every hour (and at start), until the state is dropped.
 fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
     thread::Builder::new()
         .name("authlite-upkeep".into())
         .spawn(move || {
             for tick in 0u32.. {
-                thread::sleep(CHECKPOINT_EVERY);
+                thread::sleep(TICK);
                 let Some(state) = state.upgrade() else { return };
-                if let Err(e) = state.checkpoint() {
-                    log::warn!("checkpoint failed: {e}");
-                }
                 if tick % PRUNE_EVERY == 0 {
                     if let Err(e) = state.prune() {
                         log::warn!("pruning expired rows failed: {e}");

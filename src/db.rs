@@ -63,8 +63,8 @@ pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Pool, DbError>
         Synchronous::Normal => "NORMAL",
         Synchronous::Full => "FULL",
     };
-    // No checkpoint on the commit path: a running server checkpoints from its
-    // upkeep thread, and a command's last connection checkpoints as it closes.
+    // No checkpoint on the commit path: a running server's writer thread
+    // checkpoints between batches, and a command's last connection as it closes.
     let pragmas = format!(
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};
          PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"

@@ -6,6 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -20,6 +21,9 @@ type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// Writes in one batch at most; enough that a commit is shared, few enough that a
 /// batch stays short.
 const MAX_BATCH: usize = 64;
+
+/// How often, while writes come in, the writer folds the log back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 pub struct Writer {
     jobs: Sender<Job>,
@@ -60,6 +64,7 @@ impl Writer {
 }
 
 fn write_batches(mut conn: PooledConnection, queue: &Receiver<Job>) {
+    let mut checkpointed = Instant::now();
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -69,6 +74,20 @@ fn write_batches(mut conn: PooledConnection, queue: &Receiver<Job>) {
             }
         }
         run_batch(&mut conn, batch);
+        if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+            checkpoint(&conn);
+            checkpointed = Instant::now();
+        }
+    }
+}
+
+/// Copies the write-ahead log into the database and restarts it. It runs here,
+/// between batches, because only with writes paused can a checkpoint finish:
+/// one running beside a steady stream of commits never catches up, and the log
+/// grows without end (measured: 677 MB in 12 s of refreshes).
+fn checkpoint(conn: &Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+        log::warn!("checkpoint failed: {e}");
     }
 }
 
