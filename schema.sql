@@ -37,9 +37,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_user ON sessions(user_id);
 
+-- Keyed by time-ordered ids, so a batch of new tokens shares its pages. No
+-- foreign key on session_id: nothing looks tokens up by session, and an index
+-- for the key's checks would cost a page write per refresh. Pruning deletes a
+-- session's tokens (which never outlive it) before the session.
 CREATE TABLE refresh_tokens (
     jti           TEXT PRIMARY KEY,
-    session_id    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    session_id    TEXT NOT NULL,
     expires_at    INTEGER NOT NULL,
     token_hash    BLOB NOT NULL,         -- SHA-256 of the token as issued: it vouches for it
     used_at_ms    INTEGER,               -- first use, in milliseconds: a grace of 0 means any reuse
@@ -48,7 +52,6 @@ CREATE TABLE refresh_tokens (
     -- cannot be re-made byte for byte.
     rotated_to    TEXT
 );
-CREATE INDEX refresh_tokens_by_session ON refresh_tokens(session_id);
 
 -- One row per failed login, under the key 'email:<address>' or 'ip:<address>'.
 CREATE TABLE login_failures (

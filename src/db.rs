@@ -134,6 +134,12 @@ pub fn new_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Like `new_id`, but its first 48 bits are the time in milliseconds, so that
+/// rows keyed by it are appended in order.
+pub fn new_ordered_id() -> String {
+    format!("{:012x}{}", now_ms() & 0xffff_ffff_ffff, &new_id()[12..])
+}
+
 /// Unix time in seconds. A clock before 1970 reads as 0 rather than failing.
 pub fn now() -> u64 {
     now_ms() / 1000

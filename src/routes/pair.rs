@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::db::new_id;
+use crate::db::{new_id, new_ordered_id};
 use crate::error::ApiError;
 use crate::store::sessions;
 use crate::store::users::User;
@@ -79,7 +79,7 @@ pub fn sign_pair(
             },
         })
         .map_err(ApiError::internal)?;
-    let token_id = new_id();
+    let token_id = new_ordered_id();
     let refresh_token = ring
         .sign(Claims {
             iss: settings.issuer.clone(),
