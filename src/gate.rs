@@ -25,8 +25,6 @@ pub enum GateError {
 pub struct HashGate {
     sender: SyncSender<Job>,
     waiting: Arc<AtomicUsize>,
-    threads: usize,
-    queue: usize,
 }
 
 impl HashGate {
@@ -42,12 +40,7 @@ impl HashGate {
                 .name(format!("authlite-hash-{n}"))
                 .spawn(move || work(&receiver, &waiting))?;
         }
-        Ok(HashGate {
-            sender,
-            waiting,
-            threads,
-            queue,
-        })
+        Ok(HashGate { sender, waiting })
     }
 
     /// One thread per core, and a queue of 16 per thread: at ~85 ms a hash the
@@ -81,14 +74,6 @@ impl HashGate {
     /// Jobs accepted but not yet started.
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::SeqCst)
-    }
-
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
-
-    pub fn queue_bound(&self) -> usize {
-        self.queue
     }
 }
 
