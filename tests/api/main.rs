@@ -12,4 +12,5 @@ mod raw_http;
 mod refresh;
 mod secrets;
 mod session;
+mod storage;
 mod timing;
