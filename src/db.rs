@@ -93,7 +93,12 @@ pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Pool, DbError>
     // once, with SQLite's own words, instead of in the pool's retry loop.
     let mut conn = Connection::open(path)
         .and_then(|conn| conn.execute_batch(&pragmas).map(|()| conn))
-        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))?;
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => {
+                DbError(format!("{shown} is not an SQLite database ({e})"))
+            }
+            _ => DbError(format!("cannot open the database {shown}: {e}")),
+        })?;
     migrate(&mut conn).map_err(|e| DbError(format!("database {shown}: {e}")))?;
     drop(conn);
     let manager =

@@ -186,3 +186,97 @@ pub fn clear_grace_answers(conn: &Connection, spent_before_ms: u64) -> rusqlite:
     )?
     .execute(params![spent_before_ms, PRUNE_CHUNK])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn_with_sessions(n: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("../../schema.sql"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO users (id, email, name, created_at, updated_at) VALUES ('u', 'a@b.c', 'A', 0, 0)",
+            [],
+        )
+        .unwrap();
+        for i in 0..n {
+            let session = Session {
+                id: format!("s{i}"),
+                user_id: "u".into(),
+                created_at: 0,
+                last_used_at: 0,
+                expires_at: 100 + i as u64,
+                revoked_at: None,
+                user_agent: None,
+                ip: None,
+            };
+            let jti = format!("j{i}");
+            let first = NewRefresh {
+                jti: &jti,
+                hash: &[1; 32],
+                expires_at: 100 + i as u64,
+            };
+            create(&conn, &session, &first).unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn only_the_newest_token_rotates_and_the_spent_one_keeps_its_answer() {
+        let conn = conn_with_sessions(1);
+        let next = NewRefresh {
+            jti: "j1",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        assert!(rotate(&conn, "s0", "j0", &next, 7_000, b"answer").unwrap());
+        assert!(!rotate(&conn, "s0", "j0", &next, 8_000, b"again").unwrap());
+        let record = find_refresh(&conn, "s0").unwrap().unwrap();
+        assert_eq!(record.refresh_jti, "j1");
+        assert_eq!(record.spent_jti.as_deref(), Some("j0"));
+        assert_eq!(record.spent_at_ms, Some(7_000));
+        assert_eq!(record.grace_answer.as_deref(), Some(&b"answer"[..]));
+        assert_eq!(find(&conn, "s0").unwrap().unwrap().last_used_at, 7);
+    }
+
+    #[test]
+    fn grace_answers_are_cleared_once_spent_before_the_cutoff() {
+        let conn = conn_with_sessions(2);
+        let next = NewRefresh {
+            jti: "n0",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        rotate(&conn, "s0", "j0", &next, 1_000, b"old").unwrap();
+        let next = NewRefresh {
+            jti: "n1",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        rotate(&conn, "s1", "j1", &next, 9_000, b"new").unwrap();
+        assert_eq!(clear_grace_answers(&conn, 5_000).unwrap(), 1);
+        assert!(find_refresh(&conn, "s0")
+            .unwrap()
+            .unwrap()
+            .grace_answer
+            .is_none());
+        assert!(find_refresh(&conn, "s1")
+            .unwrap()
+            .unwrap()
+            .grace_answer
+            .is_some());
+    }
+
+    #[test]
+    fn expired_sessions_are_pruned_a_chunk_at_a_time() {
+        let conn = conn_with_sessions(PRUNE_CHUNK as usize + 3);
+        let expired_all = 100 + u64::from(PRUNE_CHUNK) + 3;
+        assert_eq!(
+            prune_expired(&conn, expired_all).unwrap(),
+            PRUNE_CHUNK as usize
+        );
+        assert_eq!(prune_expired(&conn, expired_all).unwrap(), 3);
+        assert_eq!(prune_expired(&conn, expired_all).unwrap(), 0);
+    }
+}
