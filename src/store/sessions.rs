@@ -167,7 +167,7 @@ pub fn rotate(
 
 /// Rows one pruning statement touches at most, so that it holds writes back
 /// for a few milliseconds, not for as long as a backlog takes.
-pub const PRUNE_CHUNK: u32 = 500;
+pub const PRUNE_CHUNK: u32 = 100;
 
 /// Deletes up to PRUNE_CHUNK sessions whose newest token has expired; returns how many.
 pub fn prune_expired(conn: &Connection, now: u64) -> rusqlite::Result<usize> {
