@@ -20,7 +20,7 @@ use crate::password;
 use crate::routes;
 use crate::settings::Settings;
 use crate::store::{failures, sessions};
-use crate::tokens::Keys;
+use crate::tokens::{Keys, Policy, Sealer};
 use crate::writer::Writer;
 
 /// Everything a request needs, shared by all workers.
@@ -37,6 +37,8 @@ pub struct State {
     pub writer: Writer,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
+    /// Seals secrets stored in the database with the master key, if there is one.
+    pub sealer: Sealer,
 }
 
 impl Deref for AppState {
@@ -63,8 +65,15 @@ impl AppState {
         let conn = pool
             .get()
             .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
-        let lifetime = settings.access_ttl.max(settings.refresh_ttl);
-        let keys = Keys::load(&conn, lifetime).map_err(StartupError)?;
+        let sealer =
+            Sealer::from_option(settings.master_key_file.as_deref()).map_err(StartupError)?;
+        let policy = Policy {
+            lifetime: settings.access_ttl.max(settings.refresh_ttl),
+            audience: settings.audience.clone(),
+            algorithm: settings.algorithm,
+            sealer: sealer.clone(),
+        };
+        let keys = Keys::open(&conn, policy).map_err(StartupError)?;
         drop(conn);
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
@@ -83,6 +92,7 @@ impl AppState {
             settings,
             metrics,
             writer,
+            sealer,
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;

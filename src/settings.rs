@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 
+use crate::tokens::Algorithm;
+
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
 
 #[derive(Clone, Debug)]
@@ -19,6 +21,14 @@ pub struct Settings {
     pub conceal_accounts: bool,
     pub trusted_proxies: Vec<IpNet>,
     pub static_dir: Option<PathBuf>,
+    /// The server's address as clients see it; `None`: the address a request came to.
+    pub public_url: Option<String>,
+    /// Carried by every token as `aud` and required of every token read.
+    pub audience: Option<String>,
+    /// The algorithm of a signing key this server makes (the first one).
+    pub algorithm: Algorithm,
+    /// The file the master key that seals stored secrets is read from.
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -35,6 +45,10 @@ impl Default for Settings {
             conceal_accounts: false,
             trusted_proxies: Vec::new(),
             static_dir: None,
+            public_url: None,
+            audience: None,
+            algorithm: Algorithm::EdDSA,
+            master_key_file: None,
         }
     }
 }
