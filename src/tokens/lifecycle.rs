@@ -102,7 +102,14 @@ fn add_key(tx: &Connection, sealer: &Sealer, algorithm: Algorithm) -> Outcome<St
 
 /// Adds a new key of `algorithm` and makes it current; returns its kid.
 pub fn rotate(conn: &Connection, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
+    let had_key = keys::current_kid(conn).map_err(sql)?.is_some();
     ensure_key(conn, sealer, algorithm)?;
+    if !had_key {
+        // A new database: its first key is the new one.
+        return keys::current_kid(conn)
+            .map_err(sql)?
+            .ok_or_else(|| "no signing key was made".to_string());
+    }
     let tx = immediate(conn)?;
     guard(&tx, sealer)?;
     let kid = add_key(&tx, sealer, algorithm)?;

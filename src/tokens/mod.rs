@@ -13,7 +13,7 @@ pub use keyring::Keyring;
 pub use keys::{Keys, Policy};
 pub use lifecycle::{ensure_key, load_ring, retire, rotate, verify_master_key, Retired};
 pub use refresh::{digest, same_digest, Unverified};
-pub use sealing::{Sealer, MIN_MASTER_KEY};
+pub use sealing::{Sealer, KEY_PAIRS, MIN_MASTER_KEY};
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";

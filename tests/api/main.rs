@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod algorithms;
 mod errors;
 mod hardening;
 mod helpers;
@@ -10,6 +11,7 @@ mod login;
 mod ops;
 mod raw_http;
 mod refresh;
+mod sealing;
 mod secrets;
 mod session;
 mod timing;
