@@ -35,7 +35,7 @@ pub fn ensure_key(conn: &Connection, sealer: &Sealer, algorithm: Algorithm) -> O
     guard(&tx, sealer)?;
     if keys::current_kid(&tx).map_err(sql)?.is_none() {
         let kid = add_key(&tx, sealer, algorithm)?;
-        log::info!("created the first signing key {kid} ({algorithm})");
+        log::debug!("created the first signing key {kid} ({algorithm})");
     }
     tx.commit().map_err(sql)?;
     if sealing {

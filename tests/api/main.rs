@@ -1,6 +1,7 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
 mod algorithms;
+mod attacks;
 mod errors;
 mod hardening;
 mod helpers;
@@ -14,4 +15,5 @@ mod refresh;
 mod sealing;
 mod secrets;
 mod session;
+mod storage;
 mod timing;
