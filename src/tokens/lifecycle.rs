@@ -9,6 +9,7 @@ use super::sealing::KEY_PAIRS;
 use super::{Algorithm, Keyring, Sealer};
 use crate::db::{new_id, now};
 use crate::store::keys::{self, MASTER_KEY_CHECK};
+use crate::store::sessions;
 
 type Outcome<T> = Result<T, String>;
 
@@ -71,6 +72,9 @@ fn guard(tx: &Connection, sealer: &Sealer) -> Outcome<()> {
                 keys::set_key_pair(tx, &key.kid, &sealed).map_err(sql)?;
             }
             keys::set_meta(tx, MASTER_KEY_CHECK, &sealer.check_value()).map_err(sql)?;
+            // Reuse-grace answers stored plain hold live tokens: they go, as they
+            // would within a minute anyway (a tab racing this start gets TOKEN_REUSED).
+            sessions::forget_grace_answers(tx).map_err(sql)?;
             log::info!("sealed {} signing keys with the master key", stored.len());
             Ok(())
         }

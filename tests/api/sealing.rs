@@ -101,17 +101,25 @@ fn a_plain_database_is_sealed_in_place_and_its_old_tokens_still_verify() {
     let file = key_file(keys.path(), "authlite.key", 7);
     let mut plain = spawn_app();
     let old = plain.login_ok(ADA, ADA_PASSWORD);
+    // Its answer is kept, plain, for the reuse grace.
+    let mid = plain.refresh_ok(&old.refresh);
     plain.stop();
     let plain_secrets = secrets(&stored_pairs(&plain.db_path));
     assert!(contains(&file_bytes(&plain.db_path), &plain_secrets[0]));
 
     let mut sealed = plain.spawn_on_same_db(sealed_settings(&file));
     sealed.me(&old.access).assert_success();
-    let next = sealed.refresh_ok(&old.refresh);
+    let next = sealed.refresh_ok(&mid.refresh);
     assert_eq!(next.kid(), old.kid());
     sealed.stop();
 
     let bytes = file_bytes(&plain.db_path);
+    for token in [&mid.access, &mid.refresh] {
+        assert!(
+            !contains(&bytes, token.as_bytes()),
+            "a plain grace answer is still in the file"
+        );
+    }
     for secret in &plain_secrets {
         assert!(
             !contains(&bytes, secret),
