@@ -3,7 +3,7 @@
 #
 #   benches/pocketbase.sh [--binary target/release/authlite] [--seconds 10]
 #       [--connections 64] [--threads 2] [--login-connections 8] [--rounds 1]
-#       [--no-login] [--no-me]
+#       [--loadtest target/release/examples/loadtest] [--no-login] [--no-me]
 #
 # Refresh: authlite's rotating POST /user/refresh against PocketBase's
 # POST /api/collections/users/auth-refresh, each answer's token carried into
@@ -67,6 +67,8 @@ if [ -z "$BINARY" ]; then
   LOADTEST=${LOADTEST:-$ROOT/target/release/examples/loadtest}
 fi
 [ -x "$BINARY" ] || die "$BINARY is not an executable"
+# The bare handler comes from the load test example built beside the binary.
+LOADTEST=${LOADTEST:-$(dirname "$BINARY")/examples/loadtest}
 
 TMP=$(mktemp -d)
 PIDS=()

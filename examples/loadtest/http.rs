@@ -87,15 +87,31 @@ impl Conn {
     ) -> io::Result<Reply> {
         match self {
             Conn::Raw(addr, stream) => {
-                let result = raw_exchange(*addr, stream, method, path, bearer, body);
+                let reused = stream.is_some();
+                let mut result = raw_exchange(*addr, stream, method, path, bearer, body);
                 if result.is_err() {
                     *stream = None;
+                }
+                // The server closed an idle keep-alive connection (while the other
+                // clients were still logging in): the request was never read, so
+                // sending it again on a new connection is safe, even a refresh.
+                if reused && matches!(&result, Err(e) if closed(e)) {
+                    result = raw_exchange(*addr, stream, method, path, bearer, body);
+                    if result.is_err() {
+                        *stream = None;
+                    }
                 }
                 result
             }
             Conn::Ureq(base, agent) => ureq_exchange(agent, &format!("{base}{path}"), bearer, body),
         }
     }
+}
+
+/// The errors of a connection the server had closed before the request came.
+fn closed(e: &io::Error) -> bool {
+    use io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+    matches!(e.kind(), UnexpectedEof | ConnectionReset | BrokenPipe)
 }
 
 fn raw_exchange(
@@ -132,7 +148,12 @@ fn raw_exchange(
 fn read_reply(reader: &mut BufReader<TcpStream>) -> io::Result<Reply> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    if reader.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed before the answer",
+        ));
+    }
     let status = line
         .split(' ')
         .nth(1)
