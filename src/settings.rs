@@ -19,6 +19,8 @@ pub struct Settings {
     pub conceal_accounts: bool,
     pub trusted_proxies: Vec<IpNet>,
     pub static_dir: Option<PathBuf>,
+    /// The shortest new password accepted over HTTP, in characters.
+    pub min_password_length: usize,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             conceal_accounts: false,
             trusted_proxies: Vec::new(),
             static_dir: None,
+            min_password_length: 8,
         }
     }
 }
