@@ -3,11 +3,13 @@
 mod errors;
 mod hardening;
 mod helpers;
+mod imported;
 mod jwt;
 mod keys;
 mod lockout;
 mod login;
 mod ops;
+mod password;
 mod raw_http;
 mod refresh;
 mod secrets;

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod keys;
+mod link;
 mod seed;
 mod serve;
 mod server;
