@@ -5,6 +5,7 @@
 mod helpers;
 mod keys;
 mod link;
+mod open;
 mod seed;
 mod serve;
 mod server;
