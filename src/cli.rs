@@ -126,6 +126,9 @@ pub struct ServeArgs {
     /// The algorithm of a signing key made by this command (the first key)
     #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
     pub algorithm: Algorithm,
+    /// The shortest new password accepted over HTTP (password change and set-password links), in characters
+    #[arg(long, env = "AUTHLITE_MIN_PASSWORD_LENGTH", default_value_t = 8)]
+    pub min_password_length: usize,
 }
 
 impl ServeArgs {
@@ -151,6 +154,7 @@ impl ServeArgs {
             audience: self.audience.clone(),
             algorithm: self.algorithm,
             master_key_file: None,
+            min_password_length: self.min_password_length,
         }
     }
 }
@@ -178,6 +182,14 @@ pub enum UserCommand {
         /// Read the password from standard input
         #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
         password_stdin: bool,
+        /// Import a hash made elsewhere: bcrypt, Argon2, scrypt or PBKDF2 PHC, or Django's pbkdf2_sha256
+        #[arg(
+            long,
+            env = "AUTHLITE_PASSWORD_HASH",
+            value_name = "HASH",
+            conflicts_with = "password_stdin"
+        )]
+        password_hash: Option<String>,
         #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
         status: Status,
     },
@@ -205,6 +217,17 @@ pub enum UserCommand {
     Unlock {
         #[arg(value_parser = parse_email)]
         email: String,
+    },
+    /// Print a one-time link that sets the user's password (a newer link replaces older ones)
+    Link {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        /// Seconds the link stays valid
+        #[arg(long, env = "AUTHLITE_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+        ttl: u64,
+        /// The server's address as its users see it; the link starts with it
+        #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+        public_url: String,
     },
 }
 
@@ -284,5 +307,19 @@ mod tests {
         assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_net("127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
         assert!(parse_net("proxy.local").is_err());
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://auth.example.com/").unwrap(),
+            "https://auth.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:8080/base").unwrap(),
+            "http://127.0.0.1:8080/base"
+        );
+        assert!(parse_public_url("auth.example.com").is_err());
+        assert!(parse_public_url("https://").is_err());
     }
 }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/002_sessions_hold_the_refresh_record.sql"),
     ),
     (3, include_str!("../migrations/003_signing_keys.sql")),
+    (4, include_str!("../migrations/004_password_links.sql")),
 ];
 const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 

@@ -31,6 +31,8 @@ pub struct Settings {
     pub algorithm: Algorithm,
     /// The file the master key that seals stored secrets is read from.
     pub master_key_file: Option<PathBuf>,
+    /// The shortest new password accepted over HTTP, in characters.
+    pub min_password_length: usize,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             audience: None,
             algorithm: Algorithm::EdDSA,
             master_key_file: None,
+            min_password_length: 8,
         }
     }
 }
