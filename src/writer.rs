@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,8 +28,13 @@ const MAX_BATCH: usize = 64;
 /// How often, while writes come in, the writer folds the log back into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// How long a write probe may take, and how long its answer stands.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+const PROBE_FRESH: Duration = Duration::from_secs(1);
+
 pub struct Writer {
     jobs: Sender<Job>,
+    probed: Mutex<Option<(Instant, Result<(), ApiError>)>>,
 }
 
 impl Writer {
@@ -37,7 +43,10 @@ impl Writer {
         thread::Builder::new()
             .name("authlite-writer".into())
             .spawn(move || write_batches(conn, &queue))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs,
+            probed: Mutex::new(None),
+        })
     }
 
     /// Runs `work` in the writer's transaction and returns its result once that
@@ -48,11 +57,41 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let (reply, answer) = sync_channel(1);
-        let stopped = || ApiError::internal("the writer thread has stopped");
-        self.jobs.send(job(work, reply)).map_err(|_| stopped())?;
-        answer.recv().map_err(|_| stopped())?
+        self.send(work)?.recv().map_err(|_| stopped())?
     }
+
+    /// Whether a write can be made now: an empty write through the queue, which
+    /// must begin and commit within PROBE_WAIT. Callers within PROBE_FRESH of
+    /// the last probe get its answer, so asking often costs nothing.
+    pub fn can_write(&self) -> Result<(), ApiError> {
+        let mut probed = self.probed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, answer)) = probed.as_ref() {
+            if at.elapsed() < PROBE_FRESH {
+                return answer.clone();
+            }
+        }
+        let answer = match self.send(|_| Ok(()))?.recv_timeout(PROBE_WAIT) {
+            Ok(answer) => answer,
+            Err(RecvTimeoutError::Timeout) => Err(ApiError::busy()),
+            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
+        };
+        *probed = Some((Instant::now(), answer.clone()));
+        answer
+    }
+
+    fn send<T, F>(&self, work: F) -> Result<Receiver<Result<T, ApiError>>, ApiError>
+    where
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = sync_channel(1);
+        self.jobs.send(job(work, reply)).map_err(|_| stopped())?;
+        Ok(answer)
+    }
+}
+
+fn stopped() -> ApiError {
+    ApiError::internal("the writer thread has stopped")
 }
 
 fn job<T, F>(work: F, reply: SyncSender<Result<T, ApiError>>) -> Job

@@ -2,6 +2,7 @@
 
 mod errors;
 mod hardening;
+mod health;
 mod helpers;
 mod jwt;
 mod keys;
