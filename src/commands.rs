@@ -1,6 +1,7 @@
 //! What each command does, once the command line is parsed. Errors are one sentence.
 
-use std::io::{Read, Write};
+use std::fmt;
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 
 use crate::app::{self, AppState};
@@ -22,7 +23,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     }
     let pool = open(globals)?;
     if let Some(file) = &args.seed {
-        println!("{}", apply_seed(&pool, file, iterations, false)?);
+        say(apply_seed(&pool, file, iterations, false)?)?;
     }
     let state = AppState::new(pool.clone(), settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
@@ -30,8 +31,8 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let served = actix_web::rt::System::new().block_on(async move {
         let server = app::run(listener, state)?;
-        println!("authlite listening on http://{address}");
-        let _ = std::io::stdout().flush();
+        // A server whose standard output has gone goes on serving.
+        let _ = write_line(format_args!("authlite listening on http://{address}"));
         server.await
     });
     served.map_err(|e| format!("the server stopped: {e}"))?;
@@ -46,7 +47,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
 pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {
     let pool = open(globals)?;
     let report = apply_seed(&pool, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
-    println!("{report}");
+    say(report)?;
     Ok(())
 }
 
@@ -107,23 +108,25 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 created_at: now(),
             };
             users::insert(&conn, &user, now()).map_err(db)?;
-            println!("created user {} {}", user.id, user.email);
+            say(format_args!("created user {} {}", user.id, user.email))?;
         }
         UserCommand::SetPassword { email, .. } => {
             let user = find(&conn, &email).map_err(db)??;
             let phc = hash_stdin_password(iterations)?;
             users::set_password_hash(&conn, &user.id, &phc, now()).map_err(db)?;
-            println!("password set for {email}");
+            say(format_args!("password set for {email}"))?;
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&conn, &email).map_err(db)??;
             users::set_status(&conn, &user.id, status, now()).map_err(db)?;
-            println!("{email} is now {status}");
+            say(format_args!("{email} is now {status}"))?;
         }
-        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json),
+        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json)?,
         UserCommand::Unlock { email } => {
             let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
-            println!("{email} unlocked ({cleared} failed logins cleared)");
+            say(format_args!(
+                "{email} unlocked ({cleared} failed logins cleared)"
+            ))?;
         }
     }
     Ok(())
@@ -148,7 +151,7 @@ fn hash_stdin_password(iterations: u32) -> Result<String, String> {
     password::hash(password, iterations).map_err(|e| e.to_string())
 }
 
-fn print_users(list: &[User], json: bool) {
+fn print_users(list: &[User], json: bool) -> Outcome {
     if json {
         let rows: Vec<_> = list
             .iter()
@@ -160,15 +163,14 @@ fn print_users(list: &[User], json: bool) {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
-        return;
+        return say(serde_json::Value::Array(rows));
     }
-    println!(
+    say(format_args!(
         "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
         "ID", "EMAIL", "NAME", "ORG", "STATUS"
-    );
+    ))?;
     for u in list {
-        println!(
+        say(format_args!(
             "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {}",
             u.id,
             u.email,
@@ -180,8 +182,9 @@ fn print_users(list: &[User], json: bool) {
             } else {
                 "no"
             }
-        );
+        ))?;
     }
+    Ok(())
 }
 
 pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
@@ -193,17 +196,20 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
         KeysCommand::Rotate => {
             tokens::ensure_key(&conn).map_err(db)?;
             let kid = tokens::rotate(&conn).map_err(db)?;
-            println!("new signing key {kid} is current");
+            say(format_args!("new signing key {kid} is current"))?;
             log::info!("signing key rotated: {kid} is current");
         }
         KeysCommand::List => {
-            println!("{:<16}  {:<12}  STATE", "KID", "CREATED");
+            say(format_args!("{:<16}  {:<12}  STATE", "KID", "CREATED"))?;
             for key in keys::list(&conn).map_err(db)? {
                 let state = match key.retired_at {
                     None => "current".to_string(),
                     Some(at) => format!("retired at {at}"),
                 };
-                println!("{:<16}  {:<12}  {state}", key.kid, key.created_at);
+                say(format_args!(
+                    "{:<16}  {:<12}  {state}",
+                    key.kid, key.created_at
+                ))?;
             }
         }
     }
@@ -215,4 +221,22 @@ fn open(globals: &Globals) -> Result<Pool, String> {
     let conn = pool.get().map_err(|e| e.to_string())?;
     tokens::ensure_key(&conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
     Ok(pool)
+}
+
+/// Prints one line on standard output. A closed pipe (`authlite user list |
+/// head -1`) ends the command quietly, with status 0 as for a reader that
+/// has seen enough; any other failure (a full disk) is an error sentence.
+pub fn say(line: impl fmt::Display) -> Outcome {
+    match write_line(line) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Writes and flushes one line, so that an error surfaces here and not at exit.
+fn write_line(line: impl fmt::Display) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
 }
