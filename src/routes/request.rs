@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use ipnet::IpNet;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{too_large, unsupported_media_type, MAX_BODY};
 use crate::error::ApiError;
@@ -56,19 +56,26 @@ pub(super) async fn json_body<T: DeserializeOwned>(
     parse_json(&body)
 }
 
-/// Like `json_body`, but an empty body is `None`.
+/// Like `json_body`, but an empty body (or `null`) is `None`.
 pub(super) async fn optional_json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Option<T>, ApiError> {
     let body = read_body(req, payload).await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         return Ok(None);
     }
     parse_json(&body).map(Some)
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // serde would read an array into a struct's fields in order: only an object is a request.
+    let is_object = body.trim_ascii_start().first() == Some(&b'{');
+    if !is_object && serde_json::from_slice::<IgnoredAny>(body).is_ok() {
+        return Err(ApiError::invalid_request(
+            "The request body must be a JSON object.",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         use serde_json::error::Category;
         let message = match e.classify() {

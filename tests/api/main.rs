@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod conventions;
 mod errors;
 mod hardening;
 mod health;
