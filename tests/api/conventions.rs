@@ -54,3 +54,53 @@ fn a_null_logout_body_is_no_body() {
     with_bearer.assert_success();
     app.me(&tokens.access).assert_error(401, "TOKEN_REVOKED");
 }
+
+/// Every path, one of each shape, with the methods it takes. Paths added later belong here.
+const PATHS: &[(&str, &str)] = &[
+    ("/user/login", "POST"),
+    ("/user/refresh", "POST"),
+    ("/user/logout", "POST"),
+    ("/user/me", "GET, HEAD"),
+    ("/user/sessions", "GET, HEAD"),
+    ("/user/sessions/some-sid", "DELETE"),
+    ("/.well-known/jwks.json", "GET, HEAD"),
+    ("/healthz", "GET, HEAD"),
+    ("/metrics", "GET, HEAD"),
+    ("/openapi.json", "GET, HEAD"),
+    ("/", "GET, HEAD"),
+    ("/favicon.ico", "GET, HEAD"),
+];
+
+#[test]
+fn every_method_a_path_does_not_take_is_405_with_an_allow_header() {
+    let app = spawn_app();
+    for (path, allow) in PATHS {
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] {
+            if allow.split(", ").any(|m| m == method) {
+                continue;
+            }
+            let resp = app.send(Req::new(method, path));
+            assert_eq!(resp.status, 405, "{method} {path}: {}", resp.text);
+            assert_eq!(resp.header("allow"), Some(*allow), "{method} {path}");
+            if method != "HEAD" {
+                resp.assert_error(405, "METHOD_NOT_ALLOWED");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_get_endpoint_answers_head_with_the_same_head_and_no_body() {
+    let app = spawn_app();
+    for (path, allow) in PATHS.iter().filter(|(_, allow)| allow.contains("HEAD")) {
+        let get = app.get(path);
+        let head = app.send(Req::new("HEAD", path));
+        assert_eq!(head.status, get.status, "HEAD {path} ({allow})");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "HEAD {path}"
+        );
+        assert_eq!(head.text, "", "HEAD {path} has a body");
+    }
+}
