@@ -104,3 +104,54 @@ fn every_get_endpoint_answers_head_with_the_same_head_and_no_body() {
         assert_eq!(head.text, "", "HEAD {path} has a body");
     }
 }
+
+#[test]
+fn a_fresh_server_shows_every_login_and_refresh_outcome_at_zero() {
+    let app = spawn_app();
+
+    let text = app.get("/metrics").text;
+
+    for outcome in [
+        "ok",
+        "USER_NOT_FOUND",
+        "NO_PASSWORD_SET",
+        "INVALID_PASSWORD",
+        "USER_INACTIVE",
+        "TOO_MANY_ATTEMPTS",
+        "SERVER_BUSY",
+        "INTERNAL_ERROR",
+    ] {
+        let line = format!("authlite_logins_total{{outcome=\"{outcome}\"}} 0");
+        assert!(text.lines().any(|l| l == line), "no {line} in:\n{text}");
+    }
+    for outcome in [
+        "ok",
+        "INVALID_TOKEN",
+        "TOKEN_EXPIRED",
+        "TOKEN_REVOKED",
+        "TOKEN_REUSED",
+        "USER_NOT_FOUND",
+        "USER_INACTIVE",
+        "SERVER_BUSY",
+        "INTERNAL_ERROR",
+    ] {
+        let line = format!("authlite_refreshes_total{{outcome=\"{outcome}\"}} 0");
+        assert!(text.lines().any(|l| l == line), "no {line} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_counted_outcome_moves_from_zero_to_one() {
+    let app = spawn_app();
+    app.login(ADA, "wrong password")
+        .assert_error(401, "INVALID_PASSWORD");
+
+    let text = app.get("/metrics").text;
+
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("authlite_logins_total{"))
+        .collect();
+    assert!(lines.contains(&"authlite_logins_total{outcome=\"INVALID_PASSWORD\"} 1"));
+    assert!(lines.contains(&"authlite_logins_total{outcome=\"ok\"} 0"));
+}
