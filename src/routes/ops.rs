@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use utoipa::OpenApi;
 
 use super::blocking;
 use crate::app::AppState;
@@ -47,7 +46,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 #[utoipa::path(get, path = "/", tag = "ops",
