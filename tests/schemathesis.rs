@@ -33,6 +33,13 @@ fn serve(db: &std::path::Path) -> (Server, String) {
             "127.0.0.1:0",
         ])
         .args(["--seed", SEED])
+        // Enough room that the login is fuzzed rather than locked out.
+        .args([
+            "--max-failures",
+            "1000000",
+            "--max-failures-per-ip",
+            "1000000",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
