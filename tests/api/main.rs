@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod attacks;
 mod conventions;
 mod errors;
 mod hardening;
@@ -14,4 +15,5 @@ mod raw_http;
 mod refresh;
 mod secrets;
 mod session;
+mod storage;
 mod timing;
