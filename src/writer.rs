@@ -334,11 +334,11 @@ mod tests {
                 })
             })
         };
-        thread::sleep(Duration::from_millis(100));
+        thread::sleep(Duration::from_millis(200));
         let queue = |work: Work| {
             let writer = std::sync::Arc::clone(&writer);
             let t = thread::spawn(move || writer.write(work));
-            thread::sleep(Duration::from_millis(100));
+            thread::sleep(Duration::from_millis(200));
             t
         };
         let before = queue(Box::new(insert_org("before")));

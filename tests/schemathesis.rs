@@ -58,11 +58,15 @@ fn serve(db: &std::path::Path) -> (Server, String) {
     (server, address)
 }
 
+/// `python3 -m schemathesis.cli`: found wherever pip put its scripts.
+fn schemathesis() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "schemathesis.cli"]);
+    cmd
+}
+
 fn installed() -> Option<String> {
-    let out = Command::new("schemathesis")
-        .arg("--version")
-        .output()
-        .ok()?;
+    let out = schemathesis().arg("--version").output().ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -105,7 +109,7 @@ fn every_request_the_document_calls_valid_gets_a_documented_answer() {
     let (_server, address) = serve(&dir.path().join("authlite.db"));
     let token = access_token(&address);
 
-    let out: Output = Command::new("schemathesis")
+    let out: Output = schemathesis()
         .args(["run", &format!("{address}/openapi.json")])
         .args(["--checks", "all"])
         .args(["--max-examples", "10", "--max-time", "60"])
