@@ -40,15 +40,18 @@ enum LetGo {
     Closed,
 }
 
-/// Starts a login whose 100-byte body comes one byte a second, until the server
-/// answers or closes (or 20 s pass).
-fn slow_client(address: &str) -> (LetGo, Duration) {
+/// Starts a login whose 100-byte body (or, with `slow_head`, whose head) comes
+/// one byte a second, until the server answers or closes (or 20 s pass).
+fn slow_client(address: &str, slow_head: bool) -> (LetGo, Duration) {
     let host = address.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).unwrap();
-    let head = format!(
-        "POST /user/login HTTP/1.1\r\nHost: {host}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
-    );
+    let head = match slow_head {
+        true => format!("POST /user/login HTTP/1.1\r\nHost: {host}\r\nX-Slow: "),
+        false => format!(
+            "POST /user/login HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        ),
+    };
     stream.write_all(head.as_bytes()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(1)))
@@ -65,7 +68,7 @@ fn slow_client(address: &str) -> (LetGo, Duration) {
                 if !answer.is_empty() {
                     break;
                 }
-                if stream.write_all(b" ").is_err() {
+                if stream.write_all(b"a").is_err() {
                     return (LetGo::Closed, started.elapsed());
                 }
             }
@@ -81,12 +84,12 @@ fn slow_client(address: &str) -> (LetGo, Duration) {
 }
 
 #[test]
-fn forty_clients_trickling_their_bodies_neither_delay_healthz_nor_stay_held() {
+fn forty_clients_trickling_their_requests_neither_delay_healthz_nor_stay_held() {
     let app = spawn_app();
     let clients: Vec<_> = (0..40)
-        .map(|_| {
+        .map(|i| {
             let address = app.address.clone();
-            thread::spawn(move || slow_client(&address))
+            thread::spawn(move || slow_client(&address, i % 4 == 0))
         })
         .collect();
     thread::sleep(Duration::from_secs(2));
