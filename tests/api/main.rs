@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod algorithms;
 mod attacks;
 mod conventions;
 mod errors;
@@ -13,6 +14,7 @@ mod login;
 mod ops;
 mod raw_http;
 mod refresh;
+mod sealing;
 mod secrets;
 mod session;
 mod storage;
