@@ -193,6 +193,8 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .configure(routes::configure)
     })
     .worker_max_blocking_threads(blocking_threads)
+    // The request head, like the body (routes::request), must arrive within 10 s.
+    .client_request_timeout(Duration::from_secs(10))
     .shutdown_timeout(5)
     .listen(listener)?
     .run();

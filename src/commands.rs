@@ -1,6 +1,7 @@
 //! What each command does, once the command line is parsed. Errors are one sentence.
 
-use std::io::{Read, Write};
+use std::fmt;
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 
 use crate::app::{self, AppState};
@@ -28,7 +29,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     tokens::ensure_key(&conn, &sealer, settings.algorithm)?;
     drop(conn);
     if let Some(file) = &args.seed {
-        println!("{}", apply_seed(&pool, file, iterations, false)?);
+        say(apply_seed(&pool, file, iterations, false)?)?;
     }
     let state = AppState::new(pool.clone(), settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
@@ -36,8 +37,8 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let served = actix_web::rt::System::new().block_on(async move {
         let server = app::run(listener, state)?;
-        println!("authlite listening on http://{address}");
-        let _ = std::io::stdout().flush();
+        // A server whose standard output has gone goes on serving.
+        let _ = write_line(format_args!("authlite listening on http://{address}"));
         server.await
     });
     served.map_err(|e| format!("the server stopped: {e}"))?;
@@ -52,7 +53,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
 pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {
     let pool = open(globals)?;
     let report = apply_seed(&pool, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
-    println!("{report}");
+    say(report)?;
     Ok(())
 }
 
@@ -118,23 +119,25 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 created_at: now(),
             };
             users::insert(&conn, &user, now()).map_err(db)?;
-            println!("created user {} {}", user.id, user.email);
+            say(format_args!("created user {} {}", user.id, user.email))?;
         }
         UserCommand::SetPassword { email, .. } => {
             let user = find(&conn, &email).map_err(db)??;
             let phc = hash_stdin_password(iterations)?;
             users::set_password_hash(&conn, &user.id, &phc, now()).map_err(db)?;
-            println!("password set for {email}");
+            say(format_args!("password set for {email}"))?;
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&conn, &email).map_err(db)??;
             users::set_status(&conn, &user.id, status, now()).map_err(db)?;
-            println!("{email} is now {status}");
+            say(format_args!("{email} is now {status}"))?;
         }
-        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json),
+        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json)?,
         UserCommand::Unlock { email } => {
             let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
-            println!("{email} unlocked ({cleared} failed logins cleared)");
+            say(format_args!(
+                "{email} unlocked ({cleared} failed logins cleared)"
+            ))?;
         }
         UserCommand::Link {
             email,
@@ -176,7 +179,7 @@ fn hash_stdin_password(iterations: u32) -> Result<String, String> {
     password::hash(password, iterations).map_err(|e| e.to_string())
 }
 
-fn print_users(list: &[User], json: bool) {
+fn print_users(list: &[User], json: bool) -> Outcome {
     if json {
         let rows: Vec<_> = list
             .iter()
@@ -188,15 +191,14 @@ fn print_users(list: &[User], json: bool) {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
-        return;
+        return say(serde_json::Value::Array(rows));
     }
-    println!(
+    say(format_args!(
         "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
         "ID", "EMAIL", "NAME", "ORG", "STATUS"
-    );
+    ))?;
     for u in list {
-        println!(
+        say(format_args!(
             "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {}",
             u.id,
             u.email,
@@ -208,8 +210,9 @@ fn print_users(list: &[User], json: bool) {
             } else {
                 "no"
             }
-        );
+        ))?;
     }
+    Ok(())
 }
 
 pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
@@ -221,18 +224,22 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
     match command {
         KeysCommand::Rotate { algorithm } => {
             let kid = tokens::rotate(&conn, &sealer, algorithm)?;
-            println!("new signing key {kid} ({algorithm}) is current");
+            say(format_args!(
+                "new signing key {kid} ({algorithm}) is current"
+            ))?;
         }
         KeysCommand::Retire { kid, algorithm } => {
             let retired = tokens::retire(&conn, &sealer, algorithm, &kid)?;
             if let Some(new) = &retired.new_current {
-                println!("new signing key {new} ({algorithm}) is current");
+                say(format_args!(
+                    "new signing key {new} ({algorithm}) is current"
+                ))?;
             }
             match retired.already {
-                true => println!("signing key {kid} was already retired"),
-                false => {
-                    println!("signing key {kid} is retired: its tokens are refused from now on")
-                }
+                true => say(format_args!("signing key {kid} was already retired"))?,
+                false => say(format_args!(
+                    "signing key {kid} is retired: its tokens are refused from now on"
+                ))?,
             }
         }
         KeysCommand::List {
@@ -243,17 +250,17 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
             if sealer.has_key() || keys::current_kid(&conn).map_err(db)?.is_none() {
                 tokens::ensure_key(&conn, &sealer, tokens::Algorithm::default())?;
             }
-            print_keys(&keys::list(&conn).map_err(db)?, access_ttl.max(refresh_ttl));
+            print_keys(&keys::list(&conn).map_err(db)?, access_ttl.max(refresh_ttl))?;
         }
     }
     Ok(())
 }
 
-fn print_keys(list: &[keys::StoredKey], lifetime: u64) {
-    println!(
+fn print_keys(list: &[keys::StoredKey], lifetime: u64) -> Outcome {
+    say(format_args!(
         "{:<16}  {:<9}  {:<12}  STATE",
         "KID", "ALGORITHM", "CREATED"
-    );
+    ))?;
     let now = now();
     for key in list {
         let state = match (key.retired_at, key.distrusted_at) {
@@ -264,11 +271,12 @@ fn print_keys(list: &[keys::StoredKey], lifetime: u64) {
             }
             (Some(at), None) => format!("retired at {at}, verifies nothing (expired)"),
         };
-        println!(
+        say(format_args!(
             "{:<16}  {:<9}  {:<12}  {state}",
             key.kid, key.algorithm, key.created_at
-        );
+        ))?;
     }
+    Ok(())
 }
 
 fn open(globals: &Globals) -> Result<Pool, String> {
@@ -279,4 +287,22 @@ fn open(globals: &Globals) -> Result<Pool, String> {
         tokens::verify_master_key(&conn, &sealer)?;
     }
     Ok(pool)
+}
+
+/// Prints one line on standard output. A closed pipe (`authlite user list |
+/// head -1`) ends the command quietly, with status 0 as for a reader that
+/// has seen enough; any other failure (a full disk) is an error sentence.
+pub fn say(line: impl fmt::Display) -> Outcome {
+    match write_line(line) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Writes and flushes one line, so that an error surfaces here and not at exit.
+fn write_line(line: impl fmt::Display) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
 }

@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use utoipa::OpenApi;
 
 use super::blocking;
 use crate::app::AppState;
@@ -20,23 +19,18 @@ const PAGE_POLICY: &str =
 
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses(
-        (status = 200, description = "The database answers", body = crate::openapi::Health),
-        (status = 503, description = "The database does not answer", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The database takes writes", body = crate::openapi::Health),
+        (status = 503, description = "The database cannot take a write now (SERVER_BUSY)", body = crate::openapi::ErrorBody),
     ))]
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let answered = blocking(&state, |_, conn| {
-        conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
-    })
-    .await;
-    match answered {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
-        Err(_) => HttpResponse::ServiceUnavailable().json(json!({
-            "status": "unavailable",
-            "success": false,
-            "error_code": "DATABASE_UNAVAILABLE",
-            "message": "The database does not answer.",
-        })),
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // A write probe through the writer, answered from its cache within a second.
+    let probed = web::block(move || state.writer.can_write()).await;
+    match probed {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ok" }))),
+        _ => Err(ApiError {
+            message: "The database cannot take writes now.".into(),
+            ..ApiError::busy()
+        }),
     }
 }
 
@@ -52,7 +46,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 #[utoipa::path(get, path = "/", tag = "ops",

@@ -2,8 +2,10 @@
 
 mod algorithms;
 mod attacks;
+mod conventions;
 mod errors;
 mod hardening;
+mod health;
 mod helpers;
 mod imported;
 mod jwt;

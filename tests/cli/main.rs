@@ -6,6 +6,7 @@ mod helpers;
 mod keys;
 mod link;
 mod open;
+mod output;
 mod seed;
 mod serve;
 mod server;
