@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::lockout;
 use super::pair::UserView;
 use super::session::authenticate;
 use super::{bearer, client_ip, json_body};
@@ -210,42 +211,18 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
 /// Runs `verify` (the current-password check) under the login lockout of
 /// `email` and the client address, as a login attempt: a failure row is taken
 /// under both keys before the check (429 while either is locked), kept when
-/// `verify` says no, and given back when it says yes. The lockout's one door
-/// for this file; it does what `login::reserve_slot` and `give_back` do.
+/// `verify` says no, and given back when it says yes.
 fn under_lockout(
     state: &AppState,
     email: &str,
     ip: Option<IpAddr>,
     verify: impl FnOnce() -> bool,
 ) -> Result<bool, ApiError> {
-    let s = &state.settings;
-    let now = now();
-    let email_key = failures::email_key(email);
-    let ip_key = ip.map(|ip| failures::ip_key(ip, s.ipv6_prefix));
-    let (max_email, max_ip, window) = (s.max_failures, s.max_failures_per_ip, s.lockout);
-    let reserved = state.writer.write(move |conn| {
-        let mut limits = vec![failures::Limit {
-            key: &email_key,
-            max: max_email,
-        }];
-        if let Some(key) = &ip_key {
-            limits.push(failures::Limit { key, max: max_ip });
-        }
-        Ok(failures::reserve(conn, &limits, window, now)?)
-    })?;
-    let rows = match reserved {
-        Ok(rows) => rows,
-        Err(until) => {
-            log::warn!("password change locked out: {email}");
-            return Err(ApiError::too_many_attempts(until - now));
-        }
-    };
+    let slot = lockout::reserve(state, "password change", email, ip, now())?;
     if !verify() {
         return Ok(false);
     }
-    state
-        .writer
-        .write(move |conn| Ok(failures::release(conn, &rows)?))?;
+    lockout::give_back(state, slot.rows)?;
     Ok(true)
 }
 
