@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/metrics", ops::metrics))
         .service(get("/openapi.json", ops::openapi))
         .service(get("/", ops::index))
+        .service(ops::client_module())
         .service(get("/{file}", ops::static_file))
         .default_service(web::to(not_found));
 }
