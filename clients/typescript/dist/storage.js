@@ -9,7 +9,13 @@ export function memoryStorage() {
 }
 /** The browser's localStorage; throws where there is none (Node, some workers). */
 export function localStore() {
-    const local = typeof localStorage === "undefined" ? undefined : localStorage;
+    let local;
+    try {
+        local = typeof localStorage === "undefined" ? undefined : localStorage;
+    }
+    catch {
+        // Some runtimes throw on the very access (a sandboxed frame, Node without a storage file).
+    }
     if (!local)
         throw new TypeError('AuthliteClient: storage "local" needs localStorage (a browser); use "memory" or your own storage');
     return {

@@ -32,7 +32,12 @@ export function memoryStorage(): AuthliteStorage {
 
 /** The browser's localStorage; throws where there is none (Node, some workers). */
 export function localStore(): AuthliteStorage {
-  const local = typeof localStorage === "undefined" ? undefined : localStorage;
+  let local: Storage | undefined;
+  try {
+    local = typeof localStorage === "undefined" ? undefined : localStorage;
+  } catch {
+    // Some runtimes throw on the very access (a sandboxed frame, Node without a storage file).
+  }
   if (!local) throw new TypeError('AuthliteClient: storage "local" needs localStorage (a browser); use "memory" or your own storage');
   return {
     get: (key) => local.getItem(key),
