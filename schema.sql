@@ -1,4 +1,5 @@
--- authlite schema, version 1. Applied on open when PRAGMA user_version is 0.
+-- authlite schema, version 2: what a new database gets. An older database is
+-- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
 CREATE TABLE orgs (
@@ -25,6 +26,8 @@ CREATE TABLE signing_keys (
     retired_at INTEGER                   -- when a newer key became current; NULL: current
 );
 
+-- A session is also its refresh record: only its newest refresh token can be
+-- spent, so rows grow with sessions, never with refreshes.
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,
     user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -33,25 +36,20 @@ CREATE TABLE sessions (
     expires_at   INTEGER NOT NULL,       -- expiry of its newest refresh token
     revoked_at   INTEGER,
     user_agent   TEXT,
-    ip           TEXT
+    ip           TEXT,
+    refresh_jti  TEXT NOT NULL,          -- the newest refresh token's jti
+    refresh_hash BLOB NOT NULL,          -- its SHA-256 as issued: it vouches for it
+    -- The token spent last, when (milliseconds: a grace of 0 means any reuse),
+    -- and the answer it got, replayed to a racing second use within the reuse
+    -- grace and cleared after it. Ed25519 signing here is randomised, so the
+    -- pair cannot be made again byte for byte. Sealed with the master key if any.
+    spent_jti    TEXT,
+    spent_at_ms  INTEGER,
+    grace_answer BLOB
 );
 CREATE INDEX sessions_by_user ON sessions(user_id);
-
--- Keyed by time-ordered ids, so a batch of new tokens shares its pages. No
--- foreign key on session_id: nothing looks tokens up by session, and an index
--- for the key's checks would cost a page write per refresh. Pruning deletes a
--- session's tokens (which never outlive it) before the session.
-CREATE TABLE refresh_tokens (
-    jti           TEXT PRIMARY KEY,
-    session_id    TEXT NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    token_hash    BLOB NOT NULL,         -- SHA-256 of the token as issued: it vouches for it
-    used_at_ms    INTEGER,               -- first use, in milliseconds: a grace of 0 means any reuse
-    -- The JSON answer its first use returned, replayed to a racing second use
-    -- within the reuse grace. Ed25519 signing here is randomised, so the pair
-    -- cannot be re-made byte for byte.
-    rotated_to    TEXT
-);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE INDEX sessions_with_grace_answer ON sessions(spent_at_ms) WHERE grace_answer IS NOT NULL;
 
 -- One row per failed login, under the key 'email:<address>' or 'ip:<address>'.
 CREATE TABLE login_failures (
@@ -59,3 +57,4 @@ CREATE TABLE login_failures (
     at  INTEGER NOT NULL
 );
 CREATE INDEX login_failures_by_key ON login_failures(key, at);
+CREATE INDEX login_failures_by_time ON login_failures(at);

@@ -102,32 +102,35 @@ fn refresh_transaction(c: &mut Criterion) {
         user_agent: None,
         ip: None,
     };
-    sessions::create(&conn, &session).expect("a session");
     let mut jti = new_id();
-    sessions::insert_refresh(&conn, &jti, &session.id, now() + 3600, &[0; 32]).expect("a token");
+    let first = sessions::NewRefresh {
+        jti: &jti,
+        hash: &[0; 32],
+        expires_at: now() + 3600,
+    };
+    sessions::create(&conn, &session, &first).expect("a session");
     // The stored answer is a token pair of about this size.
-    let answer = "x".repeat(1100);
+    let answer = vec![b'x'; 1100];
     c.bench_function("refresh transaction (SQL only)", |b| {
         b.iter(|| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .expect("begin");
-            let record = sessions::find_refresh(&tx, &jti)
-                .expect("query")
-                .expect("token");
-            let session = sessions::find(&tx, &record.session_id)
+            let record = sessions::find_refresh(&tx, &session.id)
                 .expect("query")
                 .expect("session");
-            users::find_by_id(&tx, &session.user_id)
-                .expect("query")
-                .expect("user");
-            let next = new_id();
-            sessions::insert_refresh(&tx, &next, &session.id, now() + 3600, &[0; 32])
-                .expect("insert");
-            sessions::claim_refresh(&tx, &jti, now_ms(), &answer).expect("claim");
-            sessions::touch(&tx, &session.id, now(), now() + 3600).expect("touch");
+            assert_eq!(record.refresh_jti, jti);
+            let next_jti = new_id();
+            let next = sessions::NewRefresh {
+                jti: &next_jti,
+                hash: &[0; 32],
+                expires_at: now() + 3600,
+            };
+            let spent =
+                sessions::rotate(&tx, &session.id, &jti, &next, now_ms(), &answer).expect("rotate");
+            assert!(spent);
             tx.commit().expect("commit");
-            jti = next;
+            jti = next_jti;
         })
     });
 }

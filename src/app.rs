@@ -11,6 +11,7 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
+use rusqlite::Connection;
 
 use crate::db::{self, Pool};
 use crate::error::ApiError;
@@ -20,7 +21,7 @@ use crate::password;
 use crate::routes;
 use crate::settings::Settings;
 use crate::store::{failures, sessions};
-use crate::tokens::Keys;
+use crate::tokens::{Keys, Sealer};
 use crate::writer::Writer;
 
 /// Everything a request needs, shared by all workers.
@@ -37,6 +38,8 @@ pub struct State {
     pub writer: Writer,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
+    /// Seals what the database keeps that could be used as a token.
+    pub sealer: Sealer,
 }
 
 impl Deref for AppState {
@@ -83,6 +86,7 @@ impl AppState {
             settings,
             metrics,
             writer,
+            sealer: Sealer::plain(),
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
@@ -91,19 +95,37 @@ impl AppState {
 }
 
 impl State {
+    /// Drops sessions whose newest token has expired, and failures past the window.
     fn prune(&self) -> Result<(), ApiError> {
-        let (now, grace, lockout) = (db::now(), self.settings.reuse_grace, self.settings.lockout);
-        self.writer.write(move |conn| {
-            sessions::prune(conn, now, grace)?;
-            Ok(failures::prune(conn, now, lockout)?)
-        })
+        let (now, lockout) = (db::now(), self.settings.lockout);
+        self.in_chunks(move |conn| Ok(sessions::prune_expired(conn, now)?))?;
+        self.in_chunks(move |conn| Ok(failures::prune(conn, now, lockout, sessions::PRUNE_CHUNK)?))
+    }
+
+    /// Clears the answers kept for the reuse grace once it has passed.
+    fn clear_grace_answers(&self) -> Result<(), ApiError> {
+        let spent_before_ms = db::now_ms().saturating_sub(self.settings.reuse_grace * 1000);
+        self.in_chunks(move |conn| Ok(sessions::clear_grace_answers(conn, spent_before_ms)?))
+    }
+
+    /// Runs a chunked pruning statement until it runs out of rows, one write each,
+    /// so that requests' writes go in between.
+    fn in_chunks<F>(&self, chunk: F) -> Result<(), ApiError>
+    where
+        F: Fn(&Connection) -> Result<usize, ApiError> + Clone + Send + 'static,
+    {
+        while self.writer.write(chunk.clone())? >= sessions::PRUNE_CHUNK as usize {}
+        Ok(())
     }
 }
 
 const TICK: Duration = Duration::from_secs(1);
 const PRUNE_EVERY: u32 = 3600;
+/// Grace answers go within a minute after the grace: a sweep every 20 s.
+const CLEAR_GRACE_EVERY: u32 = 20;
 
-/// Prunes expired rows every hour (and at start), until the state is dropped.
+/// Prunes expired rows every hour (and at start), and clears grace answers,
+/// until the state is dropped.
 fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
     thread::Builder::new()
         .name("authlite-upkeep".into())
@@ -116,6 +138,11 @@ fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
                         log::warn!("pruning expired rows failed: {e}");
                     }
                 }
+                if tick % CLEAR_GRACE_EVERY == 0 {
+                    if let Err(e) = state.clear_grace_answers() {
+                        log::warn!("clearing reuse-grace answers failed: {e}");
+                    }
+                }
             }
         })
         .map(drop)
@@ -126,7 +153,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     // Reads, signing and the wait for the writer run on each worker's bounded
     // blocking pool; 8 per worker keeps the writer's batches full.
-    let blocking_threads = 8;
+    let blocking_threads = db::BLOCKING_THREADS_PER_WORKER;
     let server = HttpServer::new(move || {
         let trusted = data.settings.trusted_proxies.clone();
         let timed = data.clone();

@@ -101,6 +101,9 @@ pub struct ServeArgs {
     /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed
     #[arg(long, env = "AUTHLITE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
+    /// IPv6 client addresses are counted per /N network for the per-address limit (IPv4 per address)
+    #[arg(long, env = "AUTHLITE_IPV6_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ipv6_prefix: u8,
     /// Serve the login page from this folder instead of the built-in one
     #[arg(long = "static", env = "AUTHLITE_STATIC", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
@@ -118,6 +121,7 @@ impl ServeArgs {
             lockout: self.lockout,
             max_failures_per_ip: self.max_failures_per_ip,
             conceal_accounts: self.conceal_accounts,
+            ipv6_prefix: self.ipv6_prefix,
             trusted_proxies: self.trusted_proxies.clone(),
             static_dir: self.static_dir.clone(),
         }

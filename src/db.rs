@@ -4,18 +4,37 @@ use std::fmt;
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../schema.sql");
-const SCHEMA_VERSION: i64 = 1;
 
-/// Connections a pool holds: enough for every blocking thread that may ask at once.
-const POOL_SIZE: u32 = 32;
+/// Each step brings a database from the version before it to its own, in one
+/// transaction. A new database gets `schema.sql`, which is the last step's result.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    include_str!("../migrations/002_sessions_hold_the_refresh_record.sql"),
+)];
+const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// How long a command waits for a connection, or for another process's lock.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Blocking threads per HTTP worker (actix's `worker_max_blocking_threads`).
+pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
+
+/// Connections a pool holds: one for every thread that may ask at once, so
+/// none waits for another's (each worker's blocking threads, each hashing
+/// thread, the writer and the upkeep thread).
+fn pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores * (BLOCKING_THREADS_PER_WORKER + 1) + 2).unwrap_or(u32::MAX)
+}
 
 #[derive(Debug)]
 pub struct DbError(String);
@@ -66,24 +85,34 @@ pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Pool, DbError>
     // No checkpoint on the commit path: a running server's writer thread
     // checkpoints between batches, and a command's last connection as it closes.
     let pragmas = format!(
-        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};
-         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = {synchronous};
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+        WAIT.as_millis()
     );
+    // One plain connection first: a file that is not a database fails here at
+    // once, with SQLite's own words, instead of in the pool's retry loop.
+    let mut conn = Connection::open(path)
+        .and_then(|conn| conn.execute_batch(&pragmas).map(|()| conn))
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => {
+                DbError(format!("{shown} is not an SQLite database ({e})"))
+            }
+            _ => DbError(format!("cannot open the database {shown}: {e}")),
+        })?;
+    migrate(&mut conn).map_err(|e| DbError(format!("database {shown}: {e}")))?;
+    drop(conn);
     let manager =
         SqliteConnectionManager::file(path).with_init(move |conn| conn.execute_batch(&pragmas));
-    let pool = r2d2::Pool::builder()
-        .max_size(POOL_SIZE)
+    r2d2::Pool::builder()
+        .max_size(pool_size())
         .min_idle(Some(1))
+        .connection_timeout(WAIT)
+        .error_handler(Box::new(r2d2::NopErrorHandler))
         // A check on every checkout costs ~30 % on cheap queries; a broken SQLite
         // connection to a local file is not a thing that happens.
         .test_on_check_out(false)
         .build(manager)
-        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))?;
-    migrate(&mut conn).map_err(|e| DbError(format!("database {shown}: {e}")))?;
-    Ok(pool)
+        .map_err(|e| DbError(format!("cannot open the database {shown}: {e}")))
 }
 
 fn create_private_file(path: &Path) -> std::io::Result<()> {
@@ -100,30 +129,57 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), String> {
+    let version = read_version(conn)?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if version > SCHEMA_VERSION {
+        return Err(newer(version));
+    }
     let journal: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(|e| format!("cannot switch to WAL mode: {e}"))?;
     if !journal.eq_ignore_ascii_case("wal") {
         return Err(format!("cannot switch to WAL mode (still {journal})"));
     }
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(|e| format!("not an SQLite database ({e})"))?;
-    match version {
-        0 => {
-            let tx = conn.transaction().map_err(|e| e.to_string())?;
-            tx.execute_batch(SCHEMA)
-                .map_err(|e| format!("cannot apply the schema: {e}"))?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(|e| e.to_string())?;
-            tx.commit().map_err(|e| e.to_string())
+    // Each step takes the write lock and reads the version again under it: of two
+    // processes opening one database at once, the second finds the work done.
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| format!("cannot lock it to apply the schema: {e}"))?;
+        let version = read_version(&tx)?;
+        let (target, sql) = match version {
+            0 => (SCHEMA_VERSION, SCHEMA),
+            v if v == SCHEMA_VERSION => return Ok(()),
+            v if v > SCHEMA_VERSION => return Err(newer(v)),
+            v => MIGRATIONS
+                .iter()
+                .find(|(to, _)| *to == v + 1)
+                .copied()
+                .ok_or_else(|| format!("schema version {v} is unknown to this authlite"))?,
+        };
+        tx.execute_batch(sql)
+            .map_err(|e| format!("cannot bring the schema to version {target}: {e}"))?;
+        tx.pragma_update(None, "user_version", target)
+            .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+        if version > 0 {
+            log::info!("database schema migrated to version {target}");
         }
-        SCHEMA_VERSION => Ok(()),
-        newer => Err(format!(
-            "schema version {newer} is newer than this authlite understands ({SCHEMA_VERSION}); \
-             run a newer authlite"
-        )),
     }
+}
+
+fn read_version(conn: &Connection) -> Result<i64, String> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| format!("not an SQLite database ({e})"))
+}
+
+fn newer(version: i64) -> String {
+    format!(
+        "schema version {version} is newer than this authlite understands ({SCHEMA_VERSION}); \
+         run a newer authlite"
+    )
 }
 
 /// A fresh random identifier: 128 bits, hex.

@@ -18,6 +18,8 @@ pub struct Settings {
     pub max_failures_per_ip: u32,
     pub conceal_accounts: bool,
     pub trusted_proxies: Vec<IpNet>,
+    /// IPv6 client addresses are counted per network of this prefix length.
+    pub ipv6_prefix: u8,
     pub static_dir: Option<PathBuf>,
 }
 
@@ -34,6 +36,7 @@ impl Default for Settings {
             max_failures_per_ip: 50,
             conceal_accounts: false,
             trusted_proxies: Vec::new(),
+            ipv6_prefix: 64,
             static_dir: None,
         }
     }

@@ -1,11 +1,12 @@
 //! POST /user/login, and issuing a token pair (shared with refresh).
 
+use std::net::IpAddr;
+
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::pair::{sign_pair, TokenPair};
+use super::pair::{sign_pair, token_response, TokenPair};
 use super::{client_ip, json_body};
 use crate::app::AppState;
 use crate::db::{new_id, now};
@@ -13,7 +14,7 @@ use crate::error::ApiError;
 use crate::gate::GateError;
 use crate::openapi::ErrorBody;
 use crate::password;
-use crate::store::users::{self, normalize_email, Status};
+use crate::store::users::{self, normalize_email, Status, User};
 use crate::store::{failures, sessions};
 
 #[derive(Deserialize, ToSchema)]
@@ -28,8 +29,14 @@ pub struct LoginRequest {
 struct Attempt {
     email: String,
     password: String,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
     user_agent: Option<String>,
+}
+
+impl Attempt {
+    fn ip_shown(&self) -> String {
+        self.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string())
+    }
 }
 
 #[utoipa::path(post, path = "/user/login", tag = "login",
@@ -55,7 +62,7 @@ pub async fn login(
     let attempt = Attempt {
         email,
         password: body.password,
-        ip: client_ip(&req, &state.settings.trusted_proxies).map(|ip| ip.to_string()),
+        ip: client_ip(&req, &state.settings.trusted_proxies),
         user_agent: req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -79,125 +86,170 @@ pub async fn login(
     state
         .metrics
         .login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
-    Ok(HttpResponse::Ok().json(outcome?))
+    let body = serde_json::to_string(&outcome?).map_err(ApiError::internal)?;
+    Ok(token_response().body(body))
 }
 
-/// The whole login, on a hashing thread: lock check, verify, then record the outcome.
+/// The whole login, on a hashing thread: take a failure slot, check the
+/// password, then give the slot back and open a session, or keep it as the failure.
 fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
-    let settings = &state.settings;
-    let conn = state.pool.get()?;
     let now = now();
-    let email_key = failures::email_key(&attempt.email);
-    let ip_key = attempt.ip.as_deref().map(failures::ip_key);
-    if let Some(until) = locked_until(state, &conn, &email_key, ip_key.as_deref(), now)? {
-        log::warn!(
-            "login locked out: {} from {}",
-            attempt.email,
-            shown(&attempt.ip)
-        );
-        return Err(ApiError::too_many_attempts(until - now));
+    let slot = reserve_slot(state, &attempt, now)?;
+    let checked = match check_password(state, &attempt) {
+        Ok(checked) => checked,
+        Err(e) => {
+            let _ = give_back(state, slot.rows);
+            return Err(e);
+        }
+    };
+    match checked {
+        Ok(user) => {
+            let rows = slot.rows.clone();
+            open_session(state, attempt, user, slot, now).inspect_err(|_| {
+                let _ = give_back(state, rows);
+            })
+        }
+        Err(code) => {
+            log::info!(
+                "login refused: {code} for {} from {}",
+                attempt.email,
+                attempt.ip_shown()
+            );
+            let shown = conceal(code, state.settings.conceal_accounts);
+            Err(ApiError::unauthorized(shown))
+        }
     }
+}
 
-    let user = users::find_by_email(&conn, &attempt.email)?.filter(|u| u.status != Status::Deleted);
+/// The failure rows an attempt holds while its password is checked.
+struct Slot {
+    email_key: String,
+    rows: Vec<i64>,
+}
+
+/// Takes a failure row for the email and the client address, or answers 429
+/// when either is locked.
+fn reserve_slot(state: &AppState, attempt: &Attempt, now: u64) -> Result<Slot, ApiError> {
+    let s = &state.settings;
+    let email_key = failures::email_key(&attempt.email);
+    let ip_key = attempt.ip.map(|ip| failures::ip_key(ip, s.ipv6_prefix));
+    let (key, limits_key) = (email_key.clone(), ip_key.clone());
+    let (max_email, max_ip, window) = (s.max_failures, s.max_failures_per_ip, s.lockout);
+    let reserved = state.writer.write(move |conn| {
+        let mut limits = vec![failures::Limit {
+            key: &key,
+            max: max_email,
+        }];
+        if let Some(ip_key) = &limits_key {
+            limits.push(failures::Limit {
+                key: ip_key,
+                max: max_ip,
+            });
+        }
+        Ok(failures::reserve(conn, &limits, window, now)?)
+    })?;
+    match reserved {
+        Ok(rows) => Ok(Slot { email_key, rows }),
+        Err(until) => {
+            log::warn!(
+                "login locked out: {} from {}",
+                attempt.email,
+                attempt.ip_shown()
+            );
+            Err(ApiError::too_many_attempts(until - now))
+        }
+    }
+}
+
+fn give_back(state: &AppState, rows: Vec<i64>) -> Result<(), ApiError> {
+    state
+        .writer
+        .write(move |conn| Ok(failures::release(conn, &rows)?))
+}
+
+/// A user whose password matched, with the hash to store if it should be upgraded.
+struct Checked {
+    user: User,
+    upgraded: Option<String>,
+}
+
+/// Looks the user up and verifies the password: the user, or the code that
+/// refuses them. No connection is held while hashing.
+fn check_password(
+    state: &AppState,
+    attempt: &Attempt,
+) -> Result<Result<Checked, &'static str>, ApiError> {
+    let user = {
+        let conn = state.pool.get()?;
+        users::find_by_email(&conn, &attempt.email)?.filter(|u| u.status != Status::Deleted)
+    };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always run one full verification, so that a missing account costs what a wrong password does.
     let matches = password::verify(
         &attempt.password,
         stored.as_deref().unwrap_or(&state.dummy_hash),
     );
-    let refusal = match (&user, &stored) {
-        (None, _) => Some("USER_NOT_FOUND"),
-        (Some(_), None) => Some("NO_PASSWORD_SET"),
-        _ if !matches => Some("INVALID_PASSWORD"),
-        (Some(u), _) if u.status != Status::Active => Some("USER_INACTIVE"),
-        _ => None,
+    let (user, stored) = match (user, stored) {
+        (None, _) => return Ok(Err("USER_NOT_FOUND")),
+        (Some(_), None) => return Ok(Err("NO_PASSWORD_SET")),
+        _ if !matches => return Ok(Err("INVALID_PASSWORD")),
+        (Some(u), _) if u.status != Status::Active => return Ok(Err("USER_INACTIVE")),
+        (Some(u), Some(stored)) => (u, stored),
     };
-    let (Some(user), None) = (user, refusal) else {
-        let code = refusal.unwrap_or("USER_NOT_FOUND");
-        state
-            .writer
-            .write(move |conn| Ok(record_failure(conn, &email_key, ip_key.as_deref(), now)?))?;
-        log::info!(
-            "login refused: {code} for {} from {}",
-            attempt.email,
-            shown(&attempt.ip)
-        );
-        return Err(ApiError::unauthorized(conceal(
-            code,
-            settings.conceal_accounts,
-        )));
+    let iterations = state.settings.pbkdf2_iterations;
+    let upgraded = match password::needs_rehash(&stored, iterations) {
+        true => Some(password::hash(&attempt.password, iterations).map_err(ApiError::internal)?),
+        false => None,
     };
+    Ok(Ok(Checked { user, upgraded }))
+}
 
-    let upgraded = match stored.as_deref() {
-        Some(phc) if password::needs_rehash(phc, settings.pbkdf2_iterations) => Some(
-            password::hash(&attempt.password, settings.pbkdf2_iterations)
-                .map_err(ApiError::internal)?,
-        ),
-        _ => None,
-    };
+/// Clears the email's failures, gives the address's slot back, stores an
+/// upgraded hash, and records a new session with its first pair.
+fn open_session(
+    state: &AppState,
+    attempt: Attempt,
+    checked: Checked,
+    slot: Slot,
+    now: u64,
+) -> Result<TokenPair, ApiError> {
+    let Checked { user, upgraded } = checked;
     let session = sessions::Session {
         id: new_id(),
         user_id: user.id.clone(),
         created_at: now,
         last_used_at: now,
-        expires_at: now + settings.refresh_ttl,
+        expires_at: now + state.settings.refresh_ttl,
         revoked_at: None,
-        user_agent: attempt.user_agent,
-        ip: attempt.ip.clone(),
+        user_agent: attempt.user_agent.clone(),
+        ip: attempt.ip.map(|ip| ip.to_string()),
     };
-    let signed = sign_pair(state, &state.keys.ring(&conn), &user, &session.id, now)?;
-    drop(conn);
+    let ring = {
+        let conn = state.pool.get()?;
+        state.keys.ring(&conn)
+    };
+    let signed = sign_pair(state, &ring, &user, &session.id, now)?;
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
     let signed = state.writer.write(move |conn| {
-        failures::clear(conn, &email_key)?;
+        failures::clear(conn, &slot.email_key)?;
+        failures::release(conn, &slot.rows)?;
         if let Some(phc) = &upgraded {
             users::set_password_hash(conn, &user_id, phc, now)?;
         }
-        sessions::create(conn, &session)?;
-        signed.record(conn, &session.id)?;
+        sessions::create(conn, &session, &signed.refresh_record())?;
         Ok(signed)
     })?;
     log::info!(
-        "login ok: {} session {}{} from {}",
+        "login ok: {} session {sid}{} from {}",
         user.email,
-        sid,
         if hash_upgraded {
             " (hash upgraded)"
         } else {
             ""
         },
-        shown(&attempt.ip)
+        attempt.ip_shown()
     );
     Ok(signed.pair)
-}
-
-fn locked_until(
-    state: &AppState,
-    conn: &Connection,
-    email_key: &str,
-    ip_key: Option<&str>,
-    now: u64,
-) -> Result<Option<u64>, ApiError> {
-    let s = &state.settings;
-    let by_email = failures::locked_until(conn, email_key, s.max_failures, s.lockout, now)?;
-    let by_ip = match ip_key {
-        Some(key) => failures::locked_until(conn, key, s.max_failures_per_ip, s.lockout, now)?,
-        None => None,
-    };
-    Ok(by_email.max(by_ip))
-}
-
-fn record_failure(
-    conn: &Connection,
-    email_key: &str,
-    ip_key: Option<&str>,
-    now: u64,
-) -> rusqlite::Result<()> {
-    failures::record(conn, email_key, now)?;
-    if let Some(key) = ip_key {
-        failures::record(conn, key, now)?;
-    }
-    Ok(())
 }
 
 /// With --conceal-accounts, nobody learns from a refusal whether an account exists.
@@ -206,8 +258,4 @@ fn conceal(code: &'static str, conceal_accounts: bool) -> &'static str {
         "USER_NOT_FOUND" | "NO_PASSWORD_SET" if conceal_accounts => "INVALID_PASSWORD",
         _ => code,
     }
-}
-
-fn shown(ip: &Option<String>) -> &str {
-    ip.as_deref().unwrap_or("-")
 }

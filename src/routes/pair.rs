@@ -1,13 +1,14 @@
 //! A new token pair: signed without the database, then recorded in a short write.
 
-use rusqlite::Connection;
+use actix_web::http::header;
+use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::db::{new_id, new_ordered_id};
 use crate::error::ApiError;
-use crate::store::sessions;
+use crate::store::sessions::NewRefresh;
 use crate::store::users::User;
 use crate::tokens::{digest, AccessClaims, Claims, Keyring, RefreshClaims, ACCESS, REFRESH};
 
@@ -45,10 +46,23 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
+/// The start of an answer that carries tokens: JSON, and never kept by a cache
+/// (RFC 6749 section 5.1).
+pub fn token_response() -> HttpResponseBuilder {
+    let mut builder = HttpResponse::Ok();
+    builder
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    builder
+}
+
 /// A pair signed but not yet on record.
 pub struct SignedPair {
     pub pair: TokenPair,
     refresh_exp: u64,
+    /// The digest that later vouches for the refresh token.
+    refresh_hash: Vec<u8>,
 }
 
 /// Signs an access and a refresh token for `user` in session `sid`. Signing is
@@ -94,6 +108,7 @@ pub fn sign_pair(
         })
         .map_err(ApiError::internal)?;
     Ok(SignedPair {
+        refresh_hash: digest(&refresh_token),
         pair: TokenPair {
             success: true,
             access_token,
@@ -107,15 +122,12 @@ pub fn sign_pair(
 }
 
 impl SignedPair {
-    /// Records the refresh token, with the digest that later vouches for it.
-    pub fn record(&self, conn: &Connection, sid: &str) -> rusqlite::Result<()> {
-        let refresh = &self.pair.refresh_token;
-        sessions::insert_refresh(
-            conn,
-            &self.pair.token_id,
-            sid,
-            self.refresh_exp,
-            &digest(refresh),
-        )
+    /// The refresh token as its session records it.
+    pub fn refresh_record(&self) -> NewRefresh<'_> {
+        NewRefresh {
+            jti: &self.pair.token_id,
+            hash: &self.refresh_hash,
+            expires_at: self.refresh_exp,
+        }
     }
 }

@@ -5,15 +5,15 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::pair::{sign_pair, TokenPair};
+use super::pair::{sign_pair, token_response, TokenPair};
 use super::{blocking, json_body, token_error};
 use crate::app::AppState;
 use crate::db::{now, now_ms};
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
-use crate::store::sessions;
-use crate::store::users::{self, Status};
-use crate::tokens::{digest, same_digest};
+use crate::store::sessions::{self, RefreshRecord};
+use crate::store::users::{Status, User};
+use crate::tokens::{digest, same_digest, Unverified};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -43,93 +43,116 @@ pub async fn refresh(
     state
         .metrics
         .refresh(answer.as_ref().map_or_else(|e| e.code, |_| "ok"));
-    let answer = answer?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(answer))
+    Ok(token_response().body(answer?))
 }
 
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
 /// reuse grace the very answer its first use got.
 fn rotate(state: &AppState, conn: &Connection, token: &str) -> Result<String, ApiError> {
-    let settings = &state.settings;
-    let ring = state.keys.ring(conn);
-    let claims = ring
-        .peek_refresh(token, &settings.issuer)
-        .map_err(token_error)?;
-    let record = sessions::find_refresh(conn, &claims.jti)?
-        .filter(|r| same_digest(&r.token_hash, &digest(token)));
-    let Some(record) = record else {
-        // Not a token on record (expired and pruned, or forged): its signature tells which.
-        return Err(match ring.verify_refresh(token, &settings.issuer) {
-            Err(e) => token_error(e),
-            Ok(_) => ApiError::unauthorized("INVALID_TOKEN"),
-        });
-    };
-    let (now, now_ms) = (now(), now_ms());
-    if claims.exp * 1000 < now_ms {
-        return Err(ApiError::unauthorized("TOKEN_EXPIRED"));
+    let (claims, record, newest) = check(state, conn, token)?;
+    if !newest {
+        return replay_or_reuse(state, &claims, &record);
     }
-    let sid = record.session_id;
-    let (user, revoked) = users::find_by_session(conn, &sid)?
-        .filter(|(user, _)| sid == claims.sid && user.id == claims.sub)
-        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
-    if revoked {
-        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
-    }
-    if let Some(used_at_ms) = record.used_at_ms {
-        return replay_or_reuse(state, &sid, used_at_ms, record.rotated_to);
-    }
+    let user = &record.user;
     match user.status {
         Status::Active => {}
-        Status::Deleted => return Err(end_session(state, &sid, "USER_NOT_FOUND")?),
+        Status::Deleted => return Err(end_session(state, &claims.sid, "USER_NOT_FOUND")?),
         Status::Inactive | Status::Banned => {
-            return Err(end_session(state, &sid, "USER_INACTIVE")?)
+            return Err(end_session(state, &claims.sid, "USER_INACTIVE")?)
         }
     }
-
-    let signed = sign_pair(state, &ring, &user, &sid, now)?;
-    let refresh_ttl = settings.refresh_ttl;
-    let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
-    let (jti, session_id, first_answer) = (claims.jti.clone(), sid.clone(), answer.clone());
-    let claimed = state.writer.write(move |conn| {
-        // False when the session ended, or a racing use of this token won, while this one signed.
-        if !sessions::claim_refresh(conn, &jti, now_ms, &first_answer)? {
-            return Ok(false);
+    let answer = spend(state, conn, &claims, user)?;
+    match answer {
+        Some(answer) => {
+            log::debug!("refresh ok: session {}", claims.sid);
+            Ok(answer)
         }
-        signed.record(conn, &session_id)?;
-        sessions::touch(conn, &session_id, now, now + refresh_ttl)?;
-        Ok(true)
-    })?;
-    if !claimed {
-        let revoked = users::find_by_session(conn, &sid)?.is_none_or(|(_, revoked)| revoked);
-        let first = sessions::find_refresh(conn, &claims.jti)?;
-        let (used_at_ms, rotated_to) = first
-            .and_then(|r| Some((r.used_at_ms?, r.rotated_to)))
-            .filter(|_| !revoked)
-            .ok_or_else(|| ApiError::unauthorized("TOKEN_REVOKED"))?;
-        return replay_or_reuse(state, &sid, used_at_ms, rotated_to);
+        // A racing use of this token won, or the session ended, while this one signed.
+        None => match sessions::find_refresh(conn, &claims.sid)? {
+            Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record),
+            _ => Err(ApiError::unauthorized("TOKEN_REVOKED")),
+        },
     }
-    log::debug!("refresh ok: session {sid}");
-    Ok(answer)
 }
 
-/// A token used before: within the grace, the answer its first use got (two tabs
-/// racing); after it, a stolen token being replayed, so the session ends.
+/// Reads the token and its session's record, in the contract's order of refusals:
+/// INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED. Also says whether it is the
+/// session's newest token, the only one that can be spent.
+fn check(
+    state: &AppState,
+    conn: &Connection,
+    token: &str,
+) -> Result<(Unverified, RefreshRecord, bool), ApiError> {
+    let issuer = &state.settings.issuer;
+    let ring = state.keys.ring(conn);
+    let claims = ring.peek_refresh(token, issuer).map_err(token_error)?;
+    let record = sessions::find_refresh(conn, &claims.sid)?;
+    let newest = record.as_ref().is_some_and(|r| {
+        r.refresh_jti == claims.jti && same_digest(&r.refresh_hash, &digest(token))
+    });
+    if !newest {
+        // The digest vouches only for the newest token; any other needs its signature.
+        ring.verify_refresh(token, issuer).map_err(token_error)?;
+    }
+    let record = record
+        .filter(|r| r.user.id == claims.sub)
+        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
+    if claims.exp * 1000 < now_ms() {
+        return Err(ApiError::unauthorized("TOKEN_EXPIRED"));
+    }
+    if record.revoked {
+        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
+    }
+    Ok((claims, record, newest))
+}
+
+/// Signs a new pair and records it in place of the spent token, unless another
+/// use of the token came first (then `None`).
+fn spend(
+    state: &AppState,
+    conn: &Connection,
+    claims: &Unverified,
+    user: &User,
+) -> Result<Option<String>, ApiError> {
+    let (now, now_ms) = (now(), now_ms());
+    let signed = sign_pair(state, &state.keys.ring(conn), user, &claims.sid, now)?;
+    let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
+    let grace_answer = state.sealer.seal(answer.as_bytes());
+    let (sid, spent_jti) = (claims.sid.clone(), claims.jti.clone());
+    let spent = state.writer.write(move |conn| {
+        let next = signed.refresh_record();
+        Ok(sessions::rotate(
+            conn,
+            &sid,
+            &spent_jti,
+            &next,
+            now_ms,
+            &grace_answer,
+        )?)
+    })?;
+    Ok(spent.then_some(answer))
+}
+
+/// A token used before: the token spent last, within the grace, gets the answer
+/// its first use got (two tabs racing); any other is a stolen token being
+/// replayed, so the session ends.
 fn replay_or_reuse(
     state: &AppState,
-    sid: &str,
-    used_at_ms: u64,
-    first_answer: Option<String>,
+    claims: &Unverified,
+    record: &RefreshRecord,
 ) -> Result<String, ApiError> {
-    let within_grace = now_ms().saturating_sub(used_at_ms) <= state.settings.reuse_grace * 1000;
-    match first_answer.filter(|_| within_grace) {
-        Some(answer) => Ok(answer),
-        None => {
-            log::warn!("refresh token reused: session {sid} revoked");
-            Err(end_session(state, sid, "TOKEN_REUSED")?)
-        }
+    let grace_ms = state.settings.reuse_grace * 1000;
+    let within_grace = record.spent_jti.as_deref() == Some(claims.jti.as_str())
+        && record
+            .spent_at_ms
+            .is_some_and(|at| now_ms().saturating_sub(at) <= grace_ms);
+    let answer = record.grace_answer.as_deref().filter(|_| within_grace);
+    if let Some(sealed) = answer {
+        let plain = state.sealer.open(sealed).map_err(ApiError::internal)?;
+        return String::from_utf8(plain).map_err(ApiError::internal);
     }
+    log::warn!("refresh token reused: session {} revoked", claims.sid);
+    Err(end_session(state, &claims.sid, "TOKEN_REUSED")?)
 }
 
 /// Revokes the session and gives the 401 that says why.

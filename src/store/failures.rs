@@ -1,20 +1,73 @@
 //! Failed logins, one row each, keyed by email or client address.
 //! Kept in the database so a lock survives a restart and `user unlock` acts at once.
+//!
+//! An attempt takes its row before its password is checked (a reservation), in
+//! the same write that checks the count: however many attempts arrive at once,
+//! no more than the limit get past it. A success gives its rows back.
 
+use std::net::IpAddr;
+
+use ipnet::Ipv6Net;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn email_key(email: &str) -> String {
     format!("email:{email}")
 }
 
-pub fn ip_key(ip: &str) -> String {
-    format!("ip:{ip}")
+/// IPv4 addresses count one by one; IPv6 ones per /`ipv6_prefix` network, since
+/// anyone with one address of a /64 has 2^64 of them.
+pub fn ip_key(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match Ipv6Net::new(v6, ipv6_prefix.min(128)) {
+            Ok(net) => format!("ip:{}", net.trunc()),
+            Err(_) => format!("ip:{v6}"),
+        },
+    }
 }
 
-pub fn record(conn: &Connection, key: &str, now: u64) -> rusqlite::Result<()> {
+/// A key and how many failures it may have within the window.
+pub struct Limit<'a> {
+    pub key: &'a str,
+    pub max: u32,
+}
+
+/// Takes a failure row under every key, unless one of them is locked: then
+/// nothing is written and the answer is when the lock lifts.
+pub fn reserve(
+    conn: &Connection,
+    limits: &[Limit],
+    window: u64,
+    now: u64,
+) -> rusqlite::Result<Result<Vec<i64>, u64>> {
+    let mut until = None;
+    for limit in limits {
+        until = until.max(locked_until(conn, limit.key, limit.max, window, now)?);
+    }
+    if let Some(until) = until {
+        return Ok(Err(until));
+    }
+    let mut rows = Vec::with_capacity(limits.len());
+    for limit in limits {
+        rows.push(record(conn, limit.key, now)?);
+    }
+    Ok(Ok(rows))
+}
+
+/// Gives back reserved rows: the attempt did not fail.
+pub fn release(conn: &Connection, rows: &[i64]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("DELETE FROM login_failures WHERE rowid = ?1")?;
+    for row in rows {
+        stmt.execute([row])?;
+    }
+    Ok(())
+}
+
+/// Records one failure; returns its row.
+pub fn record(conn: &Connection, key: &str, now: u64) -> rusqlite::Result<i64> {
     conn.prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")?
         .execute(params![key, now])?;
-    Ok(())
+    Ok(conn.last_insert_rowid())
 }
 
 /// When `key` may try again, if it has `max` failures within the last `window` seconds.
@@ -48,12 +101,13 @@ pub fn clear(conn: &Connection, key: &str) -> rusqlite::Result<usize> {
         .execute([key])
 }
 
-pub fn prune(conn: &Connection, now: u64, window: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM login_failures WHERE at <= ?1",
-        [now.saturating_sub(window)],
-    )?;
-    Ok(())
+/// Deletes up to `chunk` failures that have left the window; returns how many.
+pub fn prune(conn: &Connection, now: u64, window: u64, chunk: u32) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM login_failures WHERE rowid IN
+             (SELECT rowid FROM login_failures WHERE at <= ?1 LIMIT ?2)",
+    )?
+    .execute(params![now.saturating_sub(window), chunk])
 }
 
 #[cfg(test)]
@@ -83,6 +137,58 @@ mod tests {
             locked_until(&conn, "email:other", 3, 60, 121).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn a_reservation_counts_until_released_and_none_is_taken_past_the_limit() {
+        let conn = conn();
+        let limits = [
+            Limit {
+                key: "email:a@b",
+                max: 2,
+            },
+            Limit {
+                key: "ip:1.2.3.4",
+                max: 9,
+            },
+        ];
+        let first = reserve(&conn, &limits, 60, 100).unwrap().unwrap();
+        let second = reserve(&conn, &limits, 60, 100).unwrap().unwrap();
+        assert_eq!(reserve(&conn, &limits, 60, 100).unwrap(), Err(160));
+        release(&conn, &second).unwrap();
+        assert!(reserve(&conn, &limits, 60, 100).unwrap().is_ok());
+        assert_eq!(first.len(), 2);
+        let ip_rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM login_failures WHERE key = 'ip:1.2.3.4'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(ip_rows, 2);
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_prefix_share_a_key() {
+        let key = |ip: &str, prefix| ip_key(ip.parse().unwrap(), prefix);
+        assert_eq!(key("2001:db8:1:2:aaaa::1", 64), "ip:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9", 64), key("2001:db8:1:2::5", 64));
+        assert_ne!(key("2001:db8:1:3::1", 64), key("2001:db8:1:2::1", 64));
+        assert_eq!(key("2001:db8:1:3::1", 48), key("2001:db8:1:2::1", 48));
+        assert_eq!(key("2001:db8::1", 128), "ip:2001:db8::1/128");
+        assert_eq!(key("192.0.2.7", 64), "ip:192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7", 64), "ip:192.0.2.7");
+    }
+
+    #[test]
+    fn pruning_goes_in_chunks() {
+        let conn = conn();
+        for at in 0..7 {
+            record(&conn, "email:a@b", at).unwrap();
+        }
+        assert_eq!(prune(&conn, 1000, 10, 5).unwrap(), 5);
+        assert_eq!(prune(&conn, 1000, 10, 5).unwrap(), 2);
+        assert_eq!(prune(&conn, 1000, 10, 5).unwrap(), 0);
     }
 
     #[test]

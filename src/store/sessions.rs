@@ -2,6 +2,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::users::{self, User};
+
 #[derive(Clone, Debug)]
 pub struct Session {
     pub id: String,
@@ -14,29 +16,43 @@ pub struct Session {
     pub ip: Option<String>,
 }
 
+/// A session's refresh record: its user, its newest token, and the one spent before it.
 pub struct RefreshRecord {
-    pub session_id: String,
-    /// SHA-256 of the token as issued.
-    pub token_hash: Vec<u8>,
-    /// When it was first used, Unix milliseconds.
-    pub used_at_ms: Option<u64>,
-    /// The answer its first use returned (JSON holding tokens: never log it).
-    pub rotated_to: Option<String>,
+    pub user: User,
+    pub revoked: bool,
+    pub refresh_jti: String,
+    /// SHA-256 of the newest token as issued.
+    pub refresh_hash: Vec<u8>,
+    pub spent_jti: Option<String>,
+    /// When the spent token was used, Unix milliseconds.
+    pub spent_at_ms: Option<u64>,
+    /// The answer its use returned (sealed JSON holding tokens: never log it).
+    pub grace_answer: Option<Vec<u8>>,
 }
 
-pub fn create(conn: &Connection, s: &Session) -> rusqlite::Result<()> {
+/// The token that a login or refresh issues, as the session records it.
+pub struct NewRefresh<'a> {
+    pub jti: &'a str,
+    pub hash: &'a [u8],
+    pub expires_at: u64,
+}
+
+pub fn create(conn: &Connection, s: &Session, refresh: &NewRefresh) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip,
+                               refresh_jti, refresh_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         s.id,
         s.user_id,
         s.created_at,
         s.last_used_at,
-        s.expires_at,
+        refresh.expires_at,
         s.user_agent,
-        s.ip
+        s.ip,
+        refresh.jti,
+        refresh.hash,
     ])?;
     Ok(())
 }
@@ -98,69 +114,169 @@ pub fn revoke_all_for_user(conn: &Connection, user_id: &str, now: u64) -> rusqli
     )
 }
 
-/// Records a refresh of the session: its newest token now expires at `expires_at`.
-pub fn touch(conn: &Connection, id: &str, now: u64, expires_at: u64) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE sessions SET last_used_at = ?2, expires_at = ?3 WHERE id = ?1")?
-        .execute(params![id, now, expires_at])?;
-    Ok(())
-}
-
-pub fn insert_refresh(
-    conn: &Connection,
-    jti: &str,
-    session_id: &str,
-    expires_at: u64,
-    token_hash: &[u8],
-) -> rusqlite::Result<()> {
+pub fn find_refresh(conn: &Connection, sid: &str) -> rusqlite::Result<Option<RefreshRecord>> {
     conn.prepare_cached(
-        "INSERT INTO refresh_tokens (jti, session_id, expires_at, token_hash) VALUES (?1, ?2, ?3, ?4)",
+        "SELECT u.id, u.email, u.name, u.org_id, u.password_hash, u.status, u.created_at,
+                s.revoked_at IS NOT NULL, s.refresh_jti, s.refresh_hash,
+                s.spent_jti, s.spent_at_ms, s.grace_answer
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
     )?
-    .execute(params![jti, session_id, expires_at, token_hash])?;
-    Ok(())
-}
-
-pub fn find_refresh(conn: &Connection, jti: &str) -> rusqlite::Result<Option<RefreshRecord>> {
-    conn.prepare_cached(
-        "SELECT session_id, token_hash, used_at_ms, rotated_to FROM refresh_tokens WHERE jti = ?1",
-    )?
-    .query_row([jti], |row| {
+    .query_row([sid], |row| {
         Ok(RefreshRecord {
-            session_id: row.get(0)?,
-            token_hash: row.get(1)?,
-            used_at_ms: row.get(2)?,
-            rotated_to: row.get(3)?,
+            user: users::from_row(row)?,
+            revoked: row.get(7)?,
+            refresh_jti: row.get(8)?,
+            refresh_hash: row.get(9)?,
+            spent_jti: row.get(10)?,
+            spent_at_ms: row.get(11)?,
+            grace_answer: row.get(12)?,
         })
     })
     .optional()
 }
 
-/// Marks a refresh token used, with the answer it got; false if another use came
-/// first or its session has ended.
-pub fn claim_refresh(
+/// Spends the session's newest token `spent_jti` and records `next` in its
+/// place, with the answer to replay within the grace. One conditional UPDATE:
+/// false if another use came first or the session has ended.
+pub fn rotate(
     conn: &Connection,
-    jti: &str,
+    sid: &str,
+    spent_jti: &str,
+    next: &NewRefresh,
     now_ms: u64,
-    rotated_to: &str,
+    grace_answer: &[u8],
 ) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
-            "UPDATE refresh_tokens SET used_at_ms = ?2, rotated_to = ?3
-             WHERE jti = ?1 AND used_at_ms IS NULL AND EXISTS
-                 (SELECT 1 FROM sessions WHERE id = session_id AND revoked_at IS NULL)",
+            "UPDATE sessions
+             SET refresh_jti = ?3, refresh_hash = ?4, expires_at = ?5, last_used_at = ?6 / 1000,
+                 spent_jti = refresh_jti, spent_at_ms = ?6, grace_answer = ?7
+             WHERE id = ?1 AND refresh_jti = ?2 AND revoked_at IS NULL",
         )?
-        .execute(params![jti, now_ms, rotated_to])?;
+        .execute(params![
+            sid,
+            spent_jti,
+            next.jti,
+            next.hash,
+            next.expires_at,
+            now_ms,
+            grace_answer
+        ])?;
     Ok(changed == 1)
 }
 
-/// Drops what can no longer matter: expired refresh tokens, stored answers past
-/// the reuse grace, and sessions that ended long ago.
-pub fn prune(conn: &Connection, now: u64, reuse_grace: u64) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?1", [now])?;
-    conn.execute(
-        "UPDATE refresh_tokens SET rotated_to = NULL
-         WHERE rotated_to IS NOT NULL AND used_at_ms < ?1",
-        [now.saturating_sub(reuse_grace) * 1000],
-    )?;
-    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-    Ok(())
+/// Rows one pruning statement touches at most, so that it holds writes back
+/// for a few milliseconds, not for as long as a backlog takes.
+pub const PRUNE_CHUNK: u32 = 500;
+
+/// Deletes up to PRUNE_CHUNK sessions whose newest token has expired; returns how many.
+pub fn prune_expired(conn: &Connection, now: u64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM sessions WHERE rowid IN
+             (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+    )?
+    .execute(params![now, PRUNE_CHUNK])
+}
+
+/// Clears up to PRUNE_CHUNK grace answers spent before `spent_before_ms`; returns how many.
+pub fn clear_grace_answers(conn: &Connection, spent_before_ms: u64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "UPDATE sessions SET grace_answer = NULL WHERE rowid IN
+             (SELECT rowid FROM sessions WHERE grace_answer IS NOT NULL AND spent_at_ms < ?1 LIMIT ?2)",
+    )?
+    .execute(params![spent_before_ms, PRUNE_CHUNK])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn_with_sessions(n: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("../../schema.sql"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO users (id, email, name, created_at, updated_at) VALUES ('u', 'a@b.c', 'A', 0, 0)",
+            [],
+        )
+        .unwrap();
+        for i in 0..n {
+            let session = Session {
+                id: format!("s{i}"),
+                user_id: "u".into(),
+                created_at: 0,
+                last_used_at: 0,
+                expires_at: 100 + i as u64,
+                revoked_at: None,
+                user_agent: None,
+                ip: None,
+            };
+            let jti = format!("j{i}");
+            let first = NewRefresh {
+                jti: &jti,
+                hash: &[1; 32],
+                expires_at: 100 + i as u64,
+            };
+            create(&conn, &session, &first).unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn only_the_newest_token_rotates_and_the_spent_one_keeps_its_answer() {
+        let conn = conn_with_sessions(1);
+        let next = NewRefresh {
+            jti: "j1",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        assert!(rotate(&conn, "s0", "j0", &next, 7_000, b"answer").unwrap());
+        assert!(!rotate(&conn, "s0", "j0", &next, 8_000, b"again").unwrap());
+        let record = find_refresh(&conn, "s0").unwrap().unwrap();
+        assert_eq!(record.refresh_jti, "j1");
+        assert_eq!(record.spent_jti.as_deref(), Some("j0"));
+        assert_eq!(record.spent_at_ms, Some(7_000));
+        assert_eq!(record.grace_answer.as_deref(), Some(&b"answer"[..]));
+        assert_eq!(find(&conn, "s0").unwrap().unwrap().last_used_at, 7);
+    }
+
+    #[test]
+    fn grace_answers_are_cleared_once_spent_before_the_cutoff() {
+        let conn = conn_with_sessions(2);
+        let next = NewRefresh {
+            jti: "n0",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        rotate(&conn, "s0", "j0", &next, 1_000, b"old").unwrap();
+        let next = NewRefresh {
+            jti: "n1",
+            hash: &[2; 32],
+            expires_at: 500,
+        };
+        rotate(&conn, "s1", "j1", &next, 9_000, b"new").unwrap();
+        assert_eq!(clear_grace_answers(&conn, 5_000).unwrap(), 1);
+        assert!(find_refresh(&conn, "s0")
+            .unwrap()
+            .unwrap()
+            .grace_answer
+            .is_none());
+        assert!(find_refresh(&conn, "s1")
+            .unwrap()
+            .unwrap()
+            .grace_answer
+            .is_some());
+    }
+
+    #[test]
+    fn expired_sessions_are_pruned_a_chunk_at_a_time() {
+        let conn = conn_with_sessions(PRUNE_CHUNK as usize + 3);
+        let expired_all = 100 + u64::from(PRUNE_CHUNK) + 3;
+        assert_eq!(
+            prune_expired(&conn, expired_all).unwrap(),
+            PRUNE_CHUNK as usize
+        );
+        assert_eq!(prune_expired(&conn, expired_all).unwrap(), 3);
+        assert_eq!(prune_expired(&conn, expired_all).unwrap(), 0);
+    }
 }

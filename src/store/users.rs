@@ -93,7 +93,7 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
 
 const COLUMNS: &str = "id, email, name, org_id, password_hash, status, created_at";
 
-fn from_row(row: &Row) -> rusqlite::Result<User> {
+pub(super) fn from_row(row: &Row) -> rusqlite::Result<User> {
     let status: String = row.get(5)?;
     Ok(User {
         id: row.get(0)?,

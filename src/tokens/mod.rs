@@ -2,6 +2,7 @@
 
 mod keys;
 mod refresh;
+mod sealing;
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use crate::store::keys::StoredKey;
 
 pub use keys::{ensure_key, rotate, Keys};
 pub use refresh::{digest, same_digest, Unverified};
+pub use sealing::Sealer;
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";

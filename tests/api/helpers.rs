@@ -97,6 +97,38 @@ pub fn spawn_app_seeded_at(settings: Settings, seed_iterations: u32) -> TestApp 
     start(dir, db_path, settings)
 }
 
+/// A new server over a copy of the database file `fixture`, as a team upgrading would.
+pub fn spawn_app_on_copy(fixture: &Path, settings: Settings) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let db_path = dir.path().join("authlite.db");
+    std::fs::copy(fixture, &db_path).expect("copy the fixture database");
+    start(dir, db_path, settings)
+}
+
+/// Counts the rows of every table in the database file.
+pub fn row_counts(db: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .expect("list tables");
+    let tables: Vec<String> = stmt
+        .query_map([], |row| row.get(0))
+        .expect("list tables")
+        .map(|name| name.expect("a table name"))
+        .collect();
+    tables
+        .into_iter()
+        .map(|table| {
+            let count = conn
+                .query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+                    r.get(0)
+                })
+                .expect("count rows");
+            (table, count)
+        })
+        .collect()
+}
+
 fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let port = listener.local_addr().expect("local addr").port();

@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod attacks;
 mod errors;
 mod hardening;
 mod helpers;
@@ -12,4 +13,5 @@ mod raw_http;
 mod refresh;
 mod secrets;
 mod session;
+mod storage;
 mod timing;
