@@ -58,3 +58,12 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_key ON login_failures(key, at);
 CREATE INDEX login_failures_by_time ON login_failures(at);
+
+-- Set-password links (`authlite user link`): at most one per user, a newer one
+-- replacing the older. Only the SHA-256 digest of a token is kept.
+CREATE TABLE password_links (
+    user_id    TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash BLOB NOT NULL UNIQUE,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);

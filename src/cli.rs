@@ -107,6 +107,9 @@ pub struct ServeArgs {
     /// Serve the login page from this folder instead of the built-in one
     #[arg(long = "static", env = "AUTHLITE_STATIC", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
+    /// The shortest new password accepted over HTTP (password change and set-password links), in characters
+    #[arg(long, env = "AUTHLITE_MIN_PASSWORD_LENGTH", default_value_t = 8)]
+    pub min_password_length: usize,
 }
 
 impl ServeArgs {
@@ -124,6 +127,7 @@ impl ServeArgs {
             ipv6_prefix: self.ipv6_prefix,
             trusted_proxies: self.trusted_proxies.clone(),
             static_dir: self.static_dir.clone(),
+            min_password_length: self.min_password_length,
         }
     }
 }
@@ -151,6 +155,14 @@ pub enum UserCommand {
         /// Read the password from standard input
         #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
         password_stdin: bool,
+        /// Import a hash made elsewhere: bcrypt, Argon2, scrypt or PBKDF2 PHC, or Django's pbkdf2_sha256
+        #[arg(
+            long,
+            env = "AUTHLITE_PASSWORD_HASH",
+            value_name = "HASH",
+            conflicts_with = "password_stdin"
+        )]
+        password_hash: Option<String>,
         #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
         status: Status,
     },
@@ -179,6 +191,17 @@ pub enum UserCommand {
         #[arg(value_parser = parse_email)]
         email: String,
     },
+    /// Print a one-time link that sets the user's password (a newer link replaces older ones)
+    Link {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        /// Seconds the link stays valid
+        #[arg(long, env = "AUTHLITE_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+        ttl: u64,
+        /// The server's address as its users see it; the link starts with it
+        #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+        public_url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -191,6 +214,19 @@ pub enum KeysCommand {
 
 fn parse_email(raw: &str) -> Result<String, String> {
     normalize_email(raw).map_err(|why| format!("\"{raw}\" {why}"))
+}
+
+/// An http(s) URL, without its trailing slashes.
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("\"{raw}\" is not an http:// or https:// URL"));
+    }
+    Ok(url.to_string())
 }
 
 fn parse_status(raw: &str) -> Result<Status, String> {
@@ -219,5 +255,19 @@ mod tests {
         assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_net("127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
         assert!(parse_net("proxy.local").is_err());
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://auth.example.com/").unwrap(),
+            "https://auth.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:8080/base").unwrap(),
+            "http://127.0.0.1:8080/base"
+        );
+        assert!(parse_public_url("auth.example.com").is_err());
+        assert!(parse_public_url("https://").is_err());
     }
 }

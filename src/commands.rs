@@ -8,8 +8,8 @@ use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
 use crate::db::{self, new_id, now, Pool};
 use crate::password;
 use crate::seed;
-use crate::store::users::{self, User};
-use crate::store::{failures, keys, orgs};
+use crate::store::users::{self, Status, User};
+use crate::store::{failures, keys, links, orgs};
 use crate::tokens;
 
 type Outcome = Result<(), String>;
@@ -81,6 +81,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             name,
             org,
             password_stdin,
+            password_hash,
             status,
         } => {
             if users::find_by_email(&conn, &email).map_err(db)?.is_some() {
@@ -93,9 +94,13 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                     ));
                 }
             }
+            if let Some(hash) = &password_hash {
+                password::check_importable(hash)
+                    .map_err(|why| format!("the --password-hash given for {email} {why}"))?;
+            }
             let password_hash = match password_stdin {
                 true => Some(hash_stdin_password(iterations)?),
-                false => None,
+                false => password_hash,
             };
             let user = User {
                 id: new_id(),
@@ -124,6 +129,23 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
         UserCommand::Unlock { email } => {
             let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
             println!("{email} unlocked ({cleared} failed logins cleared)");
+        }
+        UserCommand::Link {
+            email,
+            ttl,
+            public_url,
+        } => {
+            let user = find(&conn, &email).map_err(db)??;
+            if user.status == Status::Deleted {
+                return Err(format!(
+                    "the user {email} is deleted: no link is made for them"
+                ));
+            }
+            let (token, digest) = password::link::new_token()
+                .map_err(|e| format!("no random bytes for a link: {e}"))?;
+            let now = now();
+            links::replace(&conn, &user.id, &digest, now.saturating_add(ttl), now).map_err(db)?;
+            println!("{public_url}/#set-password={token}");
         }
     }
     Ok(())

@@ -21,6 +21,8 @@ pub struct Settings {
     /// IPv6 client addresses are counted per network of this prefix length.
     pub ipv6_prefix: u8,
     pub static_dir: Option<PathBuf>,
+    /// The shortest new password accepted over HTTP, in characters.
+    pub min_password_length: usize,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             ipv6_prefix: 64,
             static_dir: None,
+            min_password_length: 8,
         }
     }
 }

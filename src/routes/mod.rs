@@ -5,6 +5,7 @@ pub(crate) mod keys;
 pub(crate) mod login;
 pub(crate) mod ops;
 mod pair;
+pub(crate) mod password;
 pub(crate) mod refresh;
 mod request;
 pub(crate) mod session;
@@ -30,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(post("/user/refresh", refresh::refresh))
         .service(post("/user/logout", session::logout))
         .service(get("/user/me", session::me))
+        .service(post("/user/password", password::change))
+        .service(post("/user/password/reset", password::reset))
         .service(get("/user/sessions", session::list))
         .service(
             web::resource("/user/sessions/{sid}")

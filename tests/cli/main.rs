@@ -4,6 +4,7 @@
 
 mod helpers;
 mod keys;
+mod link;
 mod open;
 mod seed;
 mod serve;
