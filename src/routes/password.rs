@@ -220,7 +220,9 @@ fn under_lockout(
     let s = &state.settings;
     let now = now();
     let email_key = failures::email_key(email);
-    let ip_key = ip.map(failures::ip_key);
+    let ip_key = ip
+        .and_then(|ip| ip.parse().ok())
+        .map(|ip| failures::ip_key(ip, s.ipv6_prefix));
     let by_email = failures::locked_until(conn, &email_key, s.max_failures, s.lockout, now)?;
     let by_ip = match &ip_key {
         Some(key) => failures::locked_until(conn, key, s.max_failures_per_ip, s.lockout, now)?,
