@@ -170,6 +170,7 @@ describe("the built-in page's password flows", { skip: missing && "no chromium" 
     // The browser logs each 4xx answer; those are expected here. Anything else is not.
     page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && page.errors.push(m.text()));
     await page.goto(url);
+    await page.waitForSelector("html[data-ready]", { state: "attached" });
     return page;
   }
 
