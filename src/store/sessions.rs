@@ -187,6 +187,20 @@ pub fn clear_grace_answers(conn: &Connection, spent_before_ms: u64) -> rusqlite:
     .execute(params![spent_before_ms, PRUNE_CHUNK])
 }
 
+/// Revokes every session of the user but `keep` (the one changing the password).
+pub fn revoke_all_for_user_except(
+    conn: &Connection,
+    user_id: &str,
+    keep: &str,
+    now: u64,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL",
+        params![user_id, keep, now],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,18 +293,4 @@ mod tests {
         assert_eq!(prune_expired(&conn, expired_all).unwrap(), 3);
         assert_eq!(prune_expired(&conn, expired_all).unwrap(), 0);
     }
-}
-
-/// Revokes every session of the user but `keep` (the one changing the password).
-pub fn revoke_all_for_user_except(
-    conn: &Connection,
-    user_id: &str,
-    keep: &str,
-    now: u64,
-) -> rusqlite::Result<usize> {
-    conn.execute(
-        "UPDATE sessions SET revoked_at = ?3
-         WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL",
-        params![user_id, keep, now],
-    )
 }
