@@ -10,6 +10,7 @@ use crate::db::Synchronous;
 use crate::password::MIN_ITERATIONS;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
 use crate::store::users::{normalize_email, Status};
+use crate::tokens::Algorithm;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +51,15 @@ pub struct Globals {
         global = true
     )]
     pub synchronous: Synchronous,
+
+    /// A file of at least 32 secret bytes; signing keys and other stored secrets are sealed with it
+    #[arg(
+        long,
+        env = "AUTHLITE_MASTER_KEY_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,6 +117,15 @@ pub struct ServeArgs {
     /// Serve the login page from this folder instead of the built-in one
     #[arg(long = "static", env = "AUTHLITE_STATIC", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
+    /// The server's address as clients see it (default: http:// + the bind address); the discovery document's jwks_uri is built from it
+    #[arg(long, env = "AUTHLITE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// When set, every token carries it as `aud`, and every token read must carry it
+    #[arg(long, env = "AUTHLITE_AUDIENCE", value_parser = parse_audience)]
+    pub audience: Option<String>,
+    /// The algorithm of a signing key made by this command (the first key)
+    #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+    pub algorithm: Algorithm,
     /// The shortest new password accepted over HTTP (password change and set-password links), in characters
     #[arg(long, env = "AUTHLITE_MIN_PASSWORD_LENGTH", default_value_t = 8)]
     pub min_password_length: usize,
@@ -127,6 +146,14 @@ impl ServeArgs {
             ipv6_prefix: self.ipv6_prefix,
             trusted_proxies: self.trusted_proxies.clone(),
             static_dir: self.static_dir.clone(),
+            public_url: Some(
+                self.public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.bind)),
+            ),
+            audience: self.audience.clone(),
+            algorithm: self.algorithm,
+            master_key_file: None,
             min_password_length: self.min_password_length,
         }
     }
@@ -207,26 +234,51 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
     /// Add a new signing key and make it current
-    Rotate,
-    /// Show the signing keys
-    List,
+    Rotate {
+        /// The new key's algorithm
+        #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+        algorithm: Algorithm,
+    },
+    /// Show the signing keys: kid, algorithm, created, retired, whether it still verifies
+    List {
+        /// Access token lifetime the servers use, in seconds (how long a retired key verifies)
+        #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600)]
+        access_ttl: u64,
+        /// Refresh token lifetime the servers use, in seconds
+        #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000)]
+        refresh_ttl: u64,
+    },
+    /// Distrust a key now: it leaves the JWKS and every token it signed is refused
+    Retire {
+        /// The key's id, as `keys list` shows it
+        kid: String,
+        /// The algorithm of the key made current when KID is the current one
+        #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+        algorithm: Algorithm,
+    },
 }
 
 fn parse_email(raw: &str) -> Result<String, String> {
     normalize_email(raw).map_err(|why| format!("\"{raw}\" {why}"))
 }
 
-/// An http(s) URL, without its trailing slashes.
 fn parse_public_url(raw: &str) -> Result<String, String> {
     let url = raw.trim().trim_end_matches('/');
-    let host = url
+    let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .unwrap_or_default();
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("\"{raw}\" is not an http:// or https:// URL"));
+        .ok_or_else(|| format!("\"{raw}\" does not start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!("\"{raw}\" is not a URL of this server"));
     }
     Ok(url.to_string())
+}
+
+fn parse_audience(raw: &str) -> Result<String, String> {
+    match raw.trim() {
+        "" => Err("the audience is empty".into()),
+        aud => Ok(aud.to_string()),
+    }
 }
 
 fn parse_status(raw: &str) -> Result<Status, String> {

@@ -16,11 +16,17 @@ type Outcome = Result<(), String>;
 
 pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let iterations = globals.pbkdf2_iterations;
-    let settings = args.settings(iterations);
+    let mut settings = args.settings(iterations);
+    settings.master_key_file = globals.master_key_file.clone();
     if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(format!("--static {}: not a directory", dir.display()));
     }
     let pool = open(globals)?;
+    // The master key is checked (and a first key made) before the seed changes anything.
+    let sealer = tokens::Sealer::from_option(settings.master_key_file.as_deref())?;
+    let conn = pool.get().map_err(|e| e.to_string())?;
+    tokens::ensure_key(&conn, &sealer, settings.algorithm)?;
+    drop(conn);
     if let Some(file) = &args.seed {
         println!("{}", apply_seed(&pool, file, iterations, false)?);
     }
@@ -211,30 +217,66 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
     let pool = open(globals)?;
     let conn = pool.get().map_err(|e| e.to_string())?;
     let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
     match command {
-        KeysCommand::Rotate => {
-            tokens::ensure_key(&conn).map_err(db)?;
-            let kid = tokens::rotate(&conn).map_err(db)?;
-            println!("new signing key {kid} is current");
-            log::info!("signing key rotated: {kid} is current");
+        KeysCommand::Rotate { algorithm } => {
+            let kid = tokens::rotate(&conn, &sealer, algorithm)?;
+            println!("new signing key {kid} ({algorithm}) is current");
         }
-        KeysCommand::List => {
-            println!("{:<16}  {:<12}  STATE", "KID", "CREATED");
-            for key in keys::list(&conn).map_err(db)? {
-                let state = match key.retired_at {
-                    None => "current".to_string(),
-                    Some(at) => format!("retired at {at}"),
-                };
-                println!("{:<16}  {:<12}  {state}", key.kid, key.created_at);
+        KeysCommand::Retire { kid, algorithm } => {
+            let retired = tokens::retire(&conn, &sealer, algorithm, &kid)?;
+            if let Some(new) = &retired.new_current {
+                println!("new signing key {new} ({algorithm}) is current");
             }
+            match retired.already {
+                true => println!("signing key {kid} was already retired"),
+                false => {
+                    println!("signing key {kid} is retired: its tokens are refused from now on")
+                }
+            }
+        }
+        KeysCommand::List {
+            access_ttl,
+            refresh_ttl,
+        } => {
+            // Listing needs no key pair: a sealed database lists without the master key.
+            if sealer.has_key() || keys::current_kid(&conn).map_err(db)?.is_none() {
+                tokens::ensure_key(&conn, &sealer, tokens::Algorithm::default())?;
+            }
+            print_keys(&keys::list(&conn).map_err(db)?, access_ttl.max(refresh_ttl));
         }
     }
     Ok(())
 }
 
+fn print_keys(list: &[keys::StoredKey], lifetime: u64) {
+    println!(
+        "{:<16}  {:<9}  {:<12}  STATE",
+        "KID", "ALGORITHM", "CREATED"
+    );
+    let now = now();
+    for key in list {
+        let state = match (key.retired_at, key.distrusted_at) {
+            (_, Some(at)) => format!("distrusted at {at}: verifies nothing"),
+            (None, None) => "current".to_string(),
+            (Some(at), None) if at + lifetime > now => {
+                format!("retired at {at}, verifies until {}", at + lifetime)
+            }
+            (Some(at), None) => format!("retired at {at}, verifies nothing (expired)"),
+        };
+        println!(
+            "{:<16}  {:<9}  {:<12}  {state}",
+            key.kid, key.algorithm, key.created_at
+        );
+    }
+}
+
 fn open(globals: &Globals) -> Result<Pool, String> {
     let pool = db::open_with(&globals.db, globals.synchronous).map_err(|e| e.to_string())?;
-    let conn = pool.get().map_err(|e| e.to_string())?;
-    tokens::ensure_key(&conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
+    let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
+    if sealer.has_key() {
+        let conn = pool.get().map_err(|e| e.to_string())?;
+        tokens::verify_master_key(&conn, &sealer)?;
+    }
     Ok(pool)
 }

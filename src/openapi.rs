@@ -29,21 +29,39 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-/// An Ed25519 public key.
+/// An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`).
 #[derive(Serialize, ToSchema)]
 pub struct Jwk {
     #[schema(example = "OKP")]
     pub kty: String,
     #[schema(example = "Ed25519")]
     pub crv: String,
-    /// The public key, base64url.
+    /// The public key (an EC key: its x coordinate), base64url.
     pub x: String,
+    /// An EC key's y coordinate, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
     pub kid: String,
     #[schema(example = "EdDSA")]
     pub alg: String,
     #[serde(rename = "use")]
     #[schema(example = "sig")]
     pub use_: String,
+}
+
+/// What token verifiers need to find the keys from the issuer.
+#[derive(Serialize, ToSchema)]
+pub struct Discovery {
+    /// The `--issuer` value: every token's `iss`.
+    pub issuer: String,
+    /// `--public-url` + `/.well-known/jwks.json`.
+    pub jwks_uri: String,
+    /// The algorithms of the published keys.
+    #[schema(example = json!(["EdDSA"]))]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    #[schema(example = json!(["public"]))]
+    pub subject_types_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,6 +88,7 @@ pub struct Health {
         routes::session::list,
         routes::session::revoke,
         routes::keys::jwks,
+        routes::keys::openid_configuration,
         routes::ops::healthz,
         routes::ops::metrics,
         routes::ops::openapi,

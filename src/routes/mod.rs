@@ -40,6 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(get("/.well-known/jwks.json", keys::jwks))
+        .service(get(
+            "/.well-known/openid-configuration",
+            keys::openid_configuration,
+        ))
         .service(get("/healthz", ops::healthz))
         .service(get("/metrics", ops::metrics))
         .service(get("/openapi.json", ops::openapi))

@@ -5,9 +5,10 @@
 //! The order of the checks is the README's ("Choices"): nothing is hashed or
 //! counted for a request refused before the password check.
 
+use std::net::IpAddr;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -68,7 +69,7 @@ pub async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
     let body: ChangePasswordRequest = json_body(&req, payload).await?;
-    let ip = client_ip(&req, &state.settings.trusted_proxies).map(|ip| ip.to_string());
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
     let job_state = state.get_ref().clone();
     on_gate(&state, move || {
         change_password(&job_state, &token, body, ip)
@@ -120,7 +121,7 @@ fn change_password(
     state: &AppState,
     token: &str,
     body: ChangePasswordRequest,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<(), ApiError> {
     let conn = state.pool.get()?;
     let (user, verified) = authenticate(state, &conn, token)?;
@@ -131,7 +132,8 @@ fn change_password(
     )
     .map_err(weak)?;
     let stored = user.password_hash.clone();
-    let matches = under_lockout(state, &conn, &user.email, ip.as_deref(), || {
+    drop(conn);
+    let matches = under_lockout(state, &user.email, ip, || {
         // No stored password costs the same as a wrong one, and never matches.
         let checked = password::verify(
             &body.current_password,
@@ -148,7 +150,6 @@ fn change_password(
     }
     let phc = password::hash(&body.new_password, state.settings.pbkdf2_iterations)
         .map_err(ApiError::internal)?;
-    drop(conn);
     let (user_id, sid, now) = (user.id.clone(), verified.claims.sid, now());
     let email_key = failures::email_key(&user.email);
     let ended = state.writer.write(move |conn| {
@@ -207,42 +208,45 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
 }
 
 /// Runs `verify` (the current-password check) under the login lockout of
-/// `email` and the client address, as a login attempt: 429 while either is
-/// locked, and a failure counted when `verify` says no. The lockout's one door
-/// for this file, so that its bookkeeping can change in one place.
+/// `email` and the client address, as a login attempt: a failure row is taken
+/// under both keys before the check (429 while either is locked), kept when
+/// `verify` says no, and given back when it says yes. The lockout's one door
+/// for this file; it does what `login::reserve_slot` and `give_back` do.
 fn under_lockout(
     state: &AppState,
-    conn: &Connection,
     email: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     verify: impl FnOnce() -> bool,
 ) -> Result<bool, ApiError> {
     let s = &state.settings;
     let now = now();
     let email_key = failures::email_key(email);
-    let ip_key = ip
-        .and_then(|ip| ip.parse().ok())
-        .map(|ip| failures::ip_key(ip, s.ipv6_prefix));
-    let by_email = failures::locked_until(conn, &email_key, s.max_failures, s.lockout, now)?;
-    let by_ip = match &ip_key {
-        Some(key) => failures::locked_until(conn, key, s.max_failures_per_ip, s.lockout, now)?,
-        None => None,
-    };
-    if let Some(until) = by_email.max(by_ip) {
-        log::warn!("password change locked out: {email}");
-        return Err(ApiError::too_many_attempts(until - now));
-    }
-    if verify() {
-        return Ok(true);
-    }
-    state.writer.write(move |conn| {
-        failures::record(conn, &email_key, now)?;
+    let ip_key = ip.map(|ip| failures::ip_key(ip, s.ipv6_prefix));
+    let (max_email, max_ip, window) = (s.max_failures, s.max_failures_per_ip, s.lockout);
+    let reserved = state.writer.write(move |conn| {
+        let mut limits = vec![failures::Limit {
+            key: &email_key,
+            max: max_email,
+        }];
         if let Some(key) = &ip_key {
-            failures::record(conn, key, now)?;
+            limits.push(failures::Limit { key, max: max_ip });
         }
-        Ok(())
+        Ok(failures::reserve(conn, &limits, window, now)?)
     })?;
-    Ok(false)
+    let rows = match reserved {
+        Ok(rows) => rows,
+        Err(until) => {
+            log::warn!("password change locked out: {email}");
+            return Err(ApiError::too_many_attempts(until - now));
+        }
+    };
+    if !verify() {
+        return Ok(false);
+    }
+    state
+        .writer
+        .write(move |conn| Ok(failures::release(conn, &rows)?))?;
+    Ok(true)
 }
 
 fn weak(weakness: policy::Weakness) -> ApiError {

@@ -187,6 +187,14 @@ pub fn clear_grace_answers(conn: &Connection, spent_before_ms: u64) -> rusqlite:
     .execute(params![spent_before_ms, PRUNE_CHUNK])
 }
 
+/// Clears every stored grace answer at once (when a plain database is sealed).
+pub fn forget_grace_answers(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE sessions SET grace_answer = NULL WHERE grace_answer IS NOT NULL",
+        [],
+    )
+}
+
 /// Revokes every session of the user but `keep` (the one changing the password).
 pub fn revoke_all_for_user_except(
     conn: &Connection,

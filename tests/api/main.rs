@@ -1,5 +1,6 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod algorithms;
 mod attacks;
 mod errors;
 mod hardening;
@@ -13,6 +14,7 @@ mod ops;
 mod password;
 mod raw_http;
 mod refresh;
+mod sealing;
 mod secrets;
 mod session;
 mod storage;
