@@ -36,6 +36,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fields the discovery-based verifiers read (Spring's `issuer-uri`,
+         *     ASP.NET's `Authority`, go-oidc, express-oauth2-jwt-bearer): `issuer`, which
+         *     each compares with the issuer it was given; `jwks_uri`, where each gets the
+         *     keys; `id_token_signing_alg_values_supported`, which go-oidc and
+         *     express-oauth2-jwt-bearer take as the algorithms to accept. The rest say what
+         *     the tokens hold.
+         */
+        get: operations["openid_configuration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -222,6 +246,27 @@ export interface components {
             /** @example a longer and newer pass phrase */
             newPassword: string;
         };
+        /** @description What token verifiers need to find the keys from the issuer. */
+        Discovery: {
+            claims_supported: string[];
+            /**
+             * @description The algorithms of the published keys.
+             * @example [
+             *       "EdDSA"
+             *     ]
+             */
+            id_token_signing_alg_values_supported: string[];
+            /** @description The `--issuer` value: every token's `iss`. */
+            issuer: string;
+            /** @description `--public-url` + `/.well-known/jwks.json`. */
+            jwks_uri: string;
+            /**
+             * @example [
+             *       "public"
+             *     ]
+             */
+            subject_types_supported: string[];
+        };
         /** @description Every error answer. */
         ErrorBody: {
             /**
@@ -238,7 +283,7 @@ export interface components {
             /** @example ok */
             status: string;
         };
-        /** @description An Ed25519 public key. */
+        /** @description An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`). */
         Jwk: {
             /** @example EdDSA */
             alg: string;
@@ -249,8 +294,10 @@ export interface components {
             kty: string;
             /** @example sig */
             use: string;
-            /** @description The public key, base64url. */
+            /** @description The public key (an EC key: its x coordinate), base64url. */
             x: string;
+            /** @description An EC key's y coordinate, base64url. */
+            y?: string | null;
         };
         Jwks: {
             keys: components["schemas"]["Jwk"][];
@@ -373,6 +420,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Jwks"];
+                };
+            };
+        };
+    };
+    openid_configuration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A discovery document for token verifiers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discovery"];
                 };
             };
         };
