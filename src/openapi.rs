@@ -96,6 +96,7 @@ pub struct Health {
         routes::ops::metrics,
         routes::ops::openapi,
         routes::ops::index,
+        routes::ops::client_module,
     ),
     modifiers(&BearerAuth)
 )]
@@ -342,6 +343,8 @@ mod tests {
             ("/metrics", "get"),
             ("/openapi.json", "get"),
             ("/", "get"),
+            ("/.well-known/openid-configuration", "get"),
+            ("/client/authlite-client.js", "get"),
         ] {
             assert!(
                 doc["paths"][path][method].is_object(),

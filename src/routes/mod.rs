@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/metrics", ops::metrics))
         .service(get("/openapi.json", ops::openapi))
         .service(get("/", ops::index))
+        .service(get("/client/authlite-client.js", ops::client_module))
         .service(get("/{file}", ops::static_file))
         .default_service(web::to(not_found));
 }

@@ -1,4 +1,5 @@
-//! GET /healthz, and the login page (built in, or from --static DIR).
+//! GET /healthz, the login page (built in, or from --static DIR), and the
+//! authlite-client module it imports.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -11,6 +12,10 @@ use crate::error::ApiError;
 use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
+
+/// The `authlite-client` package as one ES module: its committed build output
+/// (`npm run build` in clients/typescript), so that `cargo build` needs no Node.
+const CLIENT_MODULE: &str = include_str!("../../clients/typescript/dist/authlite-client.js");
 
 /// The page may load and call only this server (its script and style are inline), and may not be framed.
 const PAGE_POLICY: &str =
@@ -56,6 +61,18 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         None => Ok(page("index.html", EMBEDDED_PAGE.as_bytes().to_vec())),
         Some(_) => serve_file(&state, "index.html").await,
     }
+}
+
+/// GET /client/authlite-client.js: the authlite-client package's own build.
+#[utoipa::path(get, path = "/client/authlite-client.js", tag = "ops",
+    responses((status = 200, description = "The authlite-client package's build, one ES module", content_type = "text/javascript", body = String)))]
+pub async fn client_module() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        // It changes only with the binary: an hour is short enough for an upgrade.
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(CLIENT_MODULE)
 }
 
 pub async fn static_file(

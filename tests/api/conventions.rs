@@ -78,6 +78,7 @@ const PATHS: &[(&str, &str)] = &[
     ("/user/sessions", "GET, HEAD"),
     ("/user/sessions/some-sid", "DELETE"),
     ("/.well-known/jwks.json", "GET, HEAD"),
+    ("/client/authlite-client.js", "GET, HEAD"),
     ("/.well-known/openid-configuration", "GET, HEAD"),
     ("/healthz", "GET, HEAD"),
     ("/metrics", "GET, HEAD"),
