@@ -1,4 +1,4 @@
--- authlite schema, version 2: what a new database gets. An older database is
+-- authlite schema, version 4: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -20,10 +20,25 @@ CREATE TABLE users (
 );
 
 CREATE TABLE signing_keys (
-    kid        TEXT PRIMARY KEY,
-    key_pair   BLOB NOT NULL,            -- Ed25519 secret key and public key, 64 bytes
-    created_at INTEGER NOT NULL,
-    retired_at INTEGER                   -- when a newer key became current; NULL: current
+    kid           TEXT PRIMARY KEY,
+    -- EdDSA: the Ed25519 secret and public key, 64 bytes; ES256: the P-256
+    -- secret scalar, 32 bytes. Sealed (see meta.master_key_check) when the
+    -- database has a master key.
+    key_pair      BLOB NOT NULL,
+    created_at    INTEGER NOT NULL,
+    retired_at    INTEGER,               -- when it stopped signing; NULL: current
+    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256')),
+    distrusted_at INTEGER                -- `keys retire`: its tokens are refused from then on
+);
+-- At most one current key, whatever two processes do at once.
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (retired_at IS NULL)
+    WHERE retired_at IS NULL;
+
+-- Small named values. 'master_key_check': a known text sealed with the master
+-- key, so that another key file is told apart before anything is written.
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
 );
 
 -- A session is also its refresh record: only its newest refresh token can be
@@ -58,3 +73,12 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_key ON login_failures(key, at);
 CREATE INDEX login_failures_by_time ON login_failures(at);
+
+-- Set-password links (`authlite user link`): at most one per user, a newer one
+-- replacing the older. Only the SHA-256 digest of a token is kept.
+CREATE TABLE password_links (
+    user_id    TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash BLOB NOT NULL UNIQUE,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -21,7 +21,7 @@ use crate::password;
 use crate::routes;
 use crate::settings::Settings;
 use crate::store::{failures, sessions};
-use crate::tokens::{Keys, Sealer};
+use crate::tokens::{Keys, Policy, Sealer};
 use crate::writer::Writer;
 
 /// Everything a request needs, shared by all workers.
@@ -38,7 +38,7 @@ pub struct State {
     pub writer: Writer,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
-    /// Seals what the database keeps that could be used as a token.
+    /// Seals secrets stored in the database with the master key, if there is one.
     pub sealer: Sealer,
 }
 
@@ -66,8 +66,15 @@ impl AppState {
         let conn = pool
             .get()
             .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
-        let lifetime = settings.access_ttl.max(settings.refresh_ttl);
-        let keys = Keys::load(&conn, lifetime).map_err(StartupError)?;
+        let sealer =
+            Sealer::from_option(settings.master_key_file.as_deref()).map_err(StartupError)?;
+        let policy = Policy {
+            lifetime: settings.access_ttl.max(settings.refresh_ttl),
+            audience: settings.audience.clone(),
+            algorithm: settings.algorithm,
+            sealer: sealer.clone(),
+        };
+        let keys = Keys::open(&conn, policy).map_err(StartupError)?;
         drop(conn);
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
@@ -86,7 +93,7 @@ impl AppState {
             settings,
             metrics,
             writer,
-            sealer: Sealer::plain(),
+            sealer,
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
@@ -186,6 +193,8 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .configure(routes::configure)
     })
     .worker_max_blocking_threads(blocking_threads)
+    // The request head, like the body (routes::request), must arrive within 10 s.
+    .client_request_timeout(Duration::from_secs(10))
     .shutdown_timeout(5)
     .listen(listener)?
     .run();

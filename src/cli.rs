@@ -10,6 +10,7 @@ use crate::db::Synchronous;
 use crate::password::MIN_ITERATIONS;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
 use crate::store::users::{normalize_email, Status};
+use crate::tokens::Algorithm;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +51,15 @@ pub struct Globals {
         global = true
     )]
     pub synchronous: Synchronous,
+
+    /// A file of at least 32 secret bytes; signing keys and other stored secrets are sealed with it
+    #[arg(
+        long,
+        env = "AUTHLITE_MASTER_KEY_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,6 +117,18 @@ pub struct ServeArgs {
     /// Serve the login page from this folder instead of the built-in one
     #[arg(long = "static", env = "AUTHLITE_STATIC", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
+    /// The server's address as clients see it (default: http:// + the bind address); the discovery document's jwks_uri is built from it
+    #[arg(long, env = "AUTHLITE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// When set, every token carries it as `aud`, and every token read must carry it
+    #[arg(long, env = "AUTHLITE_AUDIENCE", value_parser = parse_audience)]
+    pub audience: Option<String>,
+    /// The algorithm of a signing key made by this command (the first key)
+    #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+    pub algorithm: Algorithm,
+    /// The shortest new password accepted over HTTP (password change and set-password links), in characters
+    #[arg(long, env = "AUTHLITE_MIN_PASSWORD_LENGTH", default_value_t = 8)]
+    pub min_password_length: usize,
 }
 
 impl ServeArgs {
@@ -124,6 +146,15 @@ impl ServeArgs {
             ipv6_prefix: self.ipv6_prefix,
             trusted_proxies: self.trusted_proxies.clone(),
             static_dir: self.static_dir.clone(),
+            public_url: Some(
+                self.public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.bind)),
+            ),
+            audience: self.audience.clone(),
+            algorithm: self.algorithm,
+            master_key_file: None,
+            min_password_length: self.min_password_length,
         }
     }
 }
@@ -151,6 +182,14 @@ pub enum UserCommand {
         /// Read the password from standard input
         #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
         password_stdin: bool,
+        /// Import a hash made elsewhere: bcrypt, Argon2, scrypt or PBKDF2 PHC, or Django's pbkdf2_sha256
+        #[arg(
+            long,
+            env = "AUTHLITE_PASSWORD_HASH",
+            value_name = "HASH",
+            conflicts_with = "password_stdin"
+        )]
+        password_hash: Option<String>,
         #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
         status: Status,
     },
@@ -179,18 +218,67 @@ pub enum UserCommand {
         #[arg(value_parser = parse_email)]
         email: String,
     },
+    /// Print a one-time link that sets the user's password (a newer link replaces older ones)
+    Link {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        /// Seconds the link stays valid
+        #[arg(long, env = "AUTHLITE_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+        ttl: u64,
+        /// The server's address as its users see it; the link starts with it
+        #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+        public_url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
     /// Add a new signing key and make it current
-    Rotate,
-    /// Show the signing keys
-    List,
+    Rotate {
+        /// The new key's algorithm
+        #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+        algorithm: Algorithm,
+    },
+    /// Show the signing keys: kid, algorithm, created, retired, whether it still verifies
+    List {
+        /// Access token lifetime the servers use, in seconds (how long a retired key verifies)
+        #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600)]
+        access_ttl: u64,
+        /// Refresh token lifetime the servers use, in seconds
+        #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000)]
+        refresh_ttl: u64,
+    },
+    /// Distrust a key now: it leaves the JWKS and every token it signed is refused
+    Retire {
+        /// The key's id, as `keys list` shows it
+        kid: String,
+        /// The algorithm of the key made current when KID is the current one
+        #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
+        algorithm: Algorithm,
+    },
 }
 
 fn parse_email(raw: &str) -> Result<String, String> {
     normalize_email(raw).map_err(|why| format!("\"{raw}\" {why}"))
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("\"{raw}\" does not start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!("\"{raw}\" is not a URL of this server"));
+    }
+    Ok(url.to_string())
+}
+
+fn parse_audience(raw: &str) -> Result<String, String> {
+    match raw.trim() {
+        "" => Err("the audience is empty".into()),
+        aud => Ok(aud.to_string()),
+    }
 }
 
 fn parse_status(raw: &str) -> Result<Status, String> {
@@ -219,5 +307,19 @@ mod tests {
         assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_net("127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
         assert!(parse_net("proxy.local").is_err());
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://auth.example.com/").unwrap(),
+            "https://auth.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:8080/base").unwrap(),
+            "http://127.0.0.1:8080/base"
+        );
+        assert!(parse_public_url("auth.example.com").is_err());
+        assert!(parse_public_url("https://").is_err());
     }
 }

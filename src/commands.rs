@@ -1,6 +1,7 @@
 //! What each command does, once the command line is parsed. Errors are one sentence.
 
-use std::io::{Read, Write};
+use std::fmt;
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 
 use crate::app::{self, AppState};
@@ -8,21 +9,27 @@ use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
 use crate::db::{self, new_id, now, Pool};
 use crate::password;
 use crate::seed;
-use crate::store::users::{self, User};
-use crate::store::{failures, keys, orgs};
+use crate::store::users::{self, Status, User};
+use crate::store::{failures, keys, links, orgs};
 use crate::tokens;
 
 type Outcome = Result<(), String>;
 
 pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let iterations = globals.pbkdf2_iterations;
-    let settings = args.settings(iterations);
+    let mut settings = args.settings(iterations);
+    settings.master_key_file = globals.master_key_file.clone();
     if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(format!("--static {}: not a directory", dir.display()));
     }
     let pool = open(globals)?;
+    // The master key is checked (and a first key made) before the seed changes anything.
+    let sealer = tokens::Sealer::from_option(settings.master_key_file.as_deref())?;
+    let conn = pool.get().map_err(|e| e.to_string())?;
+    tokens::ensure_key(&conn, &sealer, settings.algorithm)?;
+    drop(conn);
     if let Some(file) = &args.seed {
-        println!("{}", apply_seed(&pool, file, iterations, false)?);
+        say(apply_seed(&pool, file, iterations, false)?)?;
     }
     let state = AppState::new(pool.clone(), settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
@@ -30,8 +37,8 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let served = actix_web::rt::System::new().block_on(async move {
         let server = app::run(listener, state)?;
-        println!("authlite listening on http://{address}");
-        let _ = std::io::stdout().flush();
+        // A server whose standard output has gone goes on serving.
+        let _ = write_line(format_args!("authlite listening on http://{address}"));
         server.await
     });
     served.map_err(|e| format!("the server stopped: {e}"))?;
@@ -46,7 +53,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
 pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {
     let pool = open(globals)?;
     let report = apply_seed(&pool, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
-    println!("{report}");
+    say(report)?;
     Ok(())
 }
 
@@ -81,6 +88,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             name,
             org,
             password_stdin,
+            password_hash,
             status,
         } => {
             if users::find_by_email(&conn, &email).map_err(db)?.is_some() {
@@ -93,9 +101,13 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                     ));
                 }
             }
+            if let Some(hash) = &password_hash {
+                password::check_importable(hash)
+                    .map_err(|why| format!("the --password-hash given for {email} {why}"))?;
+            }
             let password_hash = match password_stdin {
                 true => Some(hash_stdin_password(iterations)?),
-                false => None,
+                false => password_hash,
             };
             let user = User {
                 id: new_id(),
@@ -107,23 +119,42 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 created_at: now(),
             };
             users::insert(&conn, &user, now()).map_err(db)?;
-            println!("created user {} {}", user.id, user.email);
+            say(format_args!("created user {} {}", user.id, user.email))?;
         }
         UserCommand::SetPassword { email, .. } => {
             let user = find(&conn, &email).map_err(db)??;
             let phc = hash_stdin_password(iterations)?;
             users::set_password_hash(&conn, &user.id, &phc, now()).map_err(db)?;
-            println!("password set for {email}");
+            say(format_args!("password set for {email}"))?;
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&conn, &email).map_err(db)??;
             users::set_status(&conn, &user.id, status, now()).map_err(db)?;
-            println!("{email} is now {status}");
+            say(format_args!("{email} is now {status}"))?;
         }
-        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json),
+        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json)?,
         UserCommand::Unlock { email } => {
             let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
-            println!("{email} unlocked ({cleared} failed logins cleared)");
+            say(format_args!(
+                "{email} unlocked ({cleared} failed logins cleared)"
+            ))?;
+        }
+        UserCommand::Link {
+            email,
+            ttl,
+            public_url,
+        } => {
+            let user = find(&conn, &email).map_err(db)??;
+            if user.status == Status::Deleted {
+                return Err(format!(
+                    "the user {email} is deleted: no link is made for them"
+                ));
+            }
+            let (token, digest) = password::link::new_token()
+                .map_err(|e| format!("no random bytes for a link: {e}"))?;
+            let now = now();
+            links::replace(&conn, &user.id, &digest, now.saturating_add(ttl), now).map_err(db)?;
+            println!("{public_url}/#set-password={token}");
         }
     }
     Ok(())
@@ -148,7 +179,7 @@ fn hash_stdin_password(iterations: u32) -> Result<String, String> {
     password::hash(password, iterations).map_err(|e| e.to_string())
 }
 
-fn print_users(list: &[User], json: bool) {
+fn print_users(list: &[User], json: bool) -> Outcome {
     if json {
         let rows: Vec<_> = list
             .iter()
@@ -160,15 +191,14 @@ fn print_users(list: &[User], json: bool) {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
-        return;
+        return say(serde_json::Value::Array(rows));
     }
-    println!(
+    say(format_args!(
         "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
         "ID", "EMAIL", "NAME", "ORG", "STATUS"
-    );
+    ))?;
     for u in list {
-        println!(
+        say(format_args!(
             "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {}",
             u.id,
             u.email,
@@ -180,8 +210,9 @@ fn print_users(list: &[User], json: bool) {
             } else {
                 "no"
             }
-        );
+        ))?;
     }
+    Ok(())
 }
 
 pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
@@ -189,30 +220,89 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
     let pool = open(globals)?;
     let conn = pool.get().map_err(|e| e.to_string())?;
     let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
     match command {
-        KeysCommand::Rotate => {
-            tokens::ensure_key(&conn).map_err(db)?;
-            let kid = tokens::rotate(&conn).map_err(db)?;
-            println!("new signing key {kid} is current");
-            log::info!("signing key rotated: {kid} is current");
+        KeysCommand::Rotate { algorithm } => {
+            let kid = tokens::rotate(&conn, &sealer, algorithm)?;
+            say(format_args!(
+                "new signing key {kid} ({algorithm}) is current"
+            ))?;
         }
-        KeysCommand::List => {
-            println!("{:<16}  {:<12}  STATE", "KID", "CREATED");
-            for key in keys::list(&conn).map_err(db)? {
-                let state = match key.retired_at {
-                    None => "current".to_string(),
-                    Some(at) => format!("retired at {at}"),
-                };
-                println!("{:<16}  {:<12}  {state}", key.kid, key.created_at);
+        KeysCommand::Retire { kid, algorithm } => {
+            let retired = tokens::retire(&conn, &sealer, algorithm, &kid)?;
+            if let Some(new) = &retired.new_current {
+                say(format_args!(
+                    "new signing key {new} ({algorithm}) is current"
+                ))?;
+            }
+            match retired.already {
+                true => say(format_args!("signing key {kid} was already retired"))?,
+                false => say(format_args!(
+                    "signing key {kid} is retired: its tokens are refused from now on"
+                ))?,
             }
         }
+        KeysCommand::List {
+            access_ttl,
+            refresh_ttl,
+        } => {
+            // Listing needs no key pair: a sealed database lists without the master key.
+            if sealer.has_key() || keys::current_kid(&conn).map_err(db)?.is_none() {
+                tokens::ensure_key(&conn, &sealer, tokens::Algorithm::default())?;
+            }
+            print_keys(&keys::list(&conn).map_err(db)?, access_ttl.max(refresh_ttl))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_keys(list: &[keys::StoredKey], lifetime: u64) -> Outcome {
+    say(format_args!(
+        "{:<16}  {:<9}  {:<12}  STATE",
+        "KID", "ALGORITHM", "CREATED"
+    ))?;
+    let now = now();
+    for key in list {
+        let state = match (key.retired_at, key.distrusted_at) {
+            (_, Some(at)) => format!("distrusted at {at}: verifies nothing"),
+            (None, None) => "current".to_string(),
+            (Some(at), None) if at + lifetime > now => {
+                format!("retired at {at}, verifies until {}", at + lifetime)
+            }
+            (Some(at), None) => format!("retired at {at}, verifies nothing (expired)"),
+        };
+        say(format_args!(
+            "{:<16}  {:<9}  {:<12}  {state}",
+            key.kid, key.algorithm, key.created_at
+        ))?;
     }
     Ok(())
 }
 
 fn open(globals: &Globals) -> Result<Pool, String> {
     let pool = db::open_with(&globals.db, globals.synchronous).map_err(|e| e.to_string())?;
-    let conn = pool.get().map_err(|e| e.to_string())?;
-    tokens::ensure_key(&conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
+    let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
+    if sealer.has_key() {
+        let conn = pool.get().map_err(|e| e.to_string())?;
+        tokens::verify_master_key(&conn, &sealer)?;
+    }
     Ok(pool)
+}
+
+/// Prints one line on standard output. A closed pipe (`authlite user list |
+/// head -1`) ends the command quietly, with status 0 as for a reader that
+/// has seen enough; any other failure (a full disk) is an error sentence.
+pub fn say(line: impl fmt::Display) -> Outcome {
+    match write_line(line) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Writes and flushes one line, so that an error surfaces here and not at exit.
+fn write_line(line: impl fmt::Display) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
 }

@@ -16,10 +16,14 @@ const SCHEMA: &str = include_str!("../schema.sql");
 
 /// Each step brings a database from the version before it to its own, in one
 /// transaction. A new database gets `schema.sql`, which is the last step's result.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    include_str!("../migrations/002_sessions_hold_the_refresh_record.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        include_str!("../migrations/002_sessions_hold_the_refresh_record.sql"),
+    ),
+    (3, include_str!("../migrations/003_signing_keys.sql")),
+    (4, include_str!("../migrations/004_password_links.sql")),
+];
 const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// How long a command waits for a connection, or for another process's lock.

@@ -1,3 +1,4 @@
+use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -6,7 +7,10 @@ use authlite::cli::{Cli, Command};
 use authlite::commands;
 
 fn main() -> ExitCode {
-    let Cli { globals, command } = Cli::parse();
+    let Cli { globals, command } = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => return print_usage(&usage),
+    };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let result = match command {
         Command::Serve(args) => commands::serve(&globals, &args),
@@ -16,9 +20,29 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("authlite: {message}");
-            ExitCode::FAILURE
+        Err(message) => fail(&message),
+    }
+}
+
+/// Help, a version, or a usage error, as clap would print it, but a failed
+/// write is told (or, for a closed pipe, ended quietly) instead of swallowed.
+fn print_usage(usage: &clap::Error) -> ExitCode {
+    match usage.print() {
+        Ok(()) => ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2)),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let stream = match usage.use_stderr() {
+                true => "standard error",
+                false => "standard output",
+            };
+            fail(&format!("cannot write to {stream}: {e}"))
         }
     }
+}
+
+/// The one sentence of a failed command; if even standard error cannot take
+/// it, the exit status alone says it.
+fn fail(message: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "authlite: {message}");
+    ExitCode::FAILURE
 }

@@ -5,6 +5,32 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+/// Every outcome a login is counted under (a 400 is not counted), shown at 0
+/// from the start so that an alert on any of them can be written.
+pub const LOGIN_OUTCOMES: &[&str] = &[
+    "ok",
+    "USER_NOT_FOUND",
+    "NO_PASSWORD_SET",
+    "INVALID_PASSWORD",
+    "USER_INACTIVE",
+    "TOO_MANY_ATTEMPTS",
+    "SERVER_BUSY",
+    "INTERNAL_ERROR",
+];
+
+/// Every outcome a refresh is counted under (a 400 is not counted).
+pub const REFRESH_OUTCOMES: &[&str] = &[
+    "ok",
+    "INVALID_TOKEN",
+    "TOKEN_EXPIRED",
+    "TOKEN_REVOKED",
+    "TOKEN_REUSED",
+    "USER_NOT_FOUND",
+    "USER_INACTIVE",
+    "SERVER_BUSY",
+    "INTERNAL_ERROR",
+];
+
 pub struct Metrics {
     registry: Registry,
     logins: IntCounterVec,
@@ -41,6 +67,12 @@ impl Metrics {
         let hash_queue = IntGauge::new("hash_queue_depth", "Logins waiting for a hashing thread")?;
         let live_sessions =
             IntGauge::new("active_sessions", "Sessions neither revoked nor expired")?;
+        for outcome in LOGIN_OUTCOMES {
+            logins.with_label_values(&[*outcome]);
+        }
+        for outcome in REFRESH_OUTCOMES {
+            refreshes.with_label_values(&[*outcome]);
+        }
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(refreshes.clone()))?;
         registry.register(Box::new(latency.clone()))?;

@@ -35,6 +35,9 @@ struct SeedUser {
     #[serde(rename = "orgId")]
     org_id: Option<String>,
     password: Option<String>,
+    /// A hash made elsewhere (SPEC section 4), instead of `password`.
+    #[serde(rename = "passwordHash")]
+    password_hash: Option<String>,
     status: Option<String>,
     id: Option<String>,
 }
@@ -46,6 +49,7 @@ struct Wanted {
     name: String,
     org_id: Option<String>,
     password: Option<String>,
+    password_hash: Option<String>,
     status: Status,
     id: Option<String>,
 }
@@ -164,6 +168,15 @@ fn check(file: &SeedFile) -> Result<Vec<Wanted>, String> {
                 "{field}.password: must not be empty (leave it out for no password)"
             ));
         }
+        if user.password.is_some() && user.password_hash.is_some() {
+            return Err(format!(
+                "{field} ({email}): gives both password and passwordHash; give one"
+            ));
+        }
+        if let Some(hash) = &user.password_hash {
+            password::check_importable(hash)
+                .map_err(|why| format!("{field}.passwordHash: the hash for {email} {why}"))?;
+        }
         if user.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
             return Err(format!("{field}.id: must not be empty"));
         }
@@ -177,6 +190,7 @@ fn check(file: &SeedFile) -> Result<Vec<Wanted>, String> {
             name: user.name.clone(),
             org_id: user.org_id.clone(),
             password: user.password.clone(),
+            password_hash: user.password_hash.clone(),
             status,
             id: user.id.clone(),
         });
@@ -195,11 +209,14 @@ fn new_hashes(
     wanted
         .iter()
         .map(|w| {
+            let existing = users::find_by_email(conn, &w.email).map_err(|e| e.to_string())?;
+            let current = existing.and_then(|u| u.password_hash);
+            if let Some(imported) = &w.password_hash {
+                return Ok(imported_hash(imported, current));
+            }
             let Some(password) = &w.password else {
                 return Ok(None);
             };
-            let existing = users::find_by_email(conn, &w.email).map_err(|e| e.to_string())?;
-            let current = existing.and_then(|u| u.password_hash);
             if current.is_some_and(|phc| password::verify(password, &phc)) {
                 return Ok(None);
             }
@@ -211,6 +228,16 @@ fn new_hashes(
                 .map_err(|e| format!("{}.password: {e}", w.field))
         })
         .collect()
+}
+
+/// An imported hash is stored for a user who has no password yet; one who has a
+/// password keeps it, so that running an import again never undoes a password
+/// set or upgraded since.
+fn imported_hash(imported: &str, current: Option<String>) -> Option<String> {
+    match current {
+        None => Some(imported.to_string()),
+        Some(_) => None,
+    }
 }
 
 fn apply_orgs(conn: &Connection, wanted: &[SeedOrg]) -> rusqlite::Result<Counts> {
@@ -370,5 +397,53 @@ mod tests {
             .to_string();
         assert!(err.starts_with("s.json: line 6, column "), "{err}");
         assert!(err.contains("unknown field `pasword`"), "{err}");
+    }
+
+    fn one_user(extra: &str) -> String {
+        format!(r#"{{"users": [{{ "email": "imp@acme.test", "name": "Imp"{extra} }}]}}"#)
+    }
+
+    #[test]
+    fn an_imported_hash_is_stored_as_given_and_kept_on_a_second_run() {
+        let (_dir, pool) = pool();
+        let bcrypt = bcrypt::hash("imported pass", 4).unwrap();
+        let seed = one_user(&format!(r#", "passwordHash": "{bcrypt}""#));
+        apply(&pool, &seed, "s.json", 1000, false).unwrap();
+        let stored = users::find_by_email(&pool.get().unwrap(), "imp@acme.test")
+            .unwrap()
+            .unwrap()
+            .password_hash;
+        assert_eq!(stored.as_deref(), Some(bcrypt.as_str()));
+        let again = apply(&pool, &seed, "s.json", 1000, false).unwrap();
+        assert_eq!(again.users.unchanged, 1);
+    }
+
+    #[test]
+    fn a_hash_authlite_cannot_read_names_the_user_and_applies_nothing() {
+        let (_dir, pool) = pool();
+        let seed = one_user(r#", "passwordHash": "md5$abc$def""#);
+        let err = apply(&pool, &seed, "s.json", 1000, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("s.json: users[0].passwordHash: the hash for imp@acme.test is not"),
+            "{err}"
+        );
+        assert!(!err.contains("md5$abc"), "{err}");
+        assert_eq!(user_count(&pool), 0);
+    }
+
+    #[test]
+    fn a_user_with_both_password_and_hash_is_refused() {
+        let (_dir, pool) = pool();
+        let seed = one_user(r#", "password": "pw", "passwordHash": "$2b$04$x""#);
+        let err = apply(&pool, &seed, "s.json", 1000, false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "s.json: users[0] (imp@acme.test): gives both password and passwordHash; give one"
+        );
+        assert_eq!(user_count(&pool), 0);
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 
+use crate::tokens::Algorithm;
+
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
 
 #[derive(Clone, Debug)]
@@ -21,6 +23,16 @@ pub struct Settings {
     /// IPv6 client addresses are counted per network of this prefix length.
     pub ipv6_prefix: u8,
     pub static_dir: Option<PathBuf>,
+    /// The server's address as clients see it; `None`: the address a request came to.
+    pub public_url: Option<String>,
+    /// Carried by every token as `aud` and required of every token read.
+    pub audience: Option<String>,
+    /// The algorithm of a signing key this server makes (the first one).
+    pub algorithm: Algorithm,
+    /// The file the master key that seals stored secrets is read from.
+    pub master_key_file: Option<PathBuf>,
+    /// The shortest new password accepted over HTTP, in characters.
+    pub min_password_length: usize,
 }
 
 impl Default for Settings {
@@ -38,6 +50,11 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             ipv6_prefix: 64,
             static_dir: None,
+            public_url: None,
+            audience: None,
+            algorithm: Algorithm::EdDSA,
+            master_key_file: None,
+            min_password_length: 8,
         }
     }
 }

@@ -3,20 +3,23 @@
 //! one commit (group commit). Nobody sleeps in SQLite's busy handler, and no lock
 //! passes between threads on every write.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::db::PooledConnection;
 use crate::error::ApiError;
 
-/// A write: it runs inside its own savepoint and says whether to keep it; what it
-/// returns is handed back once the batch has committed (or has failed to).
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Deliver) + Send>;
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write: given the connection it runs inside its own savepoint and says
+/// whether to keep it; given none (its transaction could not begin) it runs
+/// nothing. What it returns is handed the batch's fate once that is known.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
 
 /// Writes in one batch at most; enough that a commit is shared, few enough that a
 /// batch stays short.
@@ -25,8 +28,13 @@ const MAX_BATCH: usize = 64;
 /// How often, while writes come in, the writer folds the log back into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// How long a write probe may take, and how long its answer stands.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+const PROBE_FRESH: Duration = Duration::from_secs(1);
+
 pub struct Writer {
     jobs: Sender<Job>,
+    probed: Mutex<Option<(Instant, Result<(), ApiError>)>>,
 }
 
 impl Writer {
@@ -35,45 +43,87 @@ impl Writer {
         thread::Builder::new()
             .name("authlite-writer".into())
             .spawn(move || write_batches(conn, &queue))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs,
+            probed: Mutex::new(None),
+        })
     }
 
     /// Runs `work` in the writer's transaction and returns its result once that
     /// transaction has committed. An `Err` from `work` rolls back its own writes only.
+    /// An `Err` from here means nothing of `work` is on disk.
     pub fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.send(work)?.recv().map_err(|_| stopped())?
+    }
+
+    /// Whether a write can be made now: an empty write through the queue, which
+    /// must begin and commit within PROBE_WAIT. Callers within PROBE_FRESH of
+    /// the last probe get its answer, so asking often costs nothing.
+    pub fn can_write(&self) -> Result<(), ApiError> {
+        let mut probed = self.probed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, answer)) = probed.as_ref() {
+            if at.elapsed() < PROBE_FRESH {
+                return answer.clone();
+            }
+        }
+        let answer = match self.send(|_| Ok(()))?.recv_timeout(PROBE_WAIT) {
+            Ok(answer) => answer,
+            Err(RecvTimeoutError::Timeout) => Err(ApiError::busy()),
+            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
+        };
+        *probed = Some((Instant::now(), answer.clone()));
+        answer
+    }
+
+    fn send<T, F>(&self, work: F) -> Result<Receiver<Result<T, ApiError>>, ApiError>
+    where
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = sync_channel(1);
-        let job: Job = Box::new(move |conn| {
-            let result = work(conn);
-            let keep = result.is_ok();
-            let deliver: Deliver = Box::new(move |committed| {
-                let _ = reply.send(match committed {
-                    Ok(()) => result,
-                    Err(e) => Err(ApiError::internal(format!("commit failed: {e}"))),
-                });
-            });
-            (keep, deliver)
-        });
-        let stopped = || ApiError::internal("the writer thread has stopped");
-        self.jobs.send(job).map_err(|_| stopped())?;
-        answer.recv().map_err(|_| stopped())?
+        self.jobs.send(job(work, reply)).map_err(|_| stopped())?;
+        Ok(answer)
     }
 }
 
-fn write_batches(mut conn: PooledConnection, queue: &Receiver<Job>) {
+fn stopped() -> ApiError {
+    ApiError::internal("the writer thread has stopped")
+}
+
+fn job<T, F>(work: F, reply: SyncSender<Result<T, ApiError>>) -> Job
+where
+    F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    Box::new(move |conn| {
+        let result = conn.map(work);
+        let keep = matches!(result, Some(Ok(_)));
+        let deliver: Deliver = Box::new(move |fate| {
+            let _ = reply.send(match (fate, result) {
+                (Ok(()), Some(result)) => result,
+                (Err(e), _) => Err(e),
+                (Ok(()), None) => Err(ApiError::internal("a write was answered without running")),
+            });
+        });
+        (keep, deliver)
+    })
+}
+
+fn write_batches(conn: PooledConnection, queue: &Receiver<Job>) {
     let mut checkpointed = Instant::now();
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
+        let mut batch = VecDeque::from([first]);
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => batch.push_back(job),
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch);
+        run_batch(&conn, batch);
         if checkpointed.elapsed() >= CHECKPOINT_EVERY {
             checkpoint(&conn);
             checkpointed = Instant::now();
@@ -92,36 +142,113 @@ fn checkpoint(conn: &Connection) {
     }
 }
 
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            // Dropping the jobs drops their reply channels: every caller gets an error.
+/// Runs the jobs in as few transactions as it can. When SQLite rolls a whole
+/// transaction back under a job (disk full, I/O error), the jobs already run in
+/// it are lost with it and told so, and the rest start again in a new one: a
+/// job is answered `Ok` exactly when its writes are committed.
+fn run_batch(conn: &Connection, mut pending: VecDeque<Job>) {
+    while !pending.is_empty() {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             log::error!("cannot begin a write transaction: {e}");
+            let error = ApiError::from(e);
+            for job in pending.drain(..) {
+                let (_, deliver) = job(None);
+                deliver(Err(error.clone()));
+            }
             return;
         }
-    };
-    let mut deliveries = Vec::with_capacity(batch.len());
-    for job in batch {
-        let Ok(savepoint) = tx.savepoint() else {
-            continue;
-        };
-        // A panicking job drops its reply, so its caller sees an error; the batch goes on.
-        let Ok((keep, deliver)) = catch_unwind(AssertUnwindSafe(|| job(&savepoint))) else {
-            continue;
-        };
-        if keep {
-            if let Err(e) = savepoint.commit() {
-                deliver(Err(e.to_string()));
-                continue;
+        let mut ran = Vec::with_capacity(pending.len());
+        let mut lost = None;
+        while let Some(job) = pending.pop_front() {
+            match run_job(conn, job) {
+                Ran::Done(deliver) => ran.push(deliver),
+                Ran::Failed(deliver, e) => deliver(Err(e)),
+                Ran::RolledBack(deliver, e) => {
+                    deliver(Err(e.clone()));
+                    lost = Some(e);
+                    break;
+                }
             }
         }
-        deliveries.push(deliver);
+        let fate = match lost {
+            Some(e) => Err(e),
+            None => commit(conn),
+        };
+        for deliver in ran {
+            deliver(fate.clone());
+        }
     }
-    let committed = tx.commit().map_err(|e| e.to_string());
-    for deliver in deliveries {
-        deliver(committed.clone());
+}
+
+enum Ran {
+    /// Its savepoint is released (or rolled back, if it asked): its fate is the commit's.
+    Done(Deliver),
+    /// Its own writes are undone; the transaction goes on.
+    Failed(Deliver, ApiError),
+    /// SQLite rolled the whole transaction back while this job ran.
+    RolledBack(Deliver, ApiError),
+}
+
+fn run_job(conn: &Connection, job: Job) -> Ran {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        let (_, deliver) = job(None);
+        return match conn.is_autocommit() {
+            true => Ran::RolledBack(deliver, rolled_back()),
+            false => Ran::Failed(deliver, e.into()),
+        };
     }
+    // A panicking job drops its reply, so its caller sees an error; the batch goes on.
+    let Ok((keep, deliver)) = catch_unwind(AssertUnwindSafe(|| job(Some(conn)))) else {
+        return match undo(conn) {
+            Ok(()) => Ran::Done(Box::new(|_| ())),
+            Err(e) => Ran::RolledBack(Box::new(|_| ()), e),
+        };
+    };
+    if conn.is_autocommit() {
+        return Ran::RolledBack(deliver, rolled_back());
+    }
+    let kept = match keep {
+        true => conn
+            .execute_batch("RELEASE job")
+            .map_err(|e| ApiError::internal(format!("cannot keep a write: {e}"))),
+        false => undo(conn),
+    };
+    match kept {
+        Ok(()) => Ran::Done(deliver),
+        Err(e) => match undo(conn) {
+            Ok(()) => Ran::Failed(deliver, e),
+            Err(e) => Ran::RolledBack(deliver, e),
+        },
+    }
+}
+
+/// Undoes the current job's writes, unless SQLite has already undone the whole transaction.
+fn undo(conn: &Connection) -> Result<(), ApiError> {
+    if conn.is_autocommit() {
+        return Err(rolled_back());
+    }
+    match conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(ApiError::internal(format!("cannot undo a write: {e}")))
+        }
+    }
+}
+
+fn commit(conn: &Connection) -> Result<(), ApiError> {
+    conn.execute_batch("COMMIT").map_err(|e| {
+        // A COMMIT that fails may leave the transaction open; none of it stays.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        log::error!("commit failed: {e}");
+        ApiError::from(e)
+    })
+}
+
+fn rolled_back() -> ApiError {
+    ApiError::internal("SQLite rolled the write transaction back")
 }
 
 #[cfg(test)]
@@ -163,6 +290,91 @@ mod tests {
             .write(|conn| Ok(conn.execute("INSERT INTO orgs (id, name) VALUES ('b', 'B')", [])?))
             .unwrap();
         assert_eq!(org_count(&pool), 1);
+    }
+
+    type Work = Box<dyn FnOnce(&Connection) -> Result<(), ApiError> + Send>;
+
+    fn insert_org(id: &'static str) -> impl FnOnce(&Connection) -> Result<(), ApiError> {
+        move |conn| {
+            conn.execute("INSERT INTO orgs (id, name) VALUES (?1, 'n')", [id])?;
+            Ok(())
+        }
+    }
+
+    fn org_ids(pool: &crate::db::Pool) -> Vec<String> {
+        let conn = pool.get().unwrap();
+        let mut stmt = conn.prepare("SELECT id FROM orgs ORDER BY id").unwrap();
+        let ids = stmt.query_map([], |r| r.get(0)).unwrap();
+        ids.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn a_rolled_back_batch_fails_its_callers_and_the_rest_run_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(&dir.path().join("w.db")).unwrap();
+        let conn = pool.get().unwrap();
+        // A table without constraints: a statement on it keeps no statement
+        // journal, so SQLITE_FULL rolls the whole transaction back.
+        conn.execute_batch("CREATE TABLE filler (b BLOB)").unwrap();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        conn.execute_batch(&format!("PRAGMA max_page_count = {}", pages + 2))
+            .unwrap();
+        let writer = std::sync::Arc::new(Writer::start(conn).unwrap());
+        // The first write holds the writer until the three others are queued
+        // behind it, in order, so that they share the next batch.
+        let (release, hold) = channel::<()>();
+        let held = {
+            let writer = std::sync::Arc::clone(&writer);
+            thread::spawn(move || {
+                writer.write(move |_| {
+                    hold.recv().unwrap();
+                    Ok(())
+                })
+            })
+        };
+        thread::sleep(Duration::from_millis(200));
+        let queue = |work: Work| {
+            let writer = std::sync::Arc::clone(&writer);
+            let t = thread::spawn(move || writer.write(work));
+            thread::sleep(Duration::from_millis(200));
+            t
+        };
+        let before = queue(Box::new(insert_org("before")));
+        let full = queue(Box::new(|conn: &Connection| {
+            conn.execute("INSERT INTO filler VALUES (zeroblob(1000000))", [])?;
+            Ok(())
+        }));
+        let after = queue(Box::new(insert_org("after")));
+        release.send(()).unwrap();
+        held.join().unwrap().unwrap();
+        let before = before.join().unwrap();
+        let full = full.join().unwrap();
+        let after = after.join().unwrap();
+        assert!(full.is_err());
+        assert_eq!(before.unwrap_err().code, "INTERNAL_ERROR");
+        assert!(after.is_ok(), "{after:?}");
+        assert_eq!(org_ids(&pool), ["after"]);
+    }
+
+    #[test]
+    fn a_write_lock_held_elsewhere_past_the_busy_timeout_is_server_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(&dir.path().join("w.db")).unwrap();
+        let conn = pool.get().unwrap();
+        conn.busy_timeout(Duration::from_millis(100)).unwrap();
+        let writer = Writer::start(conn).unwrap();
+        let other = Connection::open(dir.path().join("w.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let refused = writer.write(insert_org("x")).unwrap_err();
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (503, "SERVER_BUSY")
+        );
+        other.execute_batch("ROLLBACK").unwrap();
+        writer.write(insert_org("y")).unwrap();
+        assert_eq!(org_ids(&pool), ["y"]);
     }
 
     #[test]

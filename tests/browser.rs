@@ -34,6 +34,7 @@ fn a_person_signs_in_refreshes_calls_me_lists_sessions_and_signs_out() {
         return;
     };
     page.goto(&spawn_server(dir.path()));
+    page.wait_for("the page's script", || page.count("html[data-ready]") == 1);
     page.wait_for("the sign-in form", || page.displayed("#signin-form"));
 
     page.type_into("#email", EMAIL);

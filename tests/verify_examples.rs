@@ -1,8 +1,10 @@
 //! The "verify authlite tokens from another service" examples in
-//! `examples/verify/` (Node with `jose`, Python with `PyJWT`), run for real
-//! against a server started in-process: each must accept a fresh access
-//! token using nothing but the JWKS, print its payload as one JSON line, and
-//! refuse a tampered token, a token from another issuer and a refresh token.
+//! `examples/verify/` (Node with `jose`, Node with `jsonwebtoken` + `jwks-rsa`
+//! on ES256 tokens, Python with `PyJWT` through the discovery document, and an
+//! Express API behind `express-oauth2-jwt-bearer`), run for real against a
+//! server started in-process: each must accept a fresh access token using
+//! nothing but the published keys, and refuse a tampered token, a token from
+//! another issuer or for another audience, and a refresh token.
 //!
 //! The examples need `npm ci` and `pip install` (`.ci/verify-setup`). Without
 //! them these tests print a banner and pass, unless `AUTHLITE_REQUIRE_EXAMPLES=1`.
@@ -31,11 +33,26 @@ const ITERATIONS: u32 = 1_000;
 struct Server {
     base: String,
     handle: ServerHandle,
-    _dir: TempDir,
+    dir: std::sync::Arc<TempDir>,
+}
+
+/// How a test server differs from the defaults.
+#[derive(Default, Clone)]
+struct Options {
+    /// `--issuer` set to the server's own URL, as discovery middlewares need.
+    issuer_is_url: bool,
+    audience: Option<&'static str>,
+    es256: bool,
+    /// This `--issuer`, whatever `issuer_is_url` says.
+    issuer: Option<String>,
 }
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(Options::default())
+    }
+
+    fn start_with(options: Options) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("authlite.db");
         let seed = json!({
@@ -47,11 +64,32 @@ impl Server {
         authlite::seed::apply(&pool, &seed.to_string(), "test seed", ITERATIONS, false)
             .expect("apply the seed");
         drop(pool);
+        Server::start_on(std::sync::Arc::new(dir), options)
+    }
 
+    /// Another server over this one's database: the same keys and users.
+    fn sibling(&self, options: Options) -> Server {
+        Server::start_on(self.dir.clone(), options)
+    }
+
+    fn start_on(dir: std::sync::Arc<TempDir>, options: Options) -> Server {
+        let db = dir.path().join("authlite.db");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
         let addr = listener.local_addr().expect("local address");
+        let base = format!("http://{addr}");
         let settings = Settings {
             pbkdf2_iterations: ITERATIONS,
+            issuer: match (options.issuer, options.issuer_is_url) {
+                (Some(issuer), _) => issuer,
+                (None, true) => base.clone(),
+                (None, false) => ISSUER.to_string(),
+            },
+            audience: options.audience.map(str::to_string),
+            algorithm: match options.es256 {
+                true => authlite::tokens::Algorithm::ES256,
+                false => authlite::tokens::Algorithm::EdDSA,
+            },
+            public_url: Some(base.clone()),
             ..Settings::default()
         };
         let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
@@ -81,11 +119,7 @@ impl Server {
             .recv_timeout(Duration::from_secs(30))
             .expect("the server thread answers")
             .expect("the server starts");
-        Server {
-            base: format!("http://{addr}"),
-            handle,
-            _dir: dir,
-        }
+        Server { base, handle, dir }
     }
 
     fn jwks_url(&self) -> String {
@@ -160,6 +194,10 @@ fn repo() -> &'static Path {
 enum Example {
     Node,
     Python,
+    /// jsonwebtoken + jwks-rsa, for ES256 tokens.
+    NodeJsonwebtoken,
+    /// An Express API behind express-oauth2-jwt-bearer.
+    Express,
 }
 
 impl Example {
@@ -167,6 +205,8 @@ impl Example {
         match self {
             Example::Node => "examples/verify/verify.mjs",
             Example::Python => "examples/verify/verify.py",
+            Example::NodeJsonwebtoken => "examples/verify/verify-jsonwebtoken.mjs",
+            Example::Express => "examples/verify/express-api.mjs",
         }
     }
 
@@ -174,8 +214,8 @@ impl Example {
     /// run from the repository root.
     fn command(self) -> Command {
         let program = match self {
-            Example::Node => "node",
             Example::Python => "python3",
+            _ => "node",
         };
         let mut cmd = Command::new(program);
         cmd.arg(repo().join(self.name())).current_dir(repo());
@@ -185,17 +225,27 @@ impl Example {
     /// Whether the example's library is installed: `jose` beside verify.mjs,
     /// or `jwt` (with its crypto backend) for python3.
     fn library_installed(self) -> Result<(), String> {
-        let (mut cmd, what) = match self {
-            Example::Node => {
-                let mut cmd = Command::new("node");
-                cmd.args([
-                    "--input-type=module",
-                    "-e",
-                    "import('jose').catch((e) => { console.error(e.message); process.exit(1); })",
-                ])
+        let node = |packages: &[&str], what: &'static str| {
+            let imports: Vec<String> = packages.iter().map(|p| format!("import('{p}')")).collect();
+            let script = format!(
+                "Promise.all([{}]).catch((e) => {{ console.error(e.message); process.exit(1); }})",
+                imports.join(", ")
+            );
+            let mut cmd = Command::new("node");
+            cmd.args(["--input-type=module", "-e", &script])
                 .current_dir(repo().join("examples/verify"));
-                (cmd, "node's `jose` package (examples/verify/node_modules)")
-            }
+            (cmd, what)
+        };
+        let (mut cmd, what) = match self {
+            Example::Node => node(&["jose"], "node's `jose` package (examples/verify/node_modules)"),
+            Example::NodeJsonwebtoken => node(
+                &["jsonwebtoken", "jwks-rsa"],
+                "node's `jsonwebtoken` and `jwks-rsa` packages (examples/verify/node_modules)",
+            ),
+            Example::Express => node(
+                &["express", "express-oauth2-jwt-bearer"],
+                "node's `express` and `express-oauth2-jwt-bearer` packages (examples/verify/node_modules)",
+            ),
             Example::Python => {
                 let mut cmd = Command::new("python3");
                 cmd.args([
@@ -396,4 +446,226 @@ fn python_example_verifies_access_tokens_from_the_jwks() {
 fn tampering_changes_one_signature_character() {
     assert_eq!(tampered("aaa.bbb.AXY"), "aaa.bbb.BXY");
     assert_eq!(tampered("aaa.bbb.cXY"), "aaa.bbb.AXY");
+}
+
+/// `EXAMPLE ARGS…`, to its end.
+fn verify_args(example: Example, args: &[&str]) -> Output {
+    run(&mut example.command(), args).unwrap_or_else(|e| panic!("{}: {e}", example.name()))
+}
+
+/// Exit 0 and the access token's own payload as one JSON line.
+#[track_caller]
+fn assert_accepted(example: Example, out: &Output, token: &str) {
+    assert!(
+        out.status.success(),
+        "{} refused a good token:\nstdout: {}\nstderr: {}",
+        example.name(),
+        out.stdout,
+        out.stderr
+    );
+    let payload: Value = serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("{} printed no JSON ({e}): {}", example.name(), out.stdout));
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token).expect("claims");
+    assert_eq!(
+        payload,
+        claims,
+        "{} printed another payload",
+        example.name()
+    );
+}
+
+const AUDIENCE: &str = "https://api.example.test";
+
+/// `--issuer` set to the server's URL, and an `--audience`: what discovery
+/// middlewares expect.
+fn discoverable() -> Options {
+    Options {
+        issuer_is_url: true,
+        audience: Some(AUDIENCE),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn jose_checks_the_issuer_and_the_audience() {
+    if ready(Example::Node).is_none() {
+        return;
+    }
+    let options = discoverable();
+    let server = Server::start_with(options.clone());
+    let login = login(&server);
+    let (jwks, iss) = (server.jwks_url(), server.base.clone());
+
+    let out = verify_args(Example::Node, &[&jwks, &iss, &login.access, AUDIENCE]);
+    assert_accepted(Example::Node, &out, &login.access);
+    let out = verify_args(
+        Example::Node,
+        &[&jwks, &iss, &login.access, "https://other.test"],
+    );
+    assert_refused(Example::Node, &out, "a token for another audience");
+    let out = verify_args(Example::Node, &[&jwks, "authlite", &login.access, AUDIENCE]);
+    assert_refused(Example::Node, &out, "a token for another issuer");
+    let out = verify_args(Example::Node, &[&jwks, &iss, &login.refresh, AUDIENCE]);
+    assert_refused(Example::Node, &out, "a refresh token");
+}
+
+#[test]
+fn jsonwebtoken_with_jwks_rsa_verifies_es256_tokens() {
+    let example = Example::NodeJsonwebtoken;
+    if ready(example).is_none() {
+        return;
+    }
+    let server = Server::start_with(Options {
+        es256: true,
+        audience: Some(AUDIENCE),
+        ..Options::default()
+    });
+    let login = login(&server);
+    let jwks = server.jwks_url();
+
+    let out = verify_args(example, &[&jwks, ISSUER, &login.access, AUDIENCE]);
+    assert_accepted(example, &out, &login.access);
+    let out = verify_args(
+        example,
+        &[&jwks, ISSUER, &tampered(&login.access), AUDIENCE],
+    );
+    assert_refused(example, &out, "a tampered token");
+    let out = verify_args(example, &[&jwks, "someone-else", &login.access, AUDIENCE]);
+    assert_refused(example, &out, "a token for the wrong issuer");
+    let out = verify_args(
+        example,
+        &[&jwks, ISSUER, &login.access, "https://other.test"],
+    );
+    assert_refused(example, &out, "a token for another audience");
+    let out = verify_args(example, &[&jwks, ISSUER, &login.refresh, AUDIENCE]);
+    assert_refused(example, &out, "a refresh token");
+    assert!(out.stderr.contains("not an access token"), "{}", out.stderr);
+}
+
+#[test]
+fn pyjwt_finds_the_keys_through_the_discovery_documents_jwks_uri() {
+    if ready(Example::Python).is_none() {
+        return;
+    }
+    for es256 in [false, true] {
+        let server = Server::start_with(Options {
+            issuer_is_url: true,
+            audience: Some(AUDIENCE),
+            es256,
+            issuer: None,
+        });
+        let login = login(&server);
+        let discovery = format!("{}/.well-known/openid-configuration", server.base);
+        let iss = server.base.clone();
+        let out = verify_args(
+            Example::Python,
+            &[&discovery, &iss, &login.access, AUDIENCE],
+        );
+        assert_accepted(Example::Python, &out, &login.access);
+        let out = verify_args(Example::Python, &[&discovery, &iss, &login.access, "x"]);
+        assert_refused(Example::Python, &out, "a token for another audience");
+        let out = verify_args(
+            Example::Python,
+            &[&discovery, &iss, &login.refresh, AUDIENCE],
+        );
+        assert_refused(Example::Python, &out, "a refresh token");
+    }
+}
+
+/// The Express example, running; killed on drop.
+struct ExpressApi {
+    child: std::process::Child,
+    base: String,
+}
+
+impl ExpressApi {
+    fn start(issuer_base_url: &str, audience: &str) -> ExpressApi {
+        let mut child = Example::Express
+            .command()
+            .args([issuer_base_url, audience])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start node express-api.mjs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("express-api.mjs prints its port");
+        let port = serde_json::from_str::<Value>(&line).expect("a JSON line")["port"]
+            .as_u64()
+            .expect("a port");
+        ExpressApi {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn whoami(&self, token: Option<&str>) -> (u16, Value) {
+        let mut req = agent().get(format!("{}/api/whoami", self.base));
+        if let Some(token) = token {
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        let mut resp = req.call().expect("GET /api/whoami");
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for ExpressApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_express_api_behind_express_oauth2_jwt_bearer_takes_access_tokens_only() {
+    if ready(Example::Express).is_none() {
+        return;
+    }
+    let options = discoverable();
+    let server = Server::start_with(options.clone());
+    let api = ExpressApi::start(&server.base, AUDIENCE);
+    let login = login(&server);
+
+    let (status, body) = api.whoami(Some(&login.access));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sub"], json!(login.user_id), "{body}");
+    assert_eq!(body["email"], json!(login.email), "{body}");
+
+    let (status, body) = api.whoami(Some(&login.refresh));
+    assert_eq!(status, 401, "a refresh token was taken: {body}");
+    let (status, body) = api.whoami(None);
+    assert_eq!(status, 401, "no token was taken: {body}");
+    let (status, body) = api.whoami(Some(&tampered(&login.access)));
+    assert_eq!(status, 401, "a tampered token was taken: {body}");
+
+    // Same keys and issuer, another audience: the API must refuse it.
+    let other = server.sibling(Options {
+        audience: Some("https://other-api.example.test"),
+        issuer: Some(server.base.clone()),
+        ..options
+    });
+    let foreign: Value = agent()
+        .post(format!("{}/user/login", other.base))
+        .send_json(json!({ "email": ADA, "password": ADA_PASSWORD }))
+        .expect("POST /user/login")
+        .body_mut()
+        .read_json()
+        .expect("a JSON login answer");
+    let foreign = foreign["accessToken"].as_str().expect("an access token");
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(foreign).expect("claims");
+    assert_eq!(claims["iss"], json!(server.base), "the same issuer");
+    let (status, body) = api.whoami(Some(foreign));
+    assert_eq!(
+        status, 401,
+        "a token for another audience was taken: {body}"
+    );
 }

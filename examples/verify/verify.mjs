@@ -1,10 +1,10 @@
 // Verify an authlite access token from another service, with jose.
-// Usage: node verify.mjs <jwks-url> <issuer> <access-token>
+// Usage: node verify.mjs <jwks-url> <issuer> <access-token> [<audience>]
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-const [jwksUrl, issuer, token] = process.argv.slice(2);
+const [jwksUrl, issuer, token, audience] = process.argv.slice(2);
 if (!jwksUrl || !issuer || !token) {
-  console.error('usage: node verify.mjs <jwks-url> <issuer> <access-token>');
+  console.error('usage: node verify.mjs <jwks-url> <issuer> <access-token> [<audience>]');
   process.exit(2);
 }
 
@@ -14,8 +14,11 @@ const jwks = createRemoteJWKSet(new URL(jwksUrl));
 
 try {
   const { payload } = await jwtVerify(token, jwks, {
-    algorithms: ['EdDSA'], // authlite signs with Ed25519 only
+    // authlite's keys: Ed25519, or P-256 with --algorithm ES256. jose uses each
+    // key only for the algorithm its JWK names, whatever the token's header says.
+    algorithms: ['EdDSA', 'ES256'],
     issuer,
+    audience, // the server's --audience; when given, `aud` must name it
     requiredClaims: ['sub', 'exp', 'sid'],
   });
   // A refresh token is signed with the same keys: only accept access tokens.

@@ -1,20 +1,28 @@
 """Verify an authlite access token from another service, with PyJWT.
 
-Usage: python3 verify.py <jwks-url> <issuer> <access-token>
+Usage: python3 verify.py <jwks-url | discovery-url> <issuer> <access-token> [<audience>]
+
+Given the discovery document's URL (.../.well-known/openid-configuration), it
+finds the JWKS through its jwks_uri.
 """
 
 import json
 import sys
+import urllib.request
 
 import jwt
 
 
 def main() -> int:
-    if len(sys.argv) != 4:
-        print("usage: python3 verify.py <jwks-url> <issuer> <access-token>",
+    if len(sys.argv) not in (4, 5):
+        print("usage: python3 verify.py <jwks-url | discovery-url> <issuer> <access-token> [<audience>]",
               file=sys.stderr)
         return 2
-    jwks_url, issuer, token = sys.argv[1:]
+    jwks_url, issuer, token = sys.argv[1:4]
+    audience = sys.argv[4] if len(sys.argv) == 5 else None
+    if jwks_url.endswith("/.well-known/openid-configuration"):
+        with urllib.request.urlopen(jwks_url, timeout=10) as answer:
+            jwks_url = json.load(answer)["jwks_uri"]
 
     # Fetches the public keys and picks one by the token's `kid`.
     # In a real service, create this once and reuse it: it caches the keys.
@@ -25,8 +33,11 @@ def main() -> int:
         payload = jwt.decode(
             token,
             key,
-            algorithms=["EdDSA"],  # authlite signs with Ed25519 only
+            # Ed25519, or P-256 with --algorithm ES256; PyJWT checks the
+            # header's alg against the key's own.
+            algorithms=["EdDSA", "ES256"],
             issuer=issuer,
+            audience=audience,  # the server's --audience, when it has one
             options={"require": ["iss", "sub", "exp", "sid"]},
         )
         # A refresh token is signed with the same keys: only accept access tokens.

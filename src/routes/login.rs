@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::lockout::{self, Slot};
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{client_ip, json_body};
 use crate::app::AppState;
@@ -94,11 +95,11 @@ pub async fn login(
 /// password, then give the slot back and open a session, or keep it as the failure.
 fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
     let now = now();
-    let slot = reserve_slot(state, &attempt, now)?;
+    let slot = lockout::reserve(state, "login", &attempt.email, attempt.ip, now)?;
     let checked = match check_password(state, &attempt) {
         Ok(checked) => checked,
         Err(e) => {
-            let _ = give_back(state, slot.rows);
+            let _ = lockout::give_back(state, slot.rows);
             return Err(e);
         }
     };
@@ -106,7 +107,7 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
         Ok(user) => {
             let rows = slot.rows.clone();
             open_session(state, attempt, user, slot, now).inspect_err(|_| {
-                let _ = give_back(state, rows);
+                let _ = lockout::give_back(state, rows);
             })
         }
         Err(code) => {
@@ -119,52 +120,6 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
             Err(ApiError::unauthorized(shown))
         }
     }
-}
-
-/// The failure rows an attempt holds while its password is checked.
-struct Slot {
-    email_key: String,
-    rows: Vec<i64>,
-}
-
-/// Takes a failure row for the email and the client address, or answers 429
-/// when either is locked.
-fn reserve_slot(state: &AppState, attempt: &Attempt, now: u64) -> Result<Slot, ApiError> {
-    let s = &state.settings;
-    let email_key = failures::email_key(&attempt.email);
-    let ip_key = attempt.ip.map(|ip| failures::ip_key(ip, s.ipv6_prefix));
-    let (key, limits_key) = (email_key.clone(), ip_key.clone());
-    let (max_email, max_ip, window) = (s.max_failures, s.max_failures_per_ip, s.lockout);
-    let reserved = state.writer.write(move |conn| {
-        let mut limits = vec![failures::Limit {
-            key: &key,
-            max: max_email,
-        }];
-        if let Some(ip_key) = &limits_key {
-            limits.push(failures::Limit {
-                key: ip_key,
-                max: max_ip,
-            });
-        }
-        Ok(failures::reserve(conn, &limits, window, now)?)
-    })?;
-    match reserved {
-        Ok(rows) => Ok(Slot { email_key, rows }),
-        Err(until) => {
-            log::warn!(
-                "login locked out: {} from {}",
-                attempt.email,
-                attempt.ip_shown()
-            );
-            Err(ApiError::too_many_attempts(until - now))
-        }
-    }
-}
-
-fn give_back(state: &AppState, rows: Vec<i64>) -> Result<(), ApiError> {
-    state
-        .writer
-        .write(move |conn| Ok(failures::release(conn, &rows)?))
 }
 
 /// A user whose password matched, with the hash to store if it should be upgraded.

@@ -2,9 +2,11 @@
 //! client addresses, and running blocking work.
 
 pub(crate) mod keys;
+mod lockout;
 pub(crate) mod login;
 pub(crate) mod ops;
 mod pair;
+pub(crate) mod password;
 pub(crate) mod refresh;
 mod request;
 pub(crate) mod session;
@@ -30,17 +32,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(post("/user/refresh", refresh::refresh))
         .service(post("/user/logout", session::logout))
         .service(get("/user/me", session::me))
+        .service(post("/user/password", password::change))
+        .service(post("/user/password/reset", password::reset))
         .service(get("/user/sessions", session::list))
         .service(
             web::resource("/user/sessions/{sid}")
                 .route(web::delete().to(session::revoke))
-                .default_service(web::to(method_not_allowed)),
+                .default_service(web::to(|| method_not_allowed("DELETE"))),
         )
         .service(get("/.well-known/jwks.json", keys::jwks))
+        .service(get(
+            "/.well-known/openid-configuration",
+            keys::openid_configuration,
+        ))
         .service(get("/healthz", ops::healthz))
         .service(get("/metrics", ops::metrics))
         .service(get("/openapi.json", ops::openapi))
         .service(get("/", ops::index))
+        .service(get("/client/authlite-client.js", ops::client_module))
         .service(get("/{file}", ops::static_file))
         .default_service(web::to(not_found));
 }
@@ -53,9 +62,10 @@ where
 {
     web::resource(path)
         .route(web::post().to(handler))
-        .default_service(web::to(method_not_allowed))
+        .default_service(web::to(|| method_not_allowed("POST")))
 }
 
+/// A GET endpoint also answers HEAD: the same head, no body (actix drops it).
 fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
 where
     F: actix_web::Handler<Args>,
@@ -63,8 +73,9 @@ where
     F::Output: actix_web::Responder + 'static,
 {
     web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(method_not_allowed))
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(|| method_not_allowed("GET, HEAD")))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -75,12 +86,17 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     ))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
+/// 405, with the `Allow` header naming the methods the path takes.
+async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut res = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         "This path does not take that method.",
-    ))
+    )
+    .error_response();
+    res.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    res
 }
 
 /// Gives every error the framework answers by itself (a malformed request line,

@@ -1,9 +1,9 @@
-//! GET /healthz, and the login page (built in, or from --static DIR).
+//! GET /healthz, the login page (built in, or from --static DIR), and the
+//! authlite-client module it imports.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use utoipa::OpenApi;
 
 use super::blocking;
 use crate::app::AppState;
@@ -13,6 +13,10 @@ use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 
+/// The `authlite-client` package as one ES module: its committed build output
+/// (`npm run build` in clients/typescript), so that `cargo build` needs no Node.
+const CLIENT_MODULE: &str = include_str!("../../clients/typescript/dist/authlite-client.js");
+
 /// The page may load and call only this server (its script and style are inline), and may not be framed.
 const PAGE_POLICY: &str =
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -20,23 +24,18 @@ const PAGE_POLICY: &str =
 
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses(
-        (status = 200, description = "The database answers", body = crate::openapi::Health),
-        (status = 503, description = "The database does not answer", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The database takes writes", body = crate::openapi::Health),
+        (status = 503, description = "The database cannot take a write now (SERVER_BUSY)", body = crate::openapi::ErrorBody),
     ))]
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let answered = blocking(&state, |_, conn| {
-        conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
-    })
-    .await;
-    match answered {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
-        Err(_) => HttpResponse::ServiceUnavailable().json(json!({
-            "status": "unavailable",
-            "success": false,
-            "error_code": "DATABASE_UNAVAILABLE",
-            "message": "The database does not answer.",
-        })),
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // A write probe through the writer, answered from its cache within a second.
+    let probed = web::block(move || state.writer.can_write()).await;
+    match probed {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ok" }))),
+        _ => Err(ApiError {
+            message: "The database cannot take writes now.".into(),
+            ..ApiError::busy()
+        }),
     }
 }
 
@@ -52,7 +51,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 #[utoipa::path(get, path = "/", tag = "ops",
@@ -62,6 +61,18 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         None => Ok(page("index.html", EMBEDDED_PAGE.as_bytes().to_vec())),
         Some(_) => serve_file(&state, "index.html").await,
     }
+}
+
+/// GET /client/authlite-client.js: the authlite-client package's own build.
+#[utoipa::path(get, path = "/client/authlite-client.js", tag = "ops",
+    responses((status = 200, description = "The authlite-client package's build, one ES module", content_type = "text/javascript", body = String)))]
+pub async fn client_module() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        // It changes only with the binary: an hour is short enough for an upgrade.
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(CLIENT_MODULE)
 }
 
 pub async fn static_file(

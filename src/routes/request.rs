@@ -1,18 +1,23 @@
 //! Reading a request: its JSON body (bounded), its bearer token, and the client address.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
+use actix_web::rt::time::timeout;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use ipnet::IpNet;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{too_large, unsupported_media_type, MAX_BODY};
 use crate::error::ApiError;
 use crate::tokens::TokenError;
 
-/// Reads the body, at most MAX_BODY bytes; a body that is not JSON is refused.
+/// How long the whole body may take to arrive (SPEC §2).
+pub const BODY_WAIT: Duration = Duration::from_secs(10);
+
+/// Reads the body, at most MAX_BODY bytes within BODY_WAIT; a body that is not JSON is refused.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let essence = content_type
@@ -35,16 +40,29 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large());
+    let read = async move {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    // A client that trickles its body holds a connection, never longer than this.
+    timeout(BODY_WAIT, read).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            format!(
+                "The request body did not arrive within {} seconds.",
+                BODY_WAIT.as_secs()
+            ),
+        )
+    })?
 }
 
 /// Reads a JSON body into `T`. The message never quotes the body: it may hold a password.
@@ -56,19 +74,26 @@ pub(super) async fn json_body<T: DeserializeOwned>(
     parse_json(&body)
 }
 
-/// Like `json_body`, but an empty body is `None`.
+/// Like `json_body`, but an empty body (or `null`) is `None`.
 pub(super) async fn optional_json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Option<T>, ApiError> {
     let body = read_body(req, payload).await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         return Ok(None);
     }
     parse_json(&body).map(Some)
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // serde would read an array into a struct's fields in order: only an object is a request.
+    let is_object = body.trim_ascii_start().first() == Some(&b'{');
+    if !is_object && serde_json::from_slice::<IgnoredAny>(body).is_ok() {
+        return Err(ApiError::invalid_request(
+            "The request body must be a JSON object.",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         use serde_json::error::Category;
         let message = match e.classify() {

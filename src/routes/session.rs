@@ -17,7 +17,7 @@ use crate::store::users::{self, Status, User};
 use crate::tokens::{AccessClaims, Verified};
 
 /// The user and session behind a live access token, or the 401 that says why not.
-fn authenticate(
+pub(crate) fn authenticate(
     state: &AppState,
     conn: &Connection,
     token: &str,

@@ -2,6 +2,7 @@
 
 pub mod failures;
 pub mod keys;
+pub mod links;
 pub mod orgs;
 pub mod sessions;
 pub mod users;

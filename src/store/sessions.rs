@@ -187,6 +187,28 @@ pub fn clear_grace_answers(conn: &Connection, spent_before_ms: u64) -> rusqlite:
     .execute(params![spent_before_ms, PRUNE_CHUNK])
 }
 
+/// Clears every stored grace answer at once (when a plain database is sealed).
+pub fn forget_grace_answers(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE sessions SET grace_answer = NULL WHERE grace_answer IS NOT NULL",
+        [],
+    )
+}
+
+/// Revokes every session of the user but `keep` (the one changing the password).
+pub fn revoke_all_for_user_except(
+    conn: &Connection,
+    user_id: &str,
+    keep: &str,
+    now: u64,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL",
+        params![user_id, keep, now],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,87 +1,94 @@
-//! The keyring as a running server sees it: reloaded when another process
-//! rotates the keys, and a cache of access tokens already verified.
+//! The keyring as a running server sees it: built again when another process
+//! rotates or retires a key, and when a retired key's last token expires.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
-use jwt_simple::prelude::Ed25519KeyPair;
 use rusqlite::Connection;
 
-use super::{AccessClaims, Keyring, TokenError, Verified};
-use crate::db::{new_id, now, now_ms};
+use super::{
+    ensure_key, load_ring, AccessClaims, Algorithm, Keyring, Sealer, TokenError, Verified,
+};
+use crate::db::now;
 use crate::store::keys;
 
-/// The keyring, reloaded when another process (`authlite keys rotate`) changes the keys.
+/// What a server's keys are made and read with.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The longest a token lives: a retired key is published until then.
+    pub lifetime: u64,
+    /// Carried by every token as `aud`, and required of every token read.
+    pub audience: Option<String>,
+    /// The algorithm of the first key, when the database has none.
+    pub algorithm: Algorithm,
+    pub sealer: Sealer,
+}
+
+impl Policy {
+    /// EdDSA, no audience, no master key.
+    pub fn plain(lifetime: u64) -> Policy {
+        Policy {
+            lifetime,
+            audience: None,
+            algorithm: Algorithm::EdDSA,
+            sealer: Sealer::plain(),
+        }
+    }
+}
+
 pub struct Keys {
     ring: RwLock<Arc<Keyring>>,
     seen: Mutex<Seen>,
-    lifetime: u64,
-    verified: Mutex<HashMap<String, Verified<AccessClaims>>>,
+    policy: Policy,
 }
-
-/// Access tokens remembered as verified. A client sends the same token for up to
-/// an hour, so most requests skip the ~110 us signature check; past this many
-/// entries the cache starts over.
-const VERIFIED_CAPACITY: usize = 8192;
 
 struct Seen {
     at: Instant,
-    generation: (i64, i64),
+    generation: (i64, i64, i64),
 }
 
-/// How often a running server looks for keys rotated by another process.
-const RECHECK: Duration = Duration::from_secs(1);
+/// How often a running server looks for keys rotated or retired by another
+/// process: a retired key is refused within a second.
+const RECHECK: Duration = Duration::from_millis(500);
 
 impl Keys {
-    /// Loads the keys, creating the first one in a new database. `lifetime` is the
-    /// longest a token lives: a retired key is published until then.
+    /// `open` with `Policy::plain(lifetime)`.
     pub fn load(conn: &Connection, lifetime: u64) -> Result<Keys, String> {
-        ensure_key(conn).map_err(|e| format!("cannot create a signing key: {e}"))?;
+        Keys::open(conn, Policy::plain(lifetime))
+    }
+
+    /// Checks the master key (sealing a plain database in place), creates the
+    /// first key in a new database, and loads the ring.
+    pub fn open(conn: &Connection, policy: Policy) -> Result<Keys, String> {
+        ensure_key(conn, &policy.sealer, policy.algorithm)?;
         let generation = keys::generation(conn).map_err(|e| e.to_string())?;
-        let ring = load_ring(conn, lifetime)?;
+        let ring = load_ring(
+            conn,
+            policy.lifetime,
+            policy.audience.clone(),
+            &policy.sealer,
+        )?;
         Ok(Keys {
             ring: RwLock::new(Arc::new(ring)),
             seen: Mutex::new(Seen {
                 at: Instant::now(),
                 generation,
             }),
-            lifetime,
-            verified: Mutex::new(HashMap::new()),
+            policy,
         })
     }
 
-    /// Verifies an access token, or finds it verified before. Only its expiry
-    /// can change its answer since, so that alone is checked again.
+    /// Verifies an access token, or finds it verified before by the same ring.
     pub fn verify_access(
         &self,
         conn: &Connection,
         token: &str,
         issuer: &str,
     ) -> Result<Verified<AccessClaims>, TokenError> {
-        let known = self.lock_verified().get(token).cloned();
-        if let Some(verified) = known {
-            return match verified.exp * 1000 >= now_ms() {
-                true => Ok(verified),
-                false => Err(TokenError::Expired),
-            };
-        }
-        let verified = self.ring(conn).verify_access(token, issuer)?;
-        let mut cache = self.lock_verified();
-        if cache.len() >= VERIFIED_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(token.to_string(), verified.clone());
-        Ok(verified)
+        self.ring(conn).verify_access_cached(token, issuer)
     }
 
-    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, Verified<AccessClaims>>> {
-        self.verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The keyring, checked against the database at most once a second.
+    /// The keyring, checked against the database at most every `RECHECK`.
     pub fn ring(&self, conn: &Connection) -> Arc<Keyring> {
         self.reload_if_changed(conn, false);
         self.cached()
@@ -101,8 +108,15 @@ impl Keys {
     }
 
     fn reload_if_changed(&self, conn: &Connection, force: bool) {
-        let Ok(mut seen) = self.seen.lock() else {
-            return;
+        // A thread that finds another one checking goes on with the ring it has.
+        let mut seen = match (force, self.seen.try_lock()) {
+            (_, Ok(seen)) => seen,
+            (_, Err(TryLockError::Poisoned(p))) => p.into_inner(),
+            (false, Err(TryLockError::WouldBlock)) => return,
+            (true, Err(TryLockError::WouldBlock)) => match self.seen.lock() {
+                Ok(seen) => seen,
+                Err(p) => p.into_inner(),
+            },
         };
         if !force && seen.at.elapsed() < RECHECK {
             return;
@@ -111,14 +125,22 @@ impl Keys {
         let Ok(generation) = keys::generation(conn) else {
             return;
         };
-        if generation == seen.generation {
+        let expiring = self.cached().changes_at().is_some_and(|at| at <= now());
+        if generation == seen.generation && !expiring {
             return;
         }
-        match load_ring(conn, self.lifetime) {
+        let policy = &self.policy;
+        match load_ring(
+            conn,
+            policy.lifetime,
+            policy.audience.clone(),
+            &policy.sealer,
+        ) {
             Ok(ring) => {
                 log::info!(
-                    "signing keys changed; now signing with {}",
-                    ring.current_kid()
+                    "signing keys changed; now signing with {}, {} keys published",
+                    ring.current_kid(),
+                    ring.jwks()["keys"].as_array().map_or(0, Vec::len)
                 );
                 if let Ok(mut slot) = self.ring.write() {
                     *slot = Arc::new(ring);
@@ -128,26 +150,4 @@ impl Keys {
             Err(e) => log::error!("cannot reload signing keys: {e}"),
         }
     }
-}
-
-fn load_ring(conn: &Connection, lifetime: u64) -> Result<Keyring, String> {
-    let stored = keys::list(conn).map_err(|e| format!("cannot read signing keys: {e}"))?;
-    Keyring::from_stored(&stored, lifetime, now())
-}
-
-/// Creates the first signing key if there is none.
-pub fn ensure_key(conn: &Connection) -> rusqlite::Result<()> {
-    let (count, _) = keys::generation(conn)?;
-    if count == 0 {
-        rotate(conn)?;
-    }
-    Ok(())
-}
-
-/// Adds a new key and makes it current; returns its kid.
-pub fn rotate(conn: &Connection) -> rusqlite::Result<String> {
-    let kid = new_id()[..16].to_string();
-    let pair = Ed25519KeyPair::generate();
-    keys::make_current(conn, &kid, &pair.to_bytes(), now())?;
-    Ok(kid)
 }

@@ -27,6 +27,8 @@ struct Header {
 #[derive(Deserialize)]
 struct Claims {
     iss: Option<String>,
+    /// A string or an array of strings.
+    aud: Option<serde_json::Value>,
     sub: Option<String>,
     exp: Option<u64>,
     jti: Option<String>,
@@ -35,9 +37,9 @@ struct Claims {
 }
 
 impl Keyring {
-    /// Everything `verify_refresh` checks but the signature and the expiry: EdDSA,
-    /// a key of this ring, this issuer, typ refresh. The caller must then find the
-    /// token's digest in the database.
+    /// Everything `verify_refresh` checks but the signature and the expiry: a key
+    /// of this ring and its algorithm, this issuer and audience, typ refresh. The
+    /// caller must then find the token's digest in the database.
     pub fn peek_refresh(&self, token: &str, issuer: &str) -> Result<Unverified, TokenError> {
         let mut parts = token.split('.');
         let (Some(header), Some(claims), Some(signature), None) =
@@ -47,11 +49,13 @@ impl Keyring {
         };
         let header: Header = decode(header)?;
         let claims: Claims = decode(claims)?;
-        let known_key = header
-            .kid
-            .is_some_and(|kid| self.verifiers.contains_key(&kid));
-        let ours = header.alg == "EdDSA"
-            && known_key
+        let key_algorithm = header.kid.and_then(|kid| self.algorithm_of(&kid));
+        let audience_ok = match self.audience() {
+            None => true,
+            Some(ours) => names_audience(claims.aud.as_ref(), ours),
+        };
+        let ours = key_algorithm.is_some_and(|a| a.as_str() == header.alg)
+            && audience_ok
             && !signature.is_empty()
             && claims.iss.as_deref() == Some(issuer)
             && claims.typ.as_deref() == Some(REFRESH);
@@ -61,6 +65,15 @@ impl Keyring {
             }
             _ => Err(TokenError::Invalid),
         }
+    }
+}
+
+/// Whether an `aud` claim (a string or an array) names `audience`.
+fn names_audience(aud: Option<&serde_json::Value>, audience: &str) -> bool {
+    match aud {
+        Some(serde_json::Value::String(one)) => one == audience,
+        Some(serde_json::Value::Array(many)) => many.iter().any(|a| a == audience),
+        _ => false,
     }
 }
 
@@ -83,9 +96,8 @@ pub fn same_digest(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::keys::StoredKey;
-    use crate::tokens::{Claims as TokenClaims, RefreshClaims};
-    use jwt_simple::prelude::Ed25519KeyPair;
+    use crate::tokens::keyring::tests::stored;
+    use crate::tokens::{Algorithm, Claims as TokenClaims, RefreshClaims};
 
     fn ring() -> Keyring {
         ring_with_kid("k1")
@@ -140,13 +152,23 @@ mod tests {
     }
 
     fn ring_with_kid(kid: &str) -> Keyring {
-        let stored = [StoredKey {
-            kid: kid.into(),
-            key_pair: Ed25519KeyPair::generate().to_bytes(),
-            created_at: 0,
-            retired_at: None,
-        }];
-        Keyring::from_stored(&stored, 1000, 10).unwrap()
+        Keyring::from_stored(&[stored(kid, Algorithm::EdDSA, None)], 1000, 10, None).unwrap()
+    }
+
+    #[test]
+    fn another_audience_or_an_algorithm_not_the_keys_is_refused() {
+        let keys = [stored("k1", Algorithm::ES256, None)];
+        let ring = Keyring::from_stored(&keys, 1000, 10, Some("api".into())).unwrap();
+        let token = refresh(&ring, "authlite", REFRESH);
+        assert!(ring.peek_refresh(&token, "authlite").is_ok());
+        let other = Keyring::from_stored(&keys, 1000, 10, Some("other".into())).unwrap();
+        assert!(other.peek_refresh(&token, "authlite").is_err());
+        // The same token with its header saying EdDSA.
+        let relabelled = format!(
+            "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0{}",
+            &token[token.find('.').unwrap()..]
+        );
+        assert!(ring.peek_refresh(&relabelled, "authlite").is_err());
     }
 
     #[test]

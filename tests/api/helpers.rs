@@ -405,6 +405,45 @@ impl TestApp {
         self.send(Req::new("DELETE", &format!("/user/sessions/{sid}")).bearer(access))
     }
 
+    pub fn change_password(&self, access: &str, current: &str, new: &str) -> Resp {
+        self.send(
+            Req::new("POST", "/user/password")
+                .bearer(access)
+                .json(&json!({ "currentPassword": current, "newPassword": new })),
+        )
+    }
+
+    pub fn reset_password(&self, token: &str, new: &str) -> Resp {
+        self.post_json(
+            "/user/password/reset",
+            &json!({ "token": token, "newPassword": new }),
+        )
+    }
+
+    /// `users.password_hash` of `email`, read straight from the database file.
+    pub fn stored_hash(&self, email: &str) -> Option<String> {
+        let conn = rusqlite::Connection::open(&self.db_path).expect("open the database");
+        conn.query_row(
+            "SELECT password_hash FROM users WHERE email = ?1",
+            [email],
+            |row| row.get(0),
+        )
+        .expect("the user's row")
+    }
+
+    /// `authlite user link EMAIL EXTRA…` on this app's database: the link's token.
+    #[track_caller]
+    pub fn link_token(&self, email: &str, extra: &[&str]) -> String {
+        let mut args = vec!["user", "link", email];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args);
+        let (_, token) = out
+            .trim()
+            .split_once("/#set-password=")
+            .unwrap_or_else(|| panic!("not a set-password link: {out:?}"));
+        token.to_string()
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.send(Req::new("GET", path))
     }

@@ -82,3 +82,37 @@ pub fn forge(header: &Value, claims: &Value, signature: &[u8]) -> String {
         b64url_encode(signature)
     )
 }
+
+/// Signs `claims` under a header naming `kid` and `alg` with a key this server
+/// never made: a fresh P-256 key for ES256, an Ed25519 one for EdDSA (or its
+/// alias Ed25519), and for HS256 the public key `secret` taken as an HMAC secret
+/// (the classic confusion attack).
+pub fn sign_as(alg: &str, kid: &str, claims: &Value, secret: &[u8]) -> String {
+    use jwt_simple::prelude::*;
+    let custom: JWTClaims<Value> = JWTClaims {
+        issued_at: None,
+        expires_at: None,
+        invalid_before: None,
+        issuer: None,
+        subject: None,
+        audiences: None,
+        jwt_id: None,
+        nonce: None,
+        custom: claims.clone(),
+    };
+    let token = match alg {
+        "ES256" => ES256KeyPair::generate().with_key_id(kid).sign(custom),
+        "HS256" => HS256Key::from_bytes(secret)
+            .with_key_id(kid)
+            .authenticate(custom),
+        _ => Ed25519KeyPair::generate().with_key_id(kid).sign(custom),
+    }
+    .expect("sign the forged token");
+    if alg == "EdDSA" || alg == "ES256" || alg == "HS256" {
+        return token;
+    }
+    // Another header over the same payload and signature.
+    let (_, rest) = token.split_once('.').expect("a JWT");
+    let header = serde_json::json!({ "alg": alg, "kid": kid, "typ": "JWT" });
+    format!("{}.{rest}", b64url_encode(header.to_string().as_bytes()))
+}

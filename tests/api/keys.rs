@@ -3,6 +3,8 @@ use std::collections::BTreeSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 
+use authlite::settings::Settings;
+
 use crate::helpers::*;
 
 fn kids(jwks: &Value) -> BTreeSet<String> {
@@ -159,4 +161,79 @@ fn a_restarted_server_accepts_the_tokens_of_the_previous_run() {
     );
     let next = restarted.refresh_ok(&tokens.refresh);
     assert_eq!(next.kid(), tokens.kid());
+}
+
+#[test]
+fn a_key_retired_on_a_running_server_leaves_the_jwks_and_its_tokens_are_refused_within_a_second() {
+    let app = spawn_app();
+    let tokens = app.login_ok(ADA, ADA_PASSWORD);
+    // Verified once, so that the server holds it in its cache of verified tokens.
+    app.me(&tokens.access).assert_success();
+    let kid = tokens.kid();
+
+    let printed = app.cli(&["keys", "retire", &kid]);
+    let retired = std::time::Instant::now();
+
+    assert!(printed.contains(&kid), "{printed}");
+    loop {
+        let me = app.me(&tokens.access);
+        if me.status == 401 {
+            me.assert_error(401, "INVALID_TOKEN");
+            break;
+        }
+        me.assert_success();
+        assert!(
+            retired.elapsed() < std::time::Duration::from_secs(1),
+            "the retired key's token still works after a second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(retired.elapsed() < std::time::Duration::from_secs(1));
+    app.refresh(&tokens.refresh)
+        .assert_error(401, "INVALID_TOKEN");
+    app.sessions(&tokens.access)
+        .assert_error(401, "INVALID_TOKEN");
+    app.logout_bearer(&tokens.access)
+        .assert_error(401, "INVALID_TOKEN");
+    assert!(!kids(&app.jwks()).contains(&kid), "{}", app.jwks());
+
+    // A new key became current first: signing in works, with it.
+    let fresh = app.login_ok(ADA, ADA_PASSWORD);
+    assert_ne!(fresh.kid(), kid);
+    app.me(&fresh.access).assert_success();
+    assert_eq!(kids(&app.jwks()), BTreeSet::from([fresh.kid()]));
+}
+
+#[test]
+fn a_rotated_out_key_leaves_the_jwks_once_its_tokens_have_expired_without_a_restart() {
+    let app = spawn_app_with(Settings {
+        access_ttl: 1,
+        refresh_ttl: 2,
+        ..test_settings()
+    });
+    let old = app.login_ok(ADA, ADA_PASSWORD);
+    app.cli(&["keys", "rotate"]);
+    let rotated = std::time::Instant::now();
+    assert!(kids(&app.jwks()).contains(&old.kid()));
+
+    // Its last token expires 2 s after the rotation; a second or two of slack
+    // covers a server that learnt of the rotation late.
+    let gone = loop {
+        if !kids(&app.jwks()).contains(&old.kid()) {
+            break rotated.elapsed();
+        }
+        assert!(
+            rotated.elapsed() < std::time::Duration::from_secs(8),
+            "the old key is still published: {}",
+            app.jwks()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        gone >= std::time::Duration::from_secs(2),
+        "left after {gone:?}"
+    );
+    assert_eq!(kids(&app.jwks()).len(), 1);
+    let refused = app.refresh(&old.refresh);
+    assert_eq!(refused.status, 401, "{}", refused.text);
 }

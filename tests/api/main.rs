@@ -1,16 +1,22 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod algorithms;
 mod attacks;
+mod conventions;
 mod errors;
 mod hardening;
+mod health;
 mod helpers;
+mod imported;
 mod jwt;
 mod keys;
 mod lockout;
 mod login;
 mod ops;
+mod password;
 mod raw_http;
 mod refresh;
+mod sealing;
 mod secrets;
 mod session;
 mod storage;

@@ -168,6 +168,10 @@ fn openapi_json_describes_every_endpoint() {
         ("get", "/metrics"),
         ("get", "/openapi.json"),
         ("get", "/"),
+        ("post", "/user/password"),
+        ("post", "/user/password/reset"),
+        ("get", "/.well-known/openid-configuration"),
+        ("get", "/client/authlite-client.js"),
     ] {
         assert!(
             paths[path][method].is_object(),

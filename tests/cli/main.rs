@@ -4,7 +4,9 @@
 
 mod helpers;
 mod keys;
+mod link;
 mod open;
+mod output;
 mod seed;
 mod serve;
 mod server;

@@ -1,14 +1,25 @@
-//! PBKDF2-HMAC-SHA256 password hashes as PHC strings.
+//! Password hashes: PBKDF2-HMAC-SHA256 PHC strings for everything new, and the
+//! formats other systems store (see `imported`), checked until the next good
+//! login replaces them.
 //!
-//! Each hash carries its own iteration count, so raising the cost only
-//! changes new hashes; older ones are re-hashed on the next good login.
+//! Each hash carries its own cost, so raising it only changes new hashes;
+//! older or imported ones are re-hashed on the next good login.
 
-use pbkdf2::password_hash::{PasswordHasher, PasswordVerifier};
+mod imported;
+pub mod link;
+pub mod policy;
+
+use pbkdf2::password_hash::PasswordHasher;
 use pbkdf2::phc::PasswordHash;
 use pbkdf2::{Algorithm, Params, Pbkdf2};
 
+pub use imported::{check_importable, ImportError};
+
 /// The smallest count the pbkdf2 crate accepts.
 pub const MIN_ITERATIONS: u32 = Params::MIN_ROUNDS;
+
+/// The prefix of the hashes authlite makes.
+const CURRENT: &str = "$pbkdf2-sha256$";
 
 #[derive(Debug)]
 pub struct HashError;
@@ -31,20 +42,19 @@ pub fn hash(password: &str, iterations: u32) -> Result<String, HashError> {
     Ok(hash.to_string())
 }
 
-/// Checks `password` against a stored PHC string; the comparison is constant-time.
-/// A stored string that does not parse never verifies.
-pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Pbkdf2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+/// Checks `password` against a stored hash of any format authlite reads; the
+/// comparison is constant-time. A stored string that does not parse never verifies.
+pub fn verify(password: &str, stored: &str) -> bool {
+    imported::verify(password, stored)
 }
 
-/// Whether a stored hash was made with fewer iterations than `iterations`.
-pub fn needs_rehash(phc: &str, iterations: u32) -> bool {
-    PasswordHash::new(phc)
+/// Whether a stored hash should be replaced on the next good login: anything but
+/// a PBKDF2-SHA256 hash made with at least `iterations`.
+pub fn needs_rehash(stored: &str, iterations: u32) -> bool {
+    if !stored.starts_with(CURRENT) {
+        return true;
+    }
+    PasswordHash::new(stored)
         .ok()
         .and_then(|parsed| Params::try_from(&parsed).ok())
         .is_none_or(|params| params.rounds() < iterations)
@@ -82,6 +92,18 @@ mod tests {
         assert!(needs_rehash(&phc, 2000));
         assert!(!needs_rehash(&phc, 1000));
         assert!(needs_rehash("garbage", 1000));
+    }
+
+    #[test]
+    fn every_other_format_needs_rehash_whatever_its_cost() {
+        let sha512 = "$pbkdf2-sha512$i=900000,l=64$c2FsdHNhbHQ$\
+                      AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(needs_rehash(sha512, 1000));
+        assert!(needs_rehash(
+            "$2b$04$abcdefghijklmnopqrstuu5bYMXbkbWu8Mqn1SNr3yPQV9pU3iHgS",
+            1000
+        ));
+        assert!(needs_rehash("pbkdf2_sha256$900000$salt$aGFzaA==", 1000));
     }
 
     #[test]

@@ -1,0 +1,134 @@
+import type { paths } from "./generated/api.js";
+import { type StorageOption } from "./storage.js";
+type Ok<O> = O extends {
+    responses: {
+        200: {
+            content: {
+                "application/json": infer B;
+            };
+        };
+    };
+} ? B : never;
+type LoginAnswer = Ok<paths["/user/login"]["post"]>;
+/** `{ id, email, name, orgId }`, `orgId` a string or null. */
+export type User = Required<LoginAnswer["user"]>;
+/** What `login` and `refresh` resolve to: the server's answer without `success`. */
+export type Session = Omit<LoginAnswer, "success" | "user"> & {
+    user: User;
+};
+/** One entry of `sessions()`: `{ sid, createdAt, lastUsedAt, expiresAt, userAgent, ip, current }`. */
+export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number];
+/** Told of every change of the session: the new one, or null once signed out. */
+export type ChangeListener = (session: Session | null) => void;
+export interface AuthliteClientOptions {
+    /** The server, e.g. `"https://auth.example.com"`. Required in Node; in a browser, the page's origin by default. */
+    baseUrl?: string | URL;
+    /** `"memory"` (default), `"local"` (localStorage, shared by the tabs of an origin), or `{ get, set, remove }`. */
+    storage?: StorageOption;
+    /** Seconds before `expiresAt` at which the access token is renewed; default 60. */
+    refreshMargin?: number;
+    /** The fetch to send requests with; default: the global fetch. */
+    fetch?: typeof globalThis.fetch;
+    /** The storage key the session is kept under; default `"authlite.session"`. */
+    storageKey?: string;
+}
+/**
+ * Signs in to authlite and keeps the session fresh.
+ *
+ * @example
+ * const auth = new AuthliteClient({ baseUrl: "https://auth.example.com" });
+ * await auth.login("ada@acme.test", "correct horse battery staple");
+ * const res = await auth.fetch("https://api.example.com/orders");
+ */
+export declare class AuthliteClient {
+    #private;
+    constructor(options?: AuthliteClientOptions);
+    /** The current session, or null when signed out. */
+    get session(): Session | null;
+    /**
+     * Signs in; resolves to the new session.
+     *
+     * @example
+     * const { user } = await auth.login("ada@acme.test", "correct horse battery staple");
+     */
+    login(email: string, password: string): Promise<Session>;
+    /**
+     * A valid access token, refreshed first when it expires within `refreshMargin` seconds.
+     *
+     * @example
+     * headers.Authorization = `Bearer ${await auth.accessToken()}`;
+     */
+    accessToken(): Promise<string>;
+    /**
+     * A new token pair now; resolves to the new session. Concurrent calls share one request.
+     *
+     * @example
+     * const { expiresAt } = await auth.refresh();
+     */
+    refresh(): Promise<Session>;
+    /**
+     * `fetch` with `Authorization: Bearer`; on a 401 `TOKEN_EXPIRED` it refreshes
+     * once and sends the request again. Any other answer resolves untouched.
+     *
+     * @example
+     * const res = await auth.fetch("/api/orders", { method: "POST", body: JSON.stringify(order) });
+     */
+    fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /**
+     * The signed-in user, from `GET /user/me`.
+     *
+     * @example
+     * const { email } = await auth.me();
+     */
+    me(): Promise<User>;
+    /**
+     * The user's live sessions (`GET /user/sessions`); the calling one has `current: true`.
+     *
+     * @example
+     * for (const s of await auth.sessions()) console.log(s.userAgent, s.lastUsedAt);
+     */
+    sessions(): Promise<SessionInfo[]>;
+    /**
+     * Ends one of the user's sessions (`DELETE /user/sessions/{sid}`).
+     *
+     * @example
+     * await auth.revokeSession(list.find((s) => !s.current).sid);
+     */
+    revokeSession(sid: string): Promise<void>;
+    /**
+     * Replaces the password; the user's other sessions end, this one goes on.
+     *
+     * @example
+     * await auth.changePassword(oldPassword, newPassword);
+     */
+    changePassword(currentPassword: string, newPassword: string): Promise<void>;
+    /**
+     * Sets the password with the token of a set-password link (`/#set-password=TOKEN`);
+     * needs no session, and resolves to the user, so you can sign in next.
+     *
+     * @example
+     * const user = await auth.resetPassword(token, newPassword);
+     * await auth.login(user.email, newPassword);
+     */
+    resetPassword(token: string, newPassword: string): Promise<User>;
+    /**
+     * Signs out: the session becomes null here at once, and the server ends it
+     * (with `{ all: true }`, every session of the user). Resolves even when the
+     * server cannot be reached; then the server-side session lives on until it expires.
+     *
+     * @example
+     * await auth.logout({ all: true });
+     */
+    logout(options?: {
+        all?: boolean;
+    }): Promise<void>;
+    /**
+     * Calls `listener` once per change of the session (signed in, refreshed, signed
+     * out: null), in this tab or, with `storage: "local"`, in another. Returns a function that stops it.
+     *
+     * @example
+     * const stop = auth.onChange((session) => render(session?.user ?? null));
+     */
+    onChange(listener: ChangeListener): () => void;
+}
+export {};

@@ -1,0 +1,55 @@
+/** A Map: the session lives as long as the client. */
+export function memoryStorage() {
+    const map = new Map();
+    return {
+        get: (key) => map.get(key) ?? null,
+        set: (key, value) => void map.set(key, value),
+        remove: (key) => void map.delete(key),
+    };
+}
+/** The browser's localStorage; throws where there is none (Node, some workers). */
+export function localStore() {
+    let local;
+    try {
+        local = typeof localStorage === "undefined" ? undefined : localStorage;
+    }
+    catch {
+        // Some runtimes throw on the very access (a sandboxed frame, Node without a storage file).
+    }
+    if (!local)
+        throw new TypeError('AuthliteClient: storage "local" needs localStorage (a browser); use "memory" or your own storage');
+    return {
+        get: (key) => local.getItem(key),
+        set: (key, value) => local.setItem(key, value),
+        remove: (key) => local.removeItem(key),
+    };
+}
+export function openStorage(option) {
+    if (option === "memory")
+        return memoryStorage();
+    if (option === "local")
+        return localStore();
+    const custom = option;
+    if (!custom || typeof custom.get !== "function" || typeof custom.set !== "function" || typeof custom.remove !== "function") {
+        throw new TypeError('AuthliteClient: storage must be "memory", "local" or an object with get, set and remove');
+    }
+    return custom;
+}
+/** The stored JSON back to a session; anything that is not one counts as none. */
+export function parseSession(raw) {
+    if (typeof raw !== "string")
+        return null;
+    try {
+        const s = JSON.parse(raw);
+        const ok = s && typeof s.accessToken === "string" && typeof s.refreshToken === "string" &&
+            typeof s.expiresAt === "number" && s.user && typeof s.user === "object";
+        return ok ? freeze(s) : null;
+    }
+    catch {
+        return null;
+    }
+}
+export function freeze(session) {
+    Object.freeze(session.user);
+    return Object.freeze(session);
+}

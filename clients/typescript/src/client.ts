@@ -1,0 +1,384 @@
+import type { paths } from "./generated/api.js";
+import { AuthliteError, answerError, networkError, signedOut } from "./errors.js";
+import { freeze, openStorage, parseSession, type AuthliteStorage, type StorageOption } from "./storage.js";
+import { watchTabs } from "./tabsync.js";
+
+type Ok<O> = O extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+type LoginAnswer = Ok<paths["/user/login"]["post"]>;
+
+/** `{ id, email, name, orgId }`, `orgId` a string or null. */
+export type User = Required<LoginAnswer["user"]>;
+/** What `login` and `refresh` resolve to: the server's answer without `success`. */
+export type Session = Omit<LoginAnswer, "success" | "user"> & { user: User };
+/** One entry of `sessions()`: `{ sid, createdAt, lastUsedAt, expiresAt, userAgent, ip, current }`. */
+export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number];
+/** Told of every change of the session: the new one, or null once signed out. */
+export type ChangeListener = (session: Session | null) => void;
+
+export interface AuthliteClientOptions {
+  /** The server, e.g. `"https://auth.example.com"`. Required in Node; in a browser, the page's origin by default. */
+  baseUrl?: string | URL;
+  /** `"memory"` (default), `"local"` (localStorage, shared by the tabs of an origin), or `{ get, set, remove }`. */
+  storage?: StorageOption;
+  /** Seconds before `expiresAt` at which the access token is renewed; default 60. */
+  refreshMargin?: number;
+  /** The fetch to send requests with; default: the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** The storage key the session is kept under; default `"authlite.session"`. */
+  storageKey?: string;
+}
+
+// Refresh answers after which the session can never work again.
+const FATAL = ["INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "TOKEN_REUSED", "USER_NOT_FOUND", "USER_INACTIVE"];
+
+const now = () => Date.now() / 1000;
+const same = (a: Session | null, b: Session | null) =>
+  a === b || (!!a && !!b && a.accessToken === b.accessToken && a.refreshToken === b.refreshToken);
+
+function report(error: unknown) {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (g.reportError) g.reportError(error);
+  else console.error(error);
+}
+
+/**
+ * Signs in to authlite and keeps the session fresh.
+ *
+ * @example
+ * const auth = new AuthliteClient({ baseUrl: "https://auth.example.com" });
+ * await auth.login("ada@acme.test", "correct horse battery staple");
+ * const res = await auth.fetch("https://api.example.com/orders");
+ */
+export class AuthliteClient {
+  #base: URL;
+  #fetch: typeof globalThis.fetch;
+  #margin: number;
+  #storage: AuthliteStorage;
+  #key: string;
+  #session: Session | null = null;
+  #listeners = new Set<ChangeListener>();
+  #refreshing: Promise<Session> | null = null;
+  #ready: Promise<void>;
+  #writes: Promise<unknown> = Promise.resolve();
+  #announce: () => void = () => {};
+  #changes = 0;
+  // After a failed write the storage may hold an older session than this client.
+  #storeFailed = false;
+
+  constructor(options: AuthliteClientOptions = {}) {
+    const page = (globalThis as { location?: Location }).location;
+    const base = options.baseUrl ?? page?.origin;
+    if (!base) throw new TypeError("AuthliteClient: baseUrl is required outside a browser");
+    // A trailing slash, so that a server behind a path prefix keeps it.
+    this.#base = new URL(String(base).replace(/\/*$/, "/"));
+    const custom = options.fetch;
+    this.#fetch = (input, init) => (custom ?? globalThis.fetch)(input, init);
+    this.#margin = options.refreshMargin ?? 60;
+    this.#key = options.storageKey ?? "authlite.session";
+    this.#storage = openStorage(options.storage ?? "memory");
+    this.#ready = this.#load();
+    if (options.storage === "local") this.#announce = watchTabs(this.#key, () => void this.#reload());
+  }
+
+  // A storage that answers at once gives its session to the constructor;
+  // an async one before the first call completes.
+  #load(): Promise<void> {
+    let raw;
+    try {
+      raw = this.#storage.get(this.#key);
+    } catch {
+      return Promise.resolve();
+    }
+    if (!(raw instanceof Promise)) {
+      this.#session = parseSession(raw);
+      return Promise.resolve();
+    }
+    const before = this.#changes;
+    return raw.then(
+      (value) => {
+        if (this.#changes === before) this.#change(parseSession(value), false);
+      },
+      () => {},
+    );
+  }
+
+  /** The current session, or null when signed out. */
+  get session(): Session | null {
+    return this.#session;
+  }
+
+  /**
+   * Signs in; resolves to the new session.
+   *
+   * @example
+   * const { user } = await auth.login("ada@acme.test", "correct horse battery staple");
+   */
+  async login(email: string, password: string): Promise<Session> {
+    await this.#ready;
+    const answer = await this.#call("POST", "user/login", { body: { email, password } });
+    const session = toSession(answer);
+    await this.#change(session);
+    return session;
+  }
+
+  /**
+   * A valid access token, refreshed first when it expires within `refreshMargin` seconds.
+   *
+   * @example
+   * headers.Authorization = `Bearer ${await auth.accessToken()}`;
+   */
+  async accessToken(): Promise<string> {
+    const session = await this.#current();
+    if (session.expiresAt - now() > this.#margin) return session.accessToken;
+    return (await this.#refresh(false)).accessToken;
+  }
+
+  /**
+   * A new token pair now; resolves to the new session. Concurrent calls share one request.
+   *
+   * @example
+   * const { expiresAt } = await auth.refresh();
+   */
+  async refresh(): Promise<Session> {
+    await this.#current();
+    return this.#refresh(true);
+  }
+
+  /**
+   * `fetch` with `Authorization: Bearer`; on a 401 `TOKEN_EXPIRED` it refreshes
+   * once and sends the request again. Any other answer resolves untouched.
+   *
+   * @example
+   * const res = await auth.fetch("/api/orders", { method: "POST", body: JSON.stringify(order) });
+   */
+  async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const token = await this.accessToken();
+    let request: Request;
+    try {
+      request = new Request(typeof input === "string" ? new URL(input, this.#base) : input, init);
+    } catch (error) {
+      throw networkError(error);
+    }
+    // The body can be read once: keep a copy for the retry.
+    const retry = request.clone();
+    const first = await this.#sendWith(request, token);
+    if (first.status !== 401 || (await errorCode(first)) !== "TOKEN_EXPIRED") return first;
+    const fresh = await this.#renewed(token);
+    return this.#sendWith(retry, fresh.accessToken);
+  }
+
+  /**
+   * The signed-in user, from `GET /user/me`.
+   *
+   * @example
+   * const { email } = await auth.me();
+   */
+  async me(): Promise<User> {
+    return (await this.#authorized("GET", "user/me")).user as User;
+  }
+
+  /**
+   * The user's live sessions (`GET /user/sessions`); the calling one has `current: true`.
+   *
+   * @example
+   * for (const s of await auth.sessions()) console.log(s.userAgent, s.lastUsedAt);
+   */
+  async sessions(): Promise<SessionInfo[]> {
+    return (await this.#authorized("GET", "user/sessions")).sessions as SessionInfo[];
+  }
+
+  /**
+   * Ends one of the user's sessions (`DELETE /user/sessions/{sid}`).
+   *
+   * @example
+   * await auth.revokeSession(list.find((s) => !s.current).sid);
+   */
+  async revokeSession(sid: string): Promise<void> {
+    await this.#authorized("DELETE", `user/sessions/${encodeURIComponent(sid)}`);
+  }
+
+  /**
+   * Replaces the password; the user's other sessions end, this one goes on.
+   *
+   * @example
+   * await auth.changePassword(oldPassword, newPassword);
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.#authorized("POST", "user/password", { currentPassword, newPassword });
+  }
+
+  /**
+   * Sets the password with the token of a set-password link (`/#set-password=TOKEN`);
+   * needs no session, and resolves to the user, so you can sign in next.
+   *
+   * @example
+   * const user = await auth.resetPassword(token, newPassword);
+   * await auth.login(user.email, newPassword);
+   */
+  async resetPassword(token: string, newPassword: string): Promise<User> {
+    const answer = await this.#call("POST", "user/password/reset", { body: { token, newPassword } });
+    return answer.user as User;
+  }
+
+  /**
+   * Signs out: the session becomes null here at once, and the server ends it
+   * (with `{ all: true }`, every session of the user). Resolves even when the
+   * server cannot be reached; then the server-side session lives on until it expires.
+   *
+   * @example
+   * await auth.logout({ all: true });
+   */
+  async logout(options: { all?: boolean } = {}): Promise<void> {
+    await this.#ready;
+    const session = this.#session;
+    if (!session) return;
+    await this.#change(null);
+    const body = options.all ? { refreshToken: session.refreshToken, all: true } : { refreshToken: session.refreshToken };
+    await this.#call("POST", "user/logout", { body }).catch(() => {});
+  }
+
+  /**
+   * Calls `listener` once per change of the session (signed in, refreshed, signed
+   * out: null), in this tab or, with `storage: "local"`, in another. Returns a function that stops it.
+   *
+   * @example
+   * const stop = auth.onChange((session) => render(session?.user ?? null));
+   */
+  onChange(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  async #current(): Promise<Session> {
+    await this.#ready;
+    if (!this.#session) throw signedOut();
+    return this.#session;
+  }
+
+  // One refresh at a time per client; every caller meanwhile gets its result.
+  #refresh(force: boolean): Promise<Session> {
+    this.#refreshing ??= this.#refreshNow(force).finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshNow(force: boolean): Promise<Session> {
+    // Another tab may have refreshed already: its newer token is in the storage.
+    await this.#reload();
+    const session = this.#session;
+    if (!session) throw signedOut();
+    if (!force && session.expiresAt - now() > this.#margin) return session;
+    const used = session.refreshToken;
+    let answer;
+    try {
+      answer = await this.#call("POST", "user/refresh", { body: { refreshToken: used } });
+    } catch (error) {
+      const fatal = error instanceof AuthliteError && FATAL.includes(error.code);
+      if (fatal && this.#session?.refreshToken === used) await this.#change(null);
+      throw error;
+    }
+    // Signed out or replaced (another tab, a new login) while the answer was on its way.
+    if (this.#session?.refreshToken !== used) return this.#current();
+    const next = toSession(answer);
+    await this.#change(next);
+    return next;
+  }
+
+  // After a TOKEN_EXPIRED for `token`: a newer token if one came meanwhile, else a refresh.
+  async #renewed(token: string): Promise<Session> {
+    const session = await this.#current();
+    return session.accessToken === token ? this.#refresh(true) : session;
+  }
+
+  async #authorized(method: string, path: string, body?: object): Promise<Record<string, unknown>> {
+    const token = await this.accessToken();
+    try {
+      return await this.#call(method, path, { body, bearer: token });
+    } catch (error) {
+      if (!(error instanceof AuthliteError && error.status === 401 && error.code === "TOKEN_EXPIRED")) throw error;
+    }
+    const fresh = await this.#renewed(token);
+    return this.#call(method, path, { body, bearer: fresh.accessToken });
+  }
+
+  async #call(method: string, path: string, { body, bearer }: { body?: object; bearer?: string }): Promise<Record<string, unknown>> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(new URL(path, this.#base).href, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw networkError(error);
+    }
+    const data = await res.json().catch(() => null);
+    if (res.ok && data && typeof data === "object" && data.success !== false) return data;
+    throw answerError(res, data);
+  }
+
+  async #sendWith(request: Request, token: string): Promise<Response> {
+    const headers = new Headers(request.headers);
+    headers.set("Authorization", `Bearer ${token}`);
+    try {
+      return await this.#fetch(new Request(request, { headers }));
+    } catch (error) {
+      throw networkError(error);
+    }
+  }
+
+  // Takes whatever the storage holds now (another tab may have changed it).
+  async #reload(): Promise<void> {
+    await this.#writes;
+    let raw;
+    try {
+      raw = await this.#storage.get(this.#key);
+    } catch {
+      return;
+    }
+    if (!this.#storeFailed) await this.#change(parseSession(raw), false);
+  }
+
+  // The one place the session changes: memory, then listeners, then the storage.
+  async #change(next: Session | null, store = true): Promise<void> {
+    if (same(this.#session, next)) return;
+    this.#changes++;
+    this.#session = next;
+    if (store) {
+      const key = this.#key;
+      const write = () => (next ? this.#storage.set(key, JSON.stringify(next)) : this.#storage.remove(key));
+      this.#writes = this.#writes
+        .then(write)
+        .then(() => {
+          this.#storeFailed = false;
+          this.#announce();
+        })
+        .catch(() => {
+          this.#storeFailed = true;
+        });
+    }
+    for (const listener of [...this.#listeners]) {
+      try {
+        const result: unknown = listener(next);
+        if (result instanceof Promise) result.catch(report);
+      } catch (error) {
+        report(error);
+      }
+    }
+    await this.#writes;
+  }
+}
+
+function toSession(answer: Record<string, unknown>): Session {
+  const { success: _, ...session } = answer;
+  return freeze(session as Session);
+}
+
+async function errorCode(res: Response): Promise<unknown> {
+  const body = await res.clone().json().catch(() => null);
+  return body && typeof body === "object" ? (body as { error_code?: unknown }).error_code : undefined;
+}

@@ -1,0 +1,48 @@
+// Compiled, never run: what a user writes must type-check against dist/*.d.ts.
+import { AuthliteClient, AuthliteError, type ErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
+
+const auth = new AuthliteClient({ baseUrl: "http://127.0.0.1:8080", storage: "memory", refreshMargin: 60, fetch: globalThis.fetch });
+const custom = new AuthliteClient({
+  baseUrl: new URL("http://127.0.0.1:8080"),
+  storage: { get: async (key) => key, set: async () => {}, remove: () => {} },
+});
+
+export async function use(): Promise<void> {
+  const session: Session = await auth.login("ada@acme.test", "pw");
+  const token: string = session.accessToken;
+  const expires: number = session.expiresAt;
+  const org: string | null = session.user.orgId;
+  const current: Session | null = auth.session;
+  const fresh: string = await auth.accessToken();
+  const res: Response = await auth.fetch("/api", { method: "POST" });
+  const res2: Response = await auth.fetch(new Request("http://x/"));
+  const me: User = await auth.me();
+  const again: Session = await auth.refresh();
+  const list: SessionInfo[] = await auth.sessions();
+  const sid: string = list[0].sid;
+  const here: boolean = list[0].current;
+  await auth.revokeSession(sid);
+  await auth.changePassword("a", "b");
+  const user: User = await auth.resetPassword("token", "new");
+  await auth.logout();
+  await auth.logout({ all: true });
+  const stop: () => void = auth.onChange((s: Session | null) => void s?.user.email);
+  stop();
+  void [token, expires, org, current, fresh, res, res2, me, again, here, user, custom];
+}
+
+export function codes(err: unknown): number {
+  if (!(err instanceof AuthliteError)) return -1;
+  const status: number = err.status;
+  const code: ErrorCode = err.code;
+  const message: string = err.message;
+  const all: ErrorCode[] = [
+    "INVALID_REQUEST", "USER_NOT_FOUND", "NO_PASSWORD_SET", "INVALID_PASSWORD", "USER_INACTIVE", "TOO_MANY_ATTEMPTS",
+    "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "TOKEN_REUSED", "MISSING_TOKEN", "SESSION_NOT_FOUND",
+    "WEAK_PASSWORD", "SERVER_BUSY", "NETWORK_ERROR",
+  ];
+  // @ts-expect-error not a code of the contract
+  const wrong: ErrorCode = "NOT_A_CODE";
+  void [code, message, all, wrong];
+  return status;
+}

@@ -1,0 +1,130 @@
+//! schemathesis (PyPI) against the real binary: every request the OpenAPI
+//! document calls valid must get an answer the document describes (status,
+//! content type, body schema, headers), and nothing may be a 5xx. Without
+//! schemathesis this test prints a banner and passes, unless
+//! `AUTHLITE_REQUIRE_EXAMPLES=1` (set by `.ci/run`, after `.ci/schemathesis-setup`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-seed.json");
+
+/// The server, stopped when the test ends however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `authlite serve` on a free port over a new seeded database; its address.
+fn serve(db: &std::path::Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authlite"))
+        .arg("--db")
+        .arg(db)
+        .args([
+            "--pbkdf2-iterations",
+            "1000",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .args(["--seed", SEED])
+        // Enough room that the login is fuzzed rather than locked out.
+        .args([
+            "--max-failures",
+            "1000000",
+            "--max-failures-per-ip",
+            "1000000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start authlite serve");
+    let stdout = child.stdout.take().expect("the server's stdout");
+    let server = Server(child);
+    let address = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("authlite listening on ")
+                .map(str::to_string)
+        })
+        .expect("the server says where it listens");
+    (server, address)
+}
+
+/// `python3 -m schemathesis.cli`: found wherever pip put its scripts.
+fn schemathesis() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "schemathesis.cli"]);
+    cmd
+}
+
+fn installed() -> Option<String> {
+    let out = schemathesis().arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// An access token of the demo seed's Ada, so that the bearer endpoints are
+/// exercised beyond their 401s.
+fn access_token(address: &str) -> String {
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .new_agent();
+    let mut resp = agent
+        .post(&format!("{address}/user/login"))
+        .send_json(serde_json::json!({
+            "email": "ada@acme.test", "password": "correct horse battery staple"
+        }))
+        .expect("log in as ada");
+    let body: serde_json::Value = resp.body_mut().read_json().expect("a JSON answer");
+    body["accessToken"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}
+
+#[test]
+fn every_request_the_document_calls_valid_gets_a_documented_answer() {
+    let Some(version) = installed() else {
+        if std::env::var("AUTHLITE_REQUIRE_EXAMPLES").as_deref() == Ok("1") {
+            panic!("schemathesis is not installed and AUTHLITE_REQUIRE_EXAMPLES=1: run .ci/schemathesis-setup");
+        }
+        let rule = "=".repeat(72);
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n{rule}\nSCHEMATHESIS NOT RUN: run .ci/schemathesis-setup\n{rule}\n"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_server, address) = serve(&dir.path().join("authlite.db"));
+    let token = access_token(&address);
+
+    let out: Output = schemathesis()
+        .args(["run", &format!("{address}/openapi.json")])
+        .args(["--checks", "all"])
+        .args(["--max-examples", "10", "--max-time", "60"])
+        .args(["--request-timeout", "15", "--generation-deterministic"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run schemathesis");
+
+    assert!(
+        out.status.success(),
+        "{version} found answers the document does not describe:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
