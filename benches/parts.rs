@@ -14,10 +14,10 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 
-use authlite::app::AppState;
 use authlite::db::{self, new_id, now, now_ms, Pool};
 use authlite::password;
 use authlite::settings::Settings;
+use authlite::state::AppState;
 use authlite::store::{sessions, users};
 use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS};
 
@@ -170,7 +170,7 @@ fn handlers(c: &mut Criterion) {
     let app = rt.block_on(test::init_service(
         App::new()
             .app_data(web::Data::new(state))
-            .configure(authlite::routes::configure),
+            .configure(authlite::app::configure),
     ));
     let login_body = format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}"}}"#);
     let login = || json_request("/user/login", login_body.clone()).to_request();

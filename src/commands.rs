@@ -4,11 +4,12 @@ use std::fmt;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
 use crate::db::{self, new_id, now, Pool};
 use crate::password;
 use crate::seed;
+use crate::state::AppState;
 use crate::store::users::{self, Status, User};
 use crate::store::{failures, keys, links, orgs};
 use crate::tokens;

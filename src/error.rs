@@ -5,6 +5,7 @@ use std::fmt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -125,4 +126,22 @@ impl From<r2d2::Error> for ApiError {
         log::warn!("no database connection free: {e}");
         ApiError::busy()
     }
+}
+
+/// Every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    #[schema(example = false)]
+    pub success: bool,
+    /// A stable code; the endpoint's responses list which ones it gives.
+    #[schema(example = "INVALID_PASSWORD")]
+    pub error_code: String,
+    /// A short sentence for people.
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuccessBody {
+    #[schema(example = true)]
+    pub success: bool,
 }

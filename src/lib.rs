@@ -12,6 +12,7 @@ pub mod password;
 pub mod routes;
 pub mod seed;
 pub mod settings;
+pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod writer;

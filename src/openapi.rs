@@ -2,76 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::routes;
-
-/// Every error answer.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    #[schema(example = false)]
-    pub success: bool,
-    /// A stable code; the endpoint's responses list which ones it gives.
-    #[schema(example = "INVALID_PASSWORD")]
-    pub error_code: String,
-    /// A short sentence for people.
-    pub message: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SuccessBody {
-    #[schema(example = true)]
-    pub success: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Jwks {
-    pub keys: Vec<Jwk>,
-}
-
-/// An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`).
-#[derive(Serialize, ToSchema)]
-pub struct Jwk {
-    #[schema(example = "OKP")]
-    pub kty: String,
-    #[schema(example = "Ed25519")]
-    pub crv: String,
-    /// The public key (an EC key: its x coordinate), base64url.
-    pub x: String,
-    /// An EC key's y coordinate, base64url.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub y: Option<String>,
-    pub kid: String,
-    #[schema(example = "EdDSA")]
-    pub alg: String,
-    #[serde(rename = "use")]
-    #[schema(example = "sig")]
-    pub use_: String,
-}
-
-/// What token verifiers need to find the keys from the issuer.
-#[derive(Serialize, ToSchema)]
-pub struct Discovery {
-    /// The `--issuer` value: every token's `iss`.
-    pub issuer: String,
-    /// `--public-url` + `/.well-known/jwks.json`.
-    pub jwks_uri: String,
-    /// The algorithms of the published keys.
-    #[schema(example = json!(["EdDSA"]))]
-    pub id_token_signing_alg_values_supported: Vec<String>,
-    #[schema(example = json!(["public"]))]
-    pub subject_types_supported: Vec<String>,
-    pub claims_supported: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    #[schema(example = "ok")]
-    pub status: String,
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -94,7 +30,7 @@ pub struct Health {
         routes::keys::openid_configuration,
         routes::ops::healthz,
         routes::ops::metrics,
-        routes::ops::openapi,
+        serve,
         routes::ops::index,
         routes::ops::client_module,
     ),
@@ -196,6 +132,12 @@ const BODY_ERRORS: &[(u16, &str)] = &[
 
 /// Request fields that hold an email address: (schema, property).
 const EMAIL_FIELDS: &[(&str, &str)] = &[("LoginRequest", "email")];
+
+#[utoipa::path(get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
 
 /// The document as served: the generated one, with each error answer's codes
 /// as an `enum` and email fields marked `format: email`.

@@ -141,7 +141,7 @@ fn spawn_server(dir: &Path) -> String {
             let started = authlite::db::open(&db_path)
                 .map_err(|e| format!("open: {e:?}"))
                 .and_then(|pool| {
-                    authlite::app::AppState::new(pool, settings).map_err(|e| format!("{e}"))
+                    authlite::state::AppState::new(pool, settings).map_err(|e| format!("{e}"))
                 })
                 .and_then(|state| {
                     authlite::app::run(listener, state).map_err(|e| format!("run: {e}"))

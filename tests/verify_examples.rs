@@ -98,7 +98,7 @@ impl Server {
                 let started = authlite::db::open(&db)
                     .map_err(|e| format!("open: {e:?}"))
                     .and_then(|pool| {
-                        authlite::app::AppState::new(pool, settings)
+                        authlite::state::AppState::new(pool, settings)
                             .map_err(|e| format!("state: {e:?}"))
                     })
                     .and_then(|state| {

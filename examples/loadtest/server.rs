@@ -32,7 +32,7 @@ pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
     let (ready, started) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let state = authlite::app::AppState::new(pool, settings).expect("server state");
+            let state = authlite::state::AppState::new(pool, settings).expect("server state");
             let server = authlite::app::run(listener, state).expect("server start");
             let _ = ready.send(());
             server.await

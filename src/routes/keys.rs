@@ -2,14 +2,16 @@
 //! GET /.well-known/openid-configuration: where verifiers find them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::blocking;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
-    responses((status = 200, description = "Every public key whose tokens may still be alive", body = crate::openapi::Jwks)))]
+    responses((status = 200, description = "Every public key whose tokens may still be alive", body = Jwks)))]
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ring = blocking(&state, |state, conn| Ok(state.keys.fresh_ring(conn))).await?;
     Ok(HttpResponse::Ok()
@@ -24,7 +26,7 @@ pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 /// express-oauth2-jwt-bearer take as the algorithms to accept. The rest say what
 /// the tokens hold.
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
-    responses((status = 200, description = "A discovery document for token verifiers", body = crate::openapi::Discovery)))]
+    responses((status = 200, description = "A discovery document for token verifiers", body = Discovery)))]
 pub async fn openid_configuration(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -47,4 +49,44 @@ pub async fn openid_configuration(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(document))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`).
+#[derive(Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: String,
+    #[schema(example = "Ed25519")]
+    pub crv: String,
+    /// The public key (an EC key: its x coordinate), base64url.
+    pub x: String,
+    /// An EC key's y coordinate, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    pub kid: String,
+    #[schema(example = "EdDSA")]
+    pub alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: String,
+}
+
+/// What token verifiers need to find the keys from the issuer.
+#[derive(Serialize, ToSchema)]
+pub struct Discovery {
+    /// The `--issuer` value: every token's `iss`.
+    pub issuer: String,
+    /// `--public-url` + `/.well-known/jwks.json`.
+    pub jwks_uri: String,
+    /// The algorithms of the published keys.
+    #[schema(example = json!(["EdDSA"]))]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    #[schema(example = json!(["public"]))]
+    pub subject_types_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
 }

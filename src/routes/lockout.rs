@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::failures;
 
 /// The failure rows an attempt holds while its password is checked.

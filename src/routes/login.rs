@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 use super::lockout::{self, Slot};
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{client_ip, json_body};
-use crate::app::AppState;
 use crate::db::{new_id, now};
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::gate::GateError;
-use crate::openapi::ErrorBody;
 use crate::password;
+use crate::state::AppState;
 use crate::store::users::{self, normalize_email, Status, User};
 use crate::store::{failures, sessions};
 

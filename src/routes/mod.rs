@@ -1,4 +1,4 @@
-//! The route table and what every handler shares: reading bodies, tokens,
+//! The handlers, and what every handler shares: reading bodies, tokens,
 //! client addresses, and running blocking work.
 
 pub(crate) mod keys;
@@ -21,64 +21,13 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{web, HttpResponse, ResponseError};
 use rusqlite::Connection;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Bodies over this many bytes are refused with 413.
 pub const MAX_BODY: usize = 16 * 1024;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(post("/user/login", login::login))
-        .service(post("/user/refresh", refresh::refresh))
-        .service(post("/user/logout", session::logout))
-        .service(get("/user/me", session::me))
-        .service(post("/user/password", password::change))
-        .service(post("/user/password/reset", password::reset))
-        .service(get("/user/sessions", session::list))
-        .service(
-            web::resource("/user/sessions/{sid}")
-                .route(web::delete().to(session::revoke))
-                .default_service(web::to(|| method_not_allowed("DELETE"))),
-        )
-        .service(get("/.well-known/jwks.json", keys::jwks))
-        .service(get(
-            "/.well-known/openid-configuration",
-            keys::openid_configuration,
-        ))
-        .service(get("/healthz", ops::healthz))
-        .service(get("/metrics", ops::metrics))
-        .service(get("/openapi.json", ops::openapi))
-        .service(get("/", ops::index))
-        .service(get("/client/authlite-client.js", ops::client_module))
-        .service(get("/{file}", ops::static_file))
-        .default_service(web::to(not_found));
-}
-
-fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::post().to(handler))
-        .default_service(web::to(|| method_not_allowed("POST")))
-}
-
-/// A GET endpoint also answers HEAD: the same head, no body (actix drops it).
-fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(|| method_not_allowed("GET, HEAD")))
-}
-
-async fn not_found() -> Result<HttpResponse, ApiError> {
+pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
@@ -87,7 +36,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 /// 405, with the `Allow` header naming the methods the path takes.
-async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+pub(crate) async fn method_not_allowed(allow: &'static str) -> HttpResponse {
     let mut res = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",

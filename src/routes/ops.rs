@@ -3,12 +3,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::blocking;
-use crate::app::AppState;
 use crate::db::now;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
@@ -24,8 +26,8 @@ const PAGE_POLICY: &str =
 
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses(
-        (status = 200, description = "The database takes writes", body = crate::openapi::Health),
-        (status = 503, description = "The database cannot take a write now (SERVER_BUSY)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The database takes writes", body = Health),
+        (status = 503, description = "The database cannot take a write now (SERVER_BUSY)", body = crate::error::ErrorBody),
     ))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // A write probe through the writer, answered from its cache within a second.
@@ -46,12 +48,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(state.gate.waiting(), live)))
-}
-
-#[utoipa::path(get, path = "/openapi.json", tag = "ops",
-    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 #[utoipa::path(get, path = "/", tag = "ops",
@@ -127,4 +123,10 @@ fn not_found() -> ApiError {
         "NOT_FOUND",
         "There is nothing at this path.",
     )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
 }

@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::db::{new_id, new_ordered_id};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::sessions::NewRefresh;
 use crate::store::users::User;
 use crate::tokens::{digest, AccessClaims, Claims, Keyring, RefreshClaims, ACCESS, REFRESH};

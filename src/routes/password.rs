@@ -17,12 +17,12 @@ use super::lockout;
 use super::pair::UserView;
 use super::session::authenticate;
 use super::{bearer, client_ip, json_body};
-use crate::app::AppState;
 use crate::db::now;
 use crate::error::ApiError;
+use crate::error::{ErrorBody, SuccessBody};
 use crate::gate::GateError;
-use crate::openapi::{ErrorBody, SuccessBody};
 use crate::password::{self, link, policy};
+use crate::state::AppState;
 use crate::store::users::{self, Status};
 use crate::store::{failures, links, sessions};
 

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{blocking, json_body, token_error};
-use crate::app::AppState;
 use crate::db::{now, now_ms};
 use crate::error::ApiError;
-use crate::openapi::ErrorBody;
+use crate::error::ErrorBody;
+use crate::state::AppState;
 use crate::store::sessions::{self, RefreshRecord};
 use crate::store::users::{Status, User};
 use crate::tokens::{digest, same_digest, Unverified};

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use super::pair::UserView;
 use super::{bearer, blocking, optional_bearer, optional_json_body, token_error};
-use crate::app::AppState;
 use crate::db::now;
 use crate::error::ApiError;
-use crate::openapi::{ErrorBody, SuccessBody};
+use crate::error::{ErrorBody, SuccessBody};
+use crate::state::AppState;
 use crate::store::sessions;
 use crate::store::users::{self, Status, User};
 use crate::tokens::{AccessClaims, Verified};

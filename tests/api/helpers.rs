@@ -139,7 +139,7 @@ fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> T
             let state = match authlite::db::open(&db)
                 .map_err(|e| format!("open: {e:?}"))
                 .and_then(|pool| {
-                    authlite::app::AppState::new(pool, settings)
+                    authlite::state::AppState::new(pool, settings)
                         .map_err(|e| format!("state: {e:?}"))
                 }) {
                 Ok(state) => state,

@@ -50,7 +50,7 @@ fn secrets(pairs: &[Vec<u8>]) -> Vec<Vec<u8>> {
 
 fn start_error(db: &Path, settings: Settings) -> String {
     let pool = authlite::db::open(db).unwrap();
-    match authlite::app::AppState::new(pool, settings) {
+    match authlite::state::AppState::new(pool, settings) {
         Ok(_) => panic!("the server started"),
         Err(e) => e.to_string(),
     }
