@@ -215,6 +215,7 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::OptionalExtension;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -245,5 +246,65 @@ mod tests {
             .unwrap();
         let err = open(&path).unwrap_err().to_string();
         assert!(err.contains("schema version 99"), "{err}");
+    }
+
+    /// Every table's columns and every index's columns, flags and condition.
+    fn shape(pool: &Pool) -> Vec<String> {
+        let conn = pool.get().unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT type, name, tbl_name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            )
+            .unwrap();
+        let objects: Vec<(String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut shape = Vec::new();
+        for (kind, name, table) in objects {
+            let pragma = match kind.as_str() {
+                "table" => format!("PRAGMA table_xinfo(\"{name}\")"),
+                _ => format!("PRAGMA index_xinfo(\"{name}\")"),
+            };
+            let mut stmt = conn.prepare(&pragma).unwrap();
+            let columns: Vec<String> = stmt
+                .query_map([], |r| {
+                    let values: Vec<String> = (0..r.as_ref().column_count())
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect();
+                    Ok(values.join(" "))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let condition: Option<String> = conn
+                .query_row(
+                    "SELECT substr(sql, instr(upper(sql), ' WHERE ')) FROM sqlite_master
+                     WHERE name = ?1 AND instr(upper(sql), ' WHERE ') > 0",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .optional()
+                .unwrap();
+            shape.push(format!(
+                "{kind} {name} on {table}: {columns:?} {condition:?}"
+            ));
+        }
+        shape
+    }
+
+    #[test]
+    fn a_first_release_database_migrates_to_the_schema_a_new_one_gets() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.db");
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1.sqlite");
+        std::fs::copy(fixture, &old).unwrap();
+
+        let migrated = open(&old).unwrap();
+        let new = open(&dir.path().join("new.db")).unwrap();
+
+        assert_eq!(shape(&migrated), shape(&new));
     }
 }
