@@ -26,7 +26,7 @@ type Deliver = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
 const MAX_BATCH: usize = 64;
 
 /// How often, while writes come in, the writer folds the log back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// How long a write probe may take, and how long its answer stands.
 const PROBE_WAIT: Duration = Duration::from_secs(2);
