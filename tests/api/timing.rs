@@ -9,9 +9,10 @@ use crate::helpers::*;
 const REALISTIC_ITERATIONS: u32 = 600_000;
 const ROUNDS: usize = 9;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
+/// The fastest run: what the work itself costs. Other tests running beside this
+/// one only ever add time, and a median still moves with them.
+fn fastest(samples: Vec<Duration>) -> Duration {
+    samples.into_iter().min().unwrap_or_default()
 }
 
 #[test]
@@ -39,14 +40,14 @@ fn unknown_deleted_and_passwordless_accounts_cost_the_same_as_a_wrong_password()
             resp.assert_error(401, code);
         }
     }
-    let medians: Vec<Duration> = times.into_iter().map(median).collect();
-    let wrong_password = medians[0].as_secs_f64();
-    for ((email, _), m) in cases.iter().zip(&medians).skip(1) {
+    let costs: Vec<Duration> = times.into_iter().map(fastest).collect();
+    let wrong_password = costs[0].as_secs_f64();
+    for ((email, _), m) in cases.iter().zip(&costs).skip(1) {
         let ratio = m.as_secs_f64() / wrong_password;
         assert!(
             (0.75..=1.25).contains(&ratio),
-            "{email}: median {m:?} against {:?} for a wrong password (ratio {ratio:.2})",
-            medians[0]
+            "{email}: fastest {m:?} against {:?} for a wrong password (ratio {ratio:.2})",
+            costs[0]
         );
     }
 }
