@@ -115,7 +115,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["openapi"];
+        get: operations["serve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -539,7 +539,7 @@ export interface operations {
             };
         };
     };
-    openapi: {
+    serve: {
         parameters: {
             query?: never;
             header?: never;

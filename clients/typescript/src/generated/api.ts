@@ -116,7 +116,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["openapi"];
+        get: operations["serve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -540,7 +540,7 @@ export interface operations {
             };
         };
     };
-    openapi: {
+    serve: {
         parameters: {
             query?: never;
             header?: never;
