@@ -111,7 +111,7 @@ where
 {
     state.gate.run(job).await.map_err(|e| match e {
         GateError::Busy => {
-            log::warn!("password change refused: hashing queue full");
+            log::warn!("password request refused: hashing queue full");
             ApiError::busy()
         }
         GateError::Failed => ApiError::internal("password job failed"),
@@ -187,9 +187,9 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
         state.settings.min_password_length,
     )
     .map_err(weak)?;
+    drop(conn);
     let phc = password::hash(&body.new_password, state.settings.pbkdf2_iterations)
         .map_err(ApiError::internal)?;
-    drop(conn);
     let user_id = user.id.clone();
     let email_key = failures::email_key(&user.email);
     let ended = state.writer.write(move |conn| {
