@@ -2,10 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub struct Link {
-    pub user_id: String,
-    pub expires_at: u64,
-}
+use crate::store::Link;
 
 /// Stores a new link for the user, replacing any older one.
 pub fn replace(

@@ -1,9 +1,49 @@
-//! Users: lookup by email or id, create, and change.
+//! What the store holds, as both engines give it back: no SQL here.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use ipnet::Ipv6Net;
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: u64,
+    pub last_used_at: u64,
+    pub expires_at: u64,
+    pub revoked_at: Option<u64>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A session's refresh record: its user, its newest token, and the one spent before it.
+pub struct RefreshRecord {
+    pub user: User,
+    pub revoked: bool,
+    pub refresh_jti: String,
+    /// SHA-256 of the newest token as issued.
+    pub refresh_hash: Vec<u8>,
+    pub spent_jti: Option<String>,
+    /// When the spent token was used, Unix milliseconds.
+    pub spent_at_ms: Option<u64>,
+    /// The answer its use returned (sealed JSON holding tokens: never log it).
+    pub grace_answer: Option<Vec<u8>>,
+}
+
+/// The token that a login or refresh issues, as the session records it.
+pub struct NewRefresh<'a> {
+    pub jti: &'a str,
+    pub hash: &'a [u8],
+    pub expires_at: u64,
+}
+
+
+/// Rows one pruning statement touches at most, so that it holds writes back
+/// for a few milliseconds, not for as long as a backlog takes.
+pub const PRUNE_CHUNK: u32 = 100;
+
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -91,97 +131,61 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-const COLUMNS: &str = "id, email, name, org_id, password_hash, status, created_at";
 
-pub(super) fn from_row(row: &Row) -> rusqlite::Result<User> {
-    let status: String = row.get(5)?;
-    Ok(User {
-        id: row.get(0)?,
-        email: row.get(1)?,
-        name: row.get(2)?,
-        org_id: row.get(3)?,
-        password_hash: row.get(4)?,
-        // The CHECK constraint keeps other values out.
-        status: status.parse().unwrap_or(Status::Inactive),
-        created_at: row.get(6)?,
-    })
+pub struct StoredKey {
+    pub kid: String,
+    /// "EdDSA" or "ES256".
+    pub algorithm: String,
+    pub key_pair: Vec<u8>,
+    pub created_at: u64,
+    /// When it stopped signing; `None`: current.
+    pub retired_at: Option<u64>,
+    /// When `keys retire` distrusted it; its tokens are refused from then on.
+    pub distrusted_at: Option<u64>,
 }
 
-pub fn find_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([email], from_row)
-        .optional()
+impl fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .field("distrusted_at", &self.distrusted_at)
+            .finish_non_exhaustive()
+    }
 }
 
-pub fn find_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], from_row)
-        .optional()
+/// The name in `meta` of the text sealed with the master key.
+pub const MASTER_KEY_CHECK: &str = "master_key_check";
+
+
+pub struct Link {
+    pub user_id: String,
+    pub expires_at: u64,
 }
 
-/// The user of session `sid`, and whether that session is revoked.
-pub fn find_by_session(conn: &Connection, sid: &str) -> rusqlite::Result<Option<(User, bool)>> {
-    conn.prepare_cached(
-        "SELECT u.id, u.email, u.name, u.org_id, u.password_hash, u.status, u.created_at,
-                s.revoked_at IS NOT NULL
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
-    )?
-    .query_row([sid], |row| Ok((from_row(row)?, row.get(7)?)))
-    .optional()
+
+pub fn email_key(email: &str) -> String {
+    format!("email:{email}")
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, email");
-    let mut stmt = conn.prepare(&sql)?;
-    let users = stmt.query_map([], from_row)?.collect();
-    users
+/// IPv4 addresses count one by one; IPv6 ones per /`ipv6_prefix` network, since
+/// anyone with one address of a /64 has 2^64 of them.
+pub fn ip_key(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match Ipv6Net::new(v6, ipv6_prefix.min(128)) {
+            Ok(net) => format!("ip:{}", net.trunc()),
+            Err(_) => format!("ip:{v6}"),
+        },
+    }
 }
 
-pub fn insert(conn: &Connection, user: &User, now: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO users (id, email, name, org_id, password_hash, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![
-            user.id,
-            user.email,
-            user.name,
-            user.org_id,
-            user.password_hash,
-            user.status.as_str(),
-            now
-        ],
-    )?;
-    Ok(())
-}
-
-/// Name, org and status: what a seed file may change about an existing user.
-pub fn update_profile(conn: &Connection, user: &User, now: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE users SET name = ?2, org_id = ?3, status = ?4, updated_at = ?5 WHERE id = ?1",
-        params![user.id, user.name, user.org_id, user.status.as_str(), now],
-    )?;
-    Ok(())
-}
-
-pub fn set_password_hash(
-    conn: &Connection,
-    id: &str,
-    hash: &str,
-    now: u64,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, hash, now])?;
-    Ok(())
-}
-
-pub fn set_status(conn: &Connection, id: &str, status: Status, now: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, status.as_str(), now],
-    )?;
-    Ok(())
+/// A key and how many failures it may have within the window.
+pub struct Limit<'a> {
+    pub key: &'a str,
+    pub max: u32,
 }
 
 #[cfg(test)]

@@ -1,36 +1,9 @@
 //! Signing keys: key pairs (sealed when the database has a master key), the
 //! one unretired key is current, a distrusted key verifies nothing.
 
-use std::fmt;
-
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub struct StoredKey {
-    pub kid: String,
-    /// "EdDSA" or "ES256".
-    pub algorithm: String,
-    pub key_pair: Vec<u8>,
-    pub created_at: u64,
-    /// When it stopped signing; `None`: current.
-    pub retired_at: Option<u64>,
-    /// When `keys retire` distrusted it; its tokens are refused from then on.
-    pub distrusted_at: Option<u64>,
-}
-
-impl fmt::Debug for StoredKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .field("distrusted_at", &self.distrusted_at)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The name in `meta` of the text sealed with the master key.
-pub const MASTER_KEY_CHECK: &str = "master_key_check";
+use crate::store::StoredKey;
 
 /// Every key, oldest first.
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<StoredKey>> {

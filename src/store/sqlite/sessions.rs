@@ -2,40 +2,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::users::{self, User};
-
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub created_at: u64,
-    pub last_used_at: u64,
-    pub expires_at: u64,
-    pub revoked_at: Option<u64>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-/// A session's refresh record: its user, its newest token, and the one spent before it.
-pub struct RefreshRecord {
-    pub user: User,
-    pub revoked: bool,
-    pub refresh_jti: String,
-    /// SHA-256 of the newest token as issued.
-    pub refresh_hash: Vec<u8>,
-    pub spent_jti: Option<String>,
-    /// When the spent token was used, Unix milliseconds.
-    pub spent_at_ms: Option<u64>,
-    /// The answer its use returned (sealed JSON holding tokens: never log it).
-    pub grace_answer: Option<Vec<u8>>,
-}
-
-/// The token that a login or refresh issues, as the session records it.
-pub struct NewRefresh<'a> {
-    pub jti: &'a str,
-    pub hash: &'a [u8],
-    pub expires_at: u64,
-}
+use super::users;
+use crate::store::{NewRefresh, RefreshRecord, Session, PRUNE_CHUNK};
 
 pub fn create(conn: &Connection, s: &Session, refresh: &NewRefresh) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -107,10 +75,17 @@ pub fn revoke(conn: &Connection, id: &str, now: u64) -> rusqlite::Result<bool> {
     Ok(changed > 0)
 }
 
-pub fn revoke_all_for_user(conn: &Connection, user_id: &str, now: u64) -> rusqlite::Result<usize> {
+/// Revokes the user's sessions, all but `keep` if given.
+pub fn revoke_all_for_user(
+    conn: &Connection,
+    user_id: &str,
+    keep: Option<&str>,
+    now: u64,
+) -> rusqlite::Result<usize> {
     conn.execute(
-        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-        params![user_id, now],
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE user_id = ?1 AND id IS NOT ?2 AND revoked_at IS NULL",
+        params![user_id, keep, now],
     )
 }
 
@@ -165,10 +140,6 @@ pub fn rotate(
     Ok(changed == 1)
 }
 
-/// Rows one pruning statement touches at most, so that it holds writes back
-/// for a few milliseconds, not for as long as a backlog takes.
-pub const PRUNE_CHUNK: u32 = 100;
-
 /// Deletes up to PRUNE_CHUNK sessions whose newest token has expired; returns how many.
 pub fn prune_expired(conn: &Connection, now: u64) -> rusqlite::Result<usize> {
     conn.prepare_cached(
@@ -192,20 +163,6 @@ pub fn forget_grace_answers(conn: &Connection) -> rusqlite::Result<usize> {
     conn.execute(
         "UPDATE sessions SET grace_answer = NULL WHERE grace_answer IS NOT NULL",
         [],
-    )
-}
-
-/// Revokes every session of the user but `keep` (the one changing the password).
-pub fn revoke_all_for_user_except(
-    conn: &Connection,
-    user_id: &str,
-    keep: &str,
-    now: u64,
-) -> rusqlite::Result<usize> {
-    conn.execute(
-        "UPDATE sessions SET revoked_at = ?3
-         WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL",
-        params![user_id, keep, now],
     )
 }
 

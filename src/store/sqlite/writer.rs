@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use crate::db::PooledConnection;
-use crate::error::ApiError;
+use super::{error, PooledConnection};
+use crate::store::StoreError;
 
 /// A write: given the connection it runs inside its own savepoint and says
 /// whether to keep it; given none (its transaction could not begin) it runs
 /// nothing. What it returns is handed the batch's fate once that is known.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
-type Deliver = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// Writes in one batch at most; enough that a commit is shared, few enough that a
 /// batch stays short.
@@ -34,7 +34,7 @@ const PROBE_FRESH: Duration = Duration::from_secs(1);
 
 pub struct Writer {
     jobs: Sender<Job>,
-    probed: Mutex<Option<(Instant, Result<(), ApiError>)>>,
+    probed: Mutex<Option<(Instant, Result<(), StoreError>)>>,
 }
 
 impl Writer {
@@ -52,10 +52,11 @@ impl Writer {
     /// Runs `work` in the writer's transaction and returns its result once that
     /// transaction has committed. An `Err` from `work` rolls back its own writes only.
     /// An `Err` from here means nothing of `work` is on disk.
-    pub fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         self.send(work)?.recv().map_err(|_| stopped())?
     }
@@ -63,7 +64,7 @@ impl Writer {
     /// Whether a write can be made now: an empty write through the queue, which
     /// must begin and commit within PROBE_WAIT. Callers within PROBE_FRESH of
     /// the last probe get its answer, so asking often costs nothing.
-    pub fn can_write(&self) -> Result<(), ApiError> {
+    pub fn can_write(&self) -> Result<(), StoreError> {
         let mut probed = self.probed.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((at, answer)) = probed.as_ref() {
             if at.elapsed() < PROBE_FRESH {
@@ -72,17 +73,21 @@ impl Writer {
         }
         let answer = match self.send(|_| Ok(()))?.recv_timeout(PROBE_WAIT) {
             Ok(answer) => answer,
-            Err(RecvTimeoutError::Timeout) => Err(ApiError::busy()),
+            Err(RecvTimeoutError::Timeout) => Err(StoreError::Unavailable(format!(
+                "no write could be made within {} s",
+                PROBE_WAIT.as_secs()
+            ))),
             Err(RecvTimeoutError::Disconnected) => Err(stopped()),
         };
         *probed = Some((Instant::now(), answer.clone()));
         answer
     }
 
-    fn send<T, F>(&self, work: F) -> Result<Receiver<Result<T, ApiError>>, ApiError>
+    fn send<T, E, F>(&self, work: F) -> Result<Receiver<Result<T, E>>, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         let (reply, answer) = sync_channel(1);
         self.jobs.send(job(work, reply)).map_err(|_| stopped())?;
@@ -90,14 +95,15 @@ impl Writer {
     }
 }
 
-fn stopped() -> ApiError {
-    ApiError::internal("the writer thread has stopped")
+fn stopped() -> StoreError {
+    StoreError::Failed("the writer thread has stopped".into())
 }
 
-fn job<T, F>(work: F, reply: SyncSender<Result<T, ApiError>>) -> Job
+fn job<T, E, F>(work: F, reply: SyncSender<Result<T, E>>) -> Job
 where
-    F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
 {
     Box::new(move |conn| {
         let result = conn.map(work);
@@ -105,8 +111,8 @@ where
         let deliver: Deliver = Box::new(move |fate| {
             let _ = reply.send(match (fate, result) {
                 (Ok(()), Some(result)) => result,
-                (Err(e), _) => Err(e),
-                (Ok(()), None) => Err(ApiError::internal("a write was answered without running")),
+                (Err(e), _) => Err(e.into()),
+                (Ok(()), None) => Err(StoreError::Failed("a write was answered without running".into()).into()),
             });
         });
         (keep, deliver)
@@ -150,7 +156,7 @@ fn run_batch(conn: &Connection, mut pending: VecDeque<Job>) {
     while !pending.is_empty() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             log::error!("cannot begin a write transaction: {e}");
-            let error = ApiError::from(e);
+            let error = error(e);
             for job in pending.drain(..) {
                 let (_, deliver) = job(None);
                 deliver(Err(error.clone()));
@@ -184,9 +190,9 @@ enum Ran {
     /// Its savepoint is released (or rolled back, if it asked): its fate is the commit's.
     Done(Deliver),
     /// Its own writes are undone; the transaction goes on.
-    Failed(Deliver, ApiError),
+    Failed(Deliver, StoreError),
     /// SQLite rolled the whole transaction back while this job ran.
-    RolledBack(Deliver, ApiError),
+    RolledBack(Deliver, StoreError),
 }
 
 fn run_job(conn: &Connection, job: Job) -> Ran {
@@ -194,7 +200,7 @@ fn run_job(conn: &Connection, job: Job) -> Ran {
         let (_, deliver) = job(None);
         return match conn.is_autocommit() {
             true => Ran::RolledBack(deliver, rolled_back()),
-            false => Ran::Failed(deliver, e.into()),
+            false => Ran::Failed(deliver, error(e)),
         };
     }
     // A panicking job drops its reply, so its caller sees an error; the batch goes on.
@@ -210,7 +216,7 @@ fn run_job(conn: &Connection, job: Job) -> Ran {
     let kept = match keep {
         true => conn
             .execute_batch("RELEASE job")
-            .map_err(|e| ApiError::internal(format!("cannot keep a write: {e}"))),
+            .map_err(|e| StoreError::Failed(format!("cannot keep a write: {e}"))),
         false => undo(conn),
     };
     match kept {
@@ -223,7 +229,7 @@ fn run_job(conn: &Connection, job: Job) -> Ran {
 }
 
 /// Undoes the current job's writes, unless SQLite has already undone the whole transaction.
-fn undo(conn: &Connection) -> Result<(), ApiError> {
+fn undo(conn: &Connection) -> Result<(), StoreError> {
     if conn.is_autocommit() {
         return Err(rolled_back());
     }
@@ -231,38 +237,38 @@ fn undo(conn: &Connection) -> Result<(), ApiError> {
         Ok(()) => Ok(()),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
-            Err(ApiError::internal(format!("cannot undo a write: {e}")))
+            Err(StoreError::Failed(format!("cannot undo a write: {e}")))
         }
     }
 }
 
-fn commit(conn: &Connection) -> Result<(), ApiError> {
+fn commit(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("COMMIT").map_err(|e| {
         // A COMMIT that fails may leave the transaction open; none of it stays.
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
         log::error!("commit failed: {e}");
-        ApiError::from(e)
+        error(e)
     })
 }
 
-fn rolled_back() -> ApiError {
-    ApiError::internal("SQLite rolled the write transaction back")
+fn rolled_back() -> StoreError {
+    StoreError::Failed("SQLite rolled the write transaction back".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn writer() -> (tempfile::TempDir, crate::db::Pool, Writer) {
+    fn writer() -> (tempfile::TempDir, super::super::Pool, Writer) {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::open(&dir.path().join("w.db")).unwrap();
+        let pool = super::super::open(&dir.path().join("w.db")).unwrap();
         let writer = Writer::start(pool.get().unwrap()).unwrap();
         (dir, pool, writer)
     }
 
-    fn org_count(pool: &crate::db::Pool) -> i64 {
+    fn org_count(pool: &super::super::Pool) -> i64 {
         let conn = pool.get().unwrap();
         conn.query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))
             .unwrap()
@@ -271,8 +277,8 @@ mod tests {
     #[test]
     fn a_write_is_committed_before_its_result_comes_back() {
         let (_dir, pool, writer) = writer();
-        let n = writer
-            .write(|conn| Ok(conn.execute("INSERT INTO orgs (id, name) VALUES ('a', 'A')", [])?))
+        let n: usize = writer
+            .write(|conn| Ok::<_, StoreError>(conn.execute("INSERT INTO orgs (id, name) VALUES ('a', 'A')", [])?))
             .unwrap();
         assert_eq!(n, 1);
         assert_eq!(org_count(&pool), 1);
@@ -281,27 +287,25 @@ mod tests {
     #[test]
     fn a_failing_write_rolls_back_alone() {
         let (_dir, pool, writer) = writer();
-        let failed: Result<(), ApiError> = writer.write(|conn| {
+        let failed: Result<(), StoreError> = writer.write(|conn| {
             conn.execute("INSERT INTO orgs (id, name) VALUES ('x', 'X')", [])?;
-            Err(ApiError::invalid_request("no"))
+            Err(StoreError::Failed("no".into()))
         });
-        assert_eq!(failed.unwrap_err().code, "INVALID_REQUEST");
-        writer
-            .write(|conn| Ok(conn.execute("INSERT INTO orgs (id, name) VALUES ('b', 'B')", [])?))
-            .unwrap();
+        assert!(matches!(failed, Err(StoreError::Failed(why)) if why == "no"));
+        writer.write(insert_org("b")).unwrap();
         assert_eq!(org_count(&pool), 1);
     }
 
-    type Work = Box<dyn FnOnce(&Connection) -> Result<(), ApiError> + Send>;
+    type Work = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
-    fn insert_org(id: &'static str) -> impl FnOnce(&Connection) -> Result<(), ApiError> {
+    fn insert_org(id: &'static str) -> impl FnOnce(&Connection) -> Result<(), StoreError> {
         move |conn| {
             conn.execute("INSERT INTO orgs (id, name) VALUES (?1, 'n')", [id])?;
             Ok(())
         }
     }
 
-    fn org_ids(pool: &crate::db::Pool) -> Vec<String> {
+    fn org_ids(pool: &super::super::Pool) -> Vec<String> {
         let conn = pool.get().unwrap();
         let mut stmt = conn.prepare("SELECT id FROM orgs ORDER BY id").unwrap();
         let ids = stmt.query_map([], |r| r.get(0)).unwrap();
@@ -311,7 +315,7 @@ mod tests {
     #[test]
     fn a_rolled_back_batch_fails_its_callers_and_the_rest_run_anew() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::open(&dir.path().join("w.db")).unwrap();
+        let pool = super::super::open(&dir.path().join("w.db")).unwrap();
         let conn = pool.get().unwrap();
         // A table without constraints: a statement on it keeps no statement
         // journal, so SQLITE_FULL rolls the whole transaction back.
@@ -330,7 +334,7 @@ mod tests {
             thread::spawn(move || {
                 writer.write(move |_| {
                     hold.recv().unwrap();
-                    Ok(())
+                    Ok::<_, StoreError>(())
                 })
             })
         };
@@ -353,7 +357,7 @@ mod tests {
         let full = full.join().unwrap();
         let after = after.join().unwrap();
         assert!(full.is_err());
-        assert_eq!(before.unwrap_err().code, "INTERNAL_ERROR");
+        assert!(matches!(before, Err(StoreError::Failed(_))), "{before:?}");
         assert!(after.is_ok(), "{after:?}");
         assert_eq!(org_ids(&pool), ["after"]);
     }
@@ -361,17 +365,14 @@ mod tests {
     #[test]
     fn a_write_lock_held_elsewhere_past_the_busy_timeout_is_server_busy() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::open(&dir.path().join("w.db")).unwrap();
+        let pool = super::super::open(&dir.path().join("w.db")).unwrap();
         let conn = pool.get().unwrap();
         conn.busy_timeout(Duration::from_millis(100)).unwrap();
         let writer = Writer::start(conn).unwrap();
         let other = Connection::open(dir.path().join("w.db")).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let refused = writer.write(insert_org("x")).unwrap_err();
-        assert_eq!(
-            (refused.status.as_u16(), refused.code),
-            (503, "SERVER_BUSY")
-        );
+        assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
         other.execute_batch("ROLLBACK").unwrap();
         writer.write(insert_org("y")).unwrap();
         assert_eq!(org_ids(&pool), ["y"]);
@@ -392,7 +393,7 @@ mod tests {
                                     "INSERT INTO orgs (id, name) VALUES (?1, 'n')",
                                     [format!("{t}-{i}")],
                                 )?;
-                                Ok(())
+                                Ok::<_, StoreError>(())
                             })
                             .unwrap();
                     }

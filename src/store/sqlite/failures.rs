@@ -1,58 +1,10 @@
-//! Failed logins, one row each, keyed by email or client address.
-//! Kept in the database so a lock survives a restart and `user unlock` acts at once.
-//!
-//! An attempt takes its row before its password is checked (a reservation), in
-//! the same write that checks the count: however many attempts arrive at once,
-//! no more than the limit get past it. A success gives its rows back.
+//! Failed logins, one row each, keyed by email or client address. Every write
+//! here is serialised (the writer thread, or an IMMEDIATE transaction), so a count
+//! and the row taken after it cannot interleave with another attempt's.
 
-use std::net::IpAddr;
-
-use ipnet::Ipv6Net;
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub fn email_key(email: &str) -> String {
-    format!("email:{email}")
-}
-
-/// IPv4 addresses count one by one; IPv6 ones per /`ipv6_prefix` network, since
-/// anyone with one address of a /64 has 2^64 of them.
-pub fn ip_key(ip: IpAddr, ipv6_prefix: u8) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => format!("ip:{v4}"),
-        IpAddr::V6(v6) => match Ipv6Net::new(v6, ipv6_prefix.min(128)) {
-            Ok(net) => format!("ip:{}", net.trunc()),
-            Err(_) => format!("ip:{v6}"),
-        },
-    }
-}
-
-/// A key and how many failures it may have within the window.
-pub struct Limit<'a> {
-    pub key: &'a str,
-    pub max: u32,
-}
-
-/// Takes a failure row under every key, unless one of them is locked: then
-/// nothing is written and the answer is when the lock lifts.
-pub fn reserve(
-    conn: &Connection,
-    limits: &[Limit],
-    window: u64,
-    now: u64,
-) -> rusqlite::Result<Result<Vec<i64>, u64>> {
-    let mut until = None;
-    for limit in limits {
-        until = until.max(locked_until(conn, limit.key, limit.max, window, now)?);
-    }
-    if let Some(until) = until {
-        return Ok(Err(until));
-    }
-    let mut rows = Vec::with_capacity(limits.len());
-    for limit in limits {
-        rows.push(record(conn, limit.key, now)?);
-    }
-    Ok(Ok(rows))
-}
+use crate::store::PRUNE_CHUNK;
 
 /// Gives back reserved rows: the attempt did not fail.
 pub fn release(conn: &Connection, rows: &[i64]) -> rusqlite::Result<()> {
@@ -102,12 +54,12 @@ pub fn clear(conn: &Connection, key: &str) -> rusqlite::Result<usize> {
 }
 
 /// Deletes up to `chunk` failures that have left the window; returns how many.
-pub fn prune(conn: &Connection, now: u64, window: u64, chunk: u32) -> rusqlite::Result<usize> {
+pub fn prune(conn: &Connection, now: u64, window: u64) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "DELETE FROM login_failures WHERE rowid IN
              (SELECT rowid FROM login_failures WHERE at <= ?1 LIMIT ?2)",
     )?
-    .execute(params![now.saturating_sub(window), chunk])
+    .execute(params![now.saturating_sub(window), PRUNE_CHUNK])
 }
 
 #[cfg(test)]

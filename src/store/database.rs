@@ -1,0 +1,104 @@
+//! One open database of either engine, and the ways work runs on it.
+
+use super::{postgres, sqlite, Store, StoreError};
+
+pub use super::sqlite::Synchronous;
+
+pub enum Database {
+    Sqlite(sqlite::Db),
+    Postgres(postgres::Db),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else is
+    /// the path of an SQLite file. The schema is applied or migrated here.
+    pub fn open(target: &str, synchronous: Synchronous) -> Result<Database, String> {
+        if postgres::is_url(target) {
+            Ok(Database::Postgres(postgres::Db::open(target)?))
+        } else {
+            Ok(Database::Sqlite(sqlite::Db::open(target, synchronous)?))
+        }
+    }
+
+    /// How messages name it (a URL without its password).
+    pub fn name(&self) -> &str {
+        match self {
+            Database::Sqlite(db) => db.name(),
+            Database::Postgres(db) => db.name(),
+        }
+    }
+
+    /// Reads, each statement on its own; no transaction is held between them.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Database::Sqlite(db) => db.read(work),
+            Database::Postgres(db) => db.read(work),
+        }
+    }
+
+    /// One transaction on this thread, committed when `work` returns `Ok` and
+    /// rolled back when it returns `Err`. What it reads stays true until it
+    /// commits for the rows it writes or locks (see each engine).
+    pub fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Database::Sqlite(db) => db.transaction(work),
+            Database::Postgres(db) => db.transaction(work),
+        }
+    }
+
+    /// As `transaction`, and where the engine can, the bytes it overwrites do
+    /// not stay behind in the file (used when keys are sealed in place).
+    pub fn transaction_overwriting<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Database::Sqlite(db) => db.transaction_overwriting(work),
+            Database::Postgres(db) => db.transaction(work),
+        }
+    }
+
+    /// A request's write: as `transaction`, through SQLite's writer thread once
+    /// `start_writer` has started it. An `Err` means nothing of `work` is stored.
+    pub fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Database::Sqlite(db) => db.write(work),
+            Database::Postgres(db) => db.transaction(work),
+        }
+    }
+
+    /// For a server: SQLite's writes go through one thread from now on.
+    pub fn start_writer(&mut self) -> std::io::Result<()> {
+        match self {
+            Database::Sqlite(db) => db.start_writer(),
+            Database::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Whether a write can be made now (for /healthz); cheap to ask often.
+    pub fn can_write(&self) -> Result<(), StoreError> {
+        match self {
+            Database::Sqlite(db) => db.can_write(),
+            Database::Postgres(db) => db.can_write(),
+        }
+    }
+
+    /// Before the process ends.
+    pub fn close(&self) {
+        match self {
+            Database::Sqlite(db) => db.close(),
+            Database::Postgres(_) => {}
+        }
+    }
+}
