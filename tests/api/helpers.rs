@@ -224,7 +224,7 @@ fn start(dir: Arc<tempfile::TempDir>, database: Arc<TestDatabase>, settings: Set
         address: format!("http://127.0.0.1:{port}"),
         db: database.target.clone(),
         db_path: dir.path().join("authlite.db"),
-        database: database,
+        database,
         agent: new_agent(),
         handle: Some(handle),
         thread: Some(thread),
