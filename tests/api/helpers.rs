@@ -192,20 +192,23 @@ fn start(dir: Arc<tempfile::TempDir>, database: Arc<TestDatabase>, settings: Set
     let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
     let db = database.target.clone();
     let thread = std::thread::spawn(move || {
+        // Opened outside the runtime, as `authlite serve` does: the PostgreSQL
+        // client blocks on a runtime of its own.
+        let state = match authlite::store::Database::open(&db, Default::default())
+            .map_err(|e| format!("open: {e:?}"))
+            .and_then(|pool| {
+                authlite::state::AppState::new(pool, settings).map_err(|e| format!("state: {e:?}"))
+            }) {
+            Ok(state) => state,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        // The last handle on the state is dropped here, outside the runtime too.
+        let running = state.clone();
         actix_web::rt::System::new().block_on(async move {
-            let state = match authlite::store::Database::open(&db, Default::default())
-                .map_err(|e| format!("open: {e:?}"))
-                .and_then(|pool| {
-                    authlite::state::AppState::new(pool, settings)
-                        .map_err(|e| format!("state: {e:?}"))
-                }) {
-                Ok(state) => state,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            match authlite::app::run(listener, state) {
+            match authlite::app::run(listener, running) {
                 Ok(server) => {
                     let _ = tx.send(Ok(server.handle()));
                     let _ = server.await;
@@ -215,6 +218,7 @@ fn start(dir: Arc<tempfile::TempDir>, database: Arc<TestDatabase>, settings: Set
                 }
             }
         });
+        drop(state);
     });
     let handle = rx
         .recv_timeout(Duration::from_secs(30))
