@@ -11,21 +11,20 @@ use actix_web::http::header::ContentType;
 use actix_web::test::{self, TestRequest};
 use actix_web::{web, App};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
-use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 
-use authlite::db::{self, new_id, now, now_ms, Pool};
+use authlite::db::{new_id, now, now_ms};
 use authlite::password;
 use authlite::settings::Settings;
 use authlite::state::AppState;
-use authlite::store::{sessions, users};
+use authlite::store::{Database, NewRefresh, Session, StoreError};
 use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS};
 
 const EMAIL: &str = "ada@acme.test";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn seeded_pool(dir: &Path, iterations: u32) -> Pool {
-    let pool = db::open(&dir.join("bench.db")).expect("open the database");
+fn seeded_pool(dir: &Path, iterations: u32) -> Database {
+    let pool = Database::sqlite(&dir.join("bench.db")).expect("open the database");
     let seed = format!(
         r#"{{"orgs":[{{"id":"acme","name":"Acme"}}],
             "users":[{{"email":"{EMAIL}","name":"Ada","orgId":"acme","password":"{PASSWORD}"}}]}}"#
@@ -67,9 +66,11 @@ fn access_claims() -> Claims<AccessClaims> {
 
 fn access_token(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let pool = db::open(&dir.path().join("keys.db")).expect("open the database");
-    let conn = pool.get().expect("a connection");
-    let ring = Keys::load(&conn, 3600).expect("keys").ring(&conn);
+    let db = Database::sqlite(&dir.path().join("keys.db")).expect("open the database");
+    let keys = Keys::load(&db, 3600).expect("keys");
+    let ring = db
+        .read(|store| Ok::<_, StoreError>(keys.ring(store)))
+        .expect("a ring");
     let mut group = c.benchmark_group("access token");
     group.bench_function("sign", |b| {
         b.iter(|| ring.sign(access_claims()).expect("signed"))
@@ -87,12 +88,12 @@ fn access_token(c: &mut Criterion) {
 /// The SQL of one rotation, as the refresh handler runs it, without signing or HTTP.
 fn refresh_transaction(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let pool = seeded_pool(dir.path(), password::MIN_ITERATIONS);
-    let mut conn = pool.get().expect("a connection");
-    let user = users::find_by_email(&conn, EMAIL)
+    let db = seeded_pool(dir.path(), password::MIN_ITERATIONS);
+    let user = db
+        .read(|store| store.find_user_by_email(EMAIL))
         .expect("query")
         .expect("the user");
-    let session = sessions::Session {
+    let session = Session {
         id: new_id(),
         user_id: user.id,
         created_at: now(),
@@ -103,33 +104,31 @@ fn refresh_transaction(c: &mut Criterion) {
         ip: None,
     };
     let mut jti = new_id();
-    let first = sessions::NewRefresh {
+    let first = NewRefresh {
         jti: &jti,
         hash: &[0; 32],
         expires_at: now() + 3600,
     };
-    sessions::create(&conn, &session, &first).expect("a session");
+    db.transaction(|store| store.create_session(&session, &first))
+        .expect("a session");
     // The stored answer is a token pair of about this size.
     let answer = vec![b'x'; 1100];
     c.bench_function("refresh transaction (SQL only)", |b| {
         b.iter(|| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .expect("begin");
-            let record = sessions::find_refresh(&tx, &session.id)
-                .expect("query")
-                .expect("session");
-            assert_eq!(record.refresh_jti, jti);
             let next_jti = new_id();
-            let next = sessions::NewRefresh {
-                jti: &next_jti,
-                hash: &[0; 32],
-                expires_at: now() + 3600,
-            };
-            let spent =
-                sessions::rotate(&tx, &session.id, &jti, &next, now_ms(), &answer).expect("rotate");
+            let spent = db
+                .transaction(|store| {
+                    let record = store.find_refresh(&session.id)?.expect("session");
+                    assert_eq!(record.refresh_jti, jti);
+                    let next = NewRefresh {
+                        jti: &next_jti,
+                        hash: &[0; 32],
+                        expires_at: now() + 3600,
+                    };
+                    store.rotate_refresh(&session.id, &jti, &next, now_ms(), &answer)
+                })
+                .expect("rotate");
             assert!(spent);
-            tx.commit().expect("commit");
             jti = next_jti;
         })
     });

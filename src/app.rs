@@ -7,7 +7,6 @@ use actix_web::dev::{Server, Service};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 
-use crate::db;
 use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
@@ -17,7 +16,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     // Reads, signing and the wait for the writer run on each worker's bounded
     // blocking pool; 8 per worker keeps the writer's batches full.
-    let blocking_threads = db::BLOCKING_THREADS_PER_WORKER;
+    let blocking_threads = crate::store::BLOCKING_THREADS_PER_WORKER;
     let server = HttpServer::new(move || {
         let trusted = data.settings.trusted_proxies.clone();
         let timed = data.clone();

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
-use crate::db::Synchronous;
 use crate::password::MIN_ITERATIONS;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
-use crate::store::users::{normalize_email, Status};
+use crate::store::Synchronous;
+use crate::store::{normalize_email, Status};
 use crate::tokens::Algorithm;
 
 #[derive(Parser, Debug)]
@@ -29,14 +29,16 @@ pub struct Cli {
 /// The flags every command takes.
 #[derive(Args, Debug)]
 pub struct Globals {
-    /// The SQLite database file (created with mode 0600 if missing)
+    /// An SQLite database file (created with mode 0600 if missing), or a
+    /// postgres:// URL for several instances on one PostgreSQL database
     #[arg(
         long,
+        value_name = "PATH|URL",
         env = "AUTHLITE_DB",
         default_value = "./authlite.db",
         global = true
     )]
-    pub db: PathBuf,
+    pub db: String,
 
     /// PBKDF2 cost of every new password hash
     #[arg(long, env = "AUTHLITE_PBKDF2_ITERATIONS", default_value_t = DEFAULT_PBKDF2_ITERATIONS,

@@ -6,12 +6,11 @@ use std::net::TcpListener;
 
 use crate::app;
 use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
-use crate::db::{self, new_id, now, Pool};
+use crate::db::{new_id, now};
 use crate::password;
 use crate::seed;
 use crate::state::AppState;
-use crate::store::users::{self, Status, User};
-use crate::store::{failures, keys, links, orgs};
+use crate::store::{email_key, Database, Status, StoreError, StoredKey, User};
 use crate::tokens;
 
 type Outcome = Result<(), String>;
@@ -23,43 +22,39 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(format!("--static {}: not a directory", dir.display()));
     }
-    let pool = open(globals)?;
+    let db = open(globals)?;
     // The master key is checked (and a first key made) before the seed changes anything.
     let sealer = tokens::Sealer::from_option(settings.master_key_file.as_deref())?;
-    let conn = pool.get().map_err(|e| e.to_string())?;
-    tokens::ensure_key(&conn, &sealer, settings.algorithm)?;
-    drop(conn);
+    tokens::ensure_key(&db, &sealer, settings.algorithm)?;
     if let Some(file) = &args.seed {
-        say(apply_seed(&pool, file, iterations, false)?)?;
+        say(apply_seed(&db, file, iterations, false)?)?;
     }
-    let state = AppState::new(pool.clone(), settings.clone()).map_err(|e| e.to_string())?;
+    let state = AppState::new(db, settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let running = state.clone();
     let served = actix_web::rt::System::new().block_on(async move {
-        let server = app::run(listener, state)?;
+        let server = app::run(listener, running)?;
         // A server whose standard output has gone goes on serving.
         let _ = write_line(format_args!("authlite listening on http://{address}"));
         server.await
     });
     served.map_err(|e| format!("the server stopped: {e}"))?;
-    // Fold the WAL back into the database file so a copy of it alone is a full backup.
-    if let Ok(conn) = pool.get() {
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
-    }
+    state.db.close();
     log::info!("stopped");
     Ok(())
 }
 
 pub fn seed(globals: &Globals, args: &SeedArgs) -> Outcome {
-    let pool = open(globals)?;
-    let report = apply_seed(&pool, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
+    let db = open(globals)?;
+    let report = apply_seed(&db, &args.file, globals.pbkdf2_iterations, args.dry_run)?;
     say(report)?;
     Ok(())
 }
 
 fn apply_seed(
-    pool: &Pool,
+    db: &Database,
     file: &str,
     iterations: u32,
     dry_run: bool,
@@ -75,14 +70,13 @@ fn apply_seed(
             .map_err(|e| format!("cannot read the seed file {file}: {e}"))?;
         (json, file.to_string())
     };
-    seed::apply(pool, &json, &source, iterations, dry_run).map_err(|e| e.to_string())
+    seed::apply(db, &json, &source, iterations, dry_run).map_err(|e| e.to_string())
 }
 
 pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
-    let (db_path, iterations) = (&globals.db, globals.pbkdf2_iterations);
-    let pool = open(globals)?;
-    let conn = pool.get().map_err(|e| e.to_string())?;
-    let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    let iterations = globals.pbkdf2_iterations;
+    let db = open(globals)?;
+    let failed = |e: StoreError| format!("database {}: {e}", db.name());
     match command {
         UserCommand::Add {
             email,
@@ -92,11 +86,15 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             password_hash,
             status,
         } => {
-            if users::find_by_email(&conn, &email).map_err(db)?.is_some() {
+            if db
+                .read(|s| s.find_user_by_email(&email))
+                .map_err(failed)?
+                .is_some()
+            {
                 return Err(format!("a user with the email {email} already exists"));
             }
             if let Some(org) = &org {
-                if orgs::name_of(&conn, org).map_err(db)?.is_none() {
+                if db.read(|s| s.org_name(org)).map_err(failed)?.is_none() {
                     return Err(format!(
                         "there is no org \"{org}\" (orgs are made by a seed file)"
                     ));
@@ -119,23 +117,30 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 status,
                 created_at: now(),
             };
-            users::insert(&conn, &user, now()).map_err(db)?;
+            db.transaction(|s| s.insert_user(&user, now()))
+                .map_err(failed)?;
             say(format_args!("created user {} {}", user.id, user.email))?;
         }
         UserCommand::SetPassword { email, .. } => {
-            let user = find(&conn, &email).map_err(db)??;
+            let user = find(&db, &email)?;
             let phc = hash_stdin_password(iterations)?;
-            users::set_password_hash(&conn, &user.id, &phc, now()).map_err(db)?;
+            db.transaction(|s| s.set_password_hash(&user.id, &phc, now()))
+                .map_err(failed)?;
             say(format_args!("password set for {email}"))?;
         }
         UserCommand::SetStatus { email, status } => {
-            let user = find(&conn, &email).map_err(db)??;
-            users::set_status(&conn, &user.id, status, now()).map_err(db)?;
+            let user = find(&db, &email)?;
+            db.transaction(|s| s.set_user_status(&user.id, status, now()))
+                .map_err(failed)?;
             say(format_args!("{email} is now {status}"))?;
         }
-        UserCommand::List { json } => print_users(&users::list(&conn).map_err(db)?, json)?,
+        UserCommand::List { json } => {
+            print_users(&db.read(|s| s.list_users()).map_err(failed)?, json)?;
+        }
         UserCommand::Unlock { email } => {
-            let cleared = failures::clear(&conn, &failures::email_key(&email)).map_err(db)?;
+            let cleared = db
+                .transaction(|s| s.clear_failures(&email_key(&email)))
+                .map_err(failed)?;
             say(format_args!(
                 "{email} unlocked ({cleared} failed logins cleared)"
             ))?;
@@ -145,7 +150,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             ttl,
             public_url,
         } => {
-            let user = find(&conn, &email).map_err(db)??;
+            let user = find(&db, &email)?;
             if user.status == Status::Deleted {
                 return Err(format!(
                     "the user {email} is deleted: no link is made for them"
@@ -154,16 +159,18 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             let (token, digest) = password::link::new_token()
                 .map_err(|e| format!("no random bytes for a link: {e}"))?;
             let now = now();
-            links::replace(&conn, &user.id, &digest, now.saturating_add(ttl), now).map_err(db)?;
+            db.transaction(|s| s.replace_link(&user.id, &digest, now.saturating_add(ttl), now))
+                .map_err(failed)?;
             println!("{public_url}/#set-password={token}");
         }
     }
     Ok(())
 }
 
-fn find(conn: &rusqlite::Connection, email: &str) -> rusqlite::Result<Result<User, String>> {
-    Ok(users::find_by_email(conn, email)?
-        .ok_or_else(|| format!("there is no user with the email {email}")))
+fn find(db: &Database, email: &str) -> Result<User, String> {
+    db.read(|s| s.find_user_by_email(email))
+        .map_err(|e| format!("database {}: {e}", db.name()))?
+        .ok_or_else(|| format!("there is no user with the email {email}"))
 }
 
 /// Reads one password from standard input (a trailing newline is not part of it) and hashes it.
@@ -217,20 +224,18 @@ fn print_users(list: &[User], json: bool) -> Outcome {
 }
 
 pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
-    let db_path = &globals.db;
-    let pool = open(globals)?;
-    let conn = pool.get().map_err(|e| e.to_string())?;
-    let db = |e: rusqlite::Error| format!("database {}: {e}", db_path.display());
+    let db = open(globals)?;
+    let failed = |e: StoreError| format!("database {}: {e}", db.name());
     let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
     match command {
         KeysCommand::Rotate { algorithm } => {
-            let kid = tokens::rotate(&conn, &sealer, algorithm)?;
+            let kid = tokens::rotate(&db, &sealer, algorithm)?;
             say(format_args!(
                 "new signing key {kid} ({algorithm}) is current"
             ))?;
         }
         KeysCommand::Retire { kid, algorithm } => {
-            let retired = tokens::retire(&conn, &sealer, algorithm, &kid)?;
+            let retired = tokens::retire(&db, &sealer, algorithm, &kid)?;
             if let Some(new) = &retired.new_current {
                 say(format_args!(
                     "new signing key {new} ({algorithm}) is current"
@@ -248,16 +253,17 @@ pub fn keys(globals: &Globals, command: KeysCommand) -> Outcome {
             refresh_ttl,
         } => {
             // Listing needs no key pair: a sealed database lists without the master key.
-            if sealer.has_key() || keys::current_kid(&conn).map_err(db)?.is_none() {
-                tokens::ensure_key(&conn, &sealer, tokens::Algorithm::default())?;
+            if sealer.has_key() || db.read(|s| s.current_kid()).map_err(failed)?.is_none() {
+                tokens::ensure_key(&db, &sealer, tokens::Algorithm::default())?;
             }
-            print_keys(&keys::list(&conn).map_err(db)?, access_ttl.max(refresh_ttl))?;
+            let keys = db.read(|s| s.list_keys()).map_err(failed)?;
+            print_keys(&keys, access_ttl.max(refresh_ttl))?;
         }
     }
     Ok(())
 }
 
-fn print_keys(list: &[keys::StoredKey], lifetime: u64) -> Outcome {
+fn print_keys(list: &[StoredKey], lifetime: u64) -> Outcome {
     say(format_args!(
         "{:<16}  {:<9}  {:<12}  STATE",
         "KID", "ALGORITHM", "CREATED"
@@ -280,14 +286,13 @@ fn print_keys(list: &[keys::StoredKey], lifetime: u64) -> Outcome {
     Ok(())
 }
 
-fn open(globals: &Globals) -> Result<Pool, String> {
-    let pool = db::open_with(&globals.db, globals.synchronous).map_err(|e| e.to_string())?;
+fn open(globals: &Globals) -> Result<Database, String> {
+    let db = Database::open(&globals.db, globals.synchronous)?;
     let sealer = tokens::Sealer::from_option(globals.master_key_file.as_deref())?;
     if sealer.has_key() {
-        let conn = pool.get().map_err(|e| e.to_string())?;
-        tokens::verify_master_key(&conn, &sealer)?;
+        tokens::verify_master_key(&db, &sealer)?;
     }
-    Ok(pool)
+    Ok(db)
 }
 
 /// Prints one line on standard output. A closed pipe (`authlite user list |

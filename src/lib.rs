@@ -1,4 +1,5 @@
-//! authlite: email and password login that signs Ed25519 JWTs, in one binary over one SQLite file.
+//! authlite: email and password login that signs Ed25519 JWTs, in one binary over one SQLite file
+//! (or one PostgreSQL database shared by several instances).
 
 pub mod app;
 pub mod cli;
@@ -15,4 +16,3 @@ pub mod settings;
 pub mod state;
 pub mod store;
 pub mod tokens;
-pub mod writer;

@@ -3,13 +3,11 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
 
-use crate::db::{new_id, now, Pool};
+use crate::db::{new_id, now};
 use crate::password;
-use crate::store::orgs;
-use crate::store::users::{self, normalize_email, Status, User};
+use crate::store::{self, normalize_email, Database, Status, Store, StoreError, User};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,7 +106,7 @@ impl std::error::Error for SeedError {}
 /// Applies the seed document `json`; `source` names it in errors. With `dry_run`,
 /// reports what would change and changes nothing.
 pub fn apply(
-    pool: &Pool,
+    db: &Database,
     json: &str,
     source: &str,
     iterations: u32,
@@ -121,23 +119,45 @@ pub fn apply(
         fail(format!("line {}, column {}: {msg}", e.line(), e.column()))
     })?;
     let wanted = check(&file).map_err(fail)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| fail(format!("cannot open the database: {e}")))?;
     // Hash before taking the write lock: hashing takes ~85 ms a password.
-    let hashes = new_hashes(&conn, &wanted, iterations, dry_run).map_err(fail)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| fail(e.to_string()))?;
-    let report = Report {
-        orgs: apply_orgs(&tx, &file.orgs).map_err(|e| fail(e.to_string()))?,
-        users: apply_users(&tx, &wanted, &hashes).map_err(fail)?,
-        dry_run,
-    };
-    if !dry_run {
-        tx.commit().map_err(|e| fail(e.to_string()))?;
+    let hashes = db
+        .read(|store| new_hashes(store, &wanted, iterations, dry_run))
+        .map_err(fail)?;
+    let applied = db.transaction(|store| {
+        let report = Report {
+            orgs: apply_orgs(store, &file.orgs)?,
+            users: apply_users(store, &wanted, &hashes)?,
+            dry_run,
+        };
+        // A dry run makes every change, to see what the later ones would find,
+        // then ends as a failure would: rolled back.
+        match dry_run {
+            true => Err(Applied::RolledBack(report)),
+            false => Ok(report),
+        }
+    });
+    match applied {
+        Ok(report) | Err(Applied::RolledBack(report)) => Ok(report),
+        Err(Applied::Failed(e)) => Err(fail(e)),
     }
-    Ok(report)
+}
+
+/// How the seed's transaction ended, when it did not commit.
+enum Applied {
+    Failed(String),
+    RolledBack(Report),
+}
+
+impl From<StoreError> for Applied {
+    fn from(e: StoreError) -> Applied {
+        Applied::Failed(e.to_string())
+    }
+}
+
+impl From<String> for Applied {
+    fn from(e: String) -> Applied {
+        Applied::Failed(e)
+    }
 }
 
 /// Everything that can be checked without the database, with the field it concerns.
@@ -201,7 +221,7 @@ fn check(file: &SeedFile) -> Result<Vec<Wanted>, String> {
 /// For each user, the hash to store: None where the stored one still verifies
 /// (or no password is given). A dry run only marks what would be hashed.
 fn new_hashes(
-    conn: &Connection,
+    store: &mut dyn Store,
     wanted: &[Wanted],
     iterations: u32,
     dry_run: bool,
@@ -209,7 +229,7 @@ fn new_hashes(
     wanted
         .iter()
         .map(|w| {
-            let existing = users::find_by_email(conn, &w.email).map_err(|e| e.to_string())?;
+            let existing = store.find_user_by_email(&w.email)?;
             let current = existing.and_then(|u| u.password_hash);
             if let Some(imported) = &w.password_hash {
                 return Ok(imported_hash(imported, current));
@@ -240,37 +260,36 @@ fn imported_hash(imported: &str, current: Option<String>) -> Option<String> {
     }
 }
 
-fn apply_orgs(conn: &Connection, wanted: &[SeedOrg]) -> rusqlite::Result<Counts> {
+fn apply_orgs(store: &mut dyn Store, wanted: &[SeedOrg]) -> store::Result<Counts> {
     let mut counts = Counts::default();
     for org in wanted {
-        match orgs::name_of(conn, &org.id)? {
+        match store.org_name(&org.id)? {
             Some(name) if name == org.name => counts.unchanged += 1,
             Some(_) => counts.updated += 1,
             None => counts.created += 1,
         }
-        orgs::upsert(conn, &org.id, &org.name)?;
+        store.upsert_org(&org.id, &org.name)?;
     }
     Ok(counts)
 }
 
 fn apply_users(
-    conn: &Connection,
+    store: &mut dyn Store,
     wanted: &[Wanted],
     hashes: &[Option<String>],
 ) -> Result<Counts, String> {
-    let db = |e: rusqlite::Error| e.to_string();
     let now = now();
     let mut counts = Counts::default();
     for (w, hash) in wanted.iter().zip(hashes) {
         if let Some(org) = &w.org_id {
-            if orgs::name_of(conn, org).map_err(db)?.is_none() {
+            if store.org_name(org)?.is_none() {
                 return Err(format!("{}.orgId: there is no org \"{org}\"", w.field));
             }
         }
-        let existing = users::find_by_email(conn, &w.email).map_err(db)?;
+        let existing = store.find_user_by_email(&w.email)?;
         let Some(mut user) = existing else {
             let id = w.id.clone().unwrap_or_else(new_id);
-            if users::find_by_id(conn, &id).map_err(db)?.is_some() {
+            if store.find_user_by_id(&id)?.is_some() {
                 return Err(format!("{}.id: \"{id}\" belongs to another user", w.field));
             }
             let user = User {
@@ -282,7 +301,7 @@ fn apply_users(
                 status: w.status,
                 created_at: now,
             };
-            users::insert(conn, &user, now).map_err(db)?;
+            store.insert_user(&user, now)?;
             counts.created += 1;
             continue;
         };
@@ -298,10 +317,10 @@ fn apply_users(
             user.name = w.name.clone();
             user.org_id = w.org_id.clone();
             user.status = w.status;
-            users::update_profile(conn, &user, now).map_err(db)?;
+            store.update_user_profile(&user, now)?;
         }
         if let Some(phc) = hash {
-            users::set_password_hash(conn, &user.id, phc, now).map_err(db)?;
+            store.set_password_hash(&user.id, phc, now)?;
         }
         if profile_changed || hash.is_some() {
             counts.updated += 1;
@@ -325,16 +344,15 @@ mod tests {
       ]
     }"#;
 
-    fn pool() -> (tempfile::TempDir, Pool) {
+    fn pool() -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::open(&dir.path().join("t.db")).unwrap();
-        (dir, pool)
+        let path = dir.path().join("t.db");
+        let db = Database::open(path.to_str().unwrap(), Default::default()).unwrap();
+        (dir, db)
     }
 
-    fn user_count(pool: &Pool) -> i64 {
-        let conn = pool.get().unwrap();
-        conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-            .unwrap()
+    fn user_count(db: &Database) -> i64 {
+        db.read(|s| s.list_users().map(|u| u.len() as i64)).unwrap()
     }
 
     #[test]
@@ -345,7 +363,8 @@ mod tests {
             first.to_string(),
             "orgs: 1 created, 0 updated, 0 unchanged; users: 3 created, 0 updated, 0 unchanged"
         );
-        let hash_before = users::find_by_email(&pool.get().unwrap(), "ada@acme.test")
+        let hash_before = pool
+            .read(|s| s.find_user_by_email("ada@acme.test"))
             .unwrap()
             .unwrap()
             .password_hash;
@@ -354,7 +373,8 @@ mod tests {
             second.to_string(),
             "orgs: 0 created, 0 updated, 1 unchanged; users: 0 created, 0 updated, 3 unchanged"
         );
-        let hash_after = users::find_by_email(&pool.get().unwrap(), "ada@acme.test")
+        let hash_after = pool
+            .read(|s| s.find_user_by_email("ada@acme.test"))
             .unwrap()
             .unwrap()
             .password_hash;
@@ -409,7 +429,8 @@ mod tests {
         let bcrypt = bcrypt::hash("imported pass", 4).unwrap();
         let seed = one_user(&format!(r#", "passwordHash": "{bcrypt}""#));
         apply(&pool, &seed, "s.json", 1000, false).unwrap();
-        let stored = users::find_by_email(&pool.get().unwrap(), "imp@acme.test")
+        let stored = pool
+            .read(|s| s.find_user_by_email("imp@acme.test"))
             .unwrap()
             .unwrap()
             .password_hash;

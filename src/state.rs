@@ -7,30 +7,25 @@ use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
 
-use rusqlite::Connection;
-
-use crate::db::{self, Pool};
-use crate::error::ApiError;
+use crate::db;
 use crate::gate::HashGate;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::settings::Settings;
-use crate::store::{failures, sessions};
+use crate::store::{self, Database, Store, PRUNE_CHUNK};
 use crate::tokens::{Keys, Policy, Sealer};
-use crate::writer::Writer;
 
 /// Everything a request needs, shared by all workers.
 #[derive(Clone)]
 pub struct AppState(Arc<State>);
 
 pub struct State {
-    pub pool: Pool,
+    /// Reads on a pooled connection; every write of a request through `db.write`.
+    pub db: Database,
     pub keys: Keys,
     pub gate: HashGate,
     pub settings: Settings,
     pub metrics: Metrics,
-    /// Every write of a request goes through this one thread.
-    pub writer: Writer,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
     /// Seals secrets stored in the database with the master key, if there is one.
@@ -57,10 +52,7 @@ impl fmt::Display for StartupError {
 impl std::error::Error for StartupError {}
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Settings) -> Result<AppState, StartupError> {
-        let conn = pool
-            .get()
-            .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
+    pub fn new(mut db: Database, settings: Settings) -> Result<AppState, StartupError> {
         let sealer =
             Sealer::from_option(settings.master_key_file.as_deref()).map_err(StartupError)?;
         let policy = Policy {
@@ -69,25 +61,20 @@ impl AppState {
             algorithm: settings.algorithm,
             sealer: sealer.clone(),
         };
-        let keys = Keys::open(&conn, policy).map_err(StartupError)?;
-        drop(conn);
+        let keys = Keys::open(&db, policy).map_err(StartupError)?;
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
-        let writer = pool
-            .get()
-            .map_err(|e| e.to_string())
-            .and_then(|conn| Writer::start(conn).map_err(|e| e.to_string()))
+        db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
-            pool,
+            db,
             keys,
             gate,
             settings,
             metrics,
-            writer,
             sealer,
         });
         start_upkeep(Arc::downgrade(&state))
@@ -98,25 +85,25 @@ impl AppState {
 
 impl State {
     /// Drops sessions whose newest token has expired, and failures past the window.
-    fn prune(&self) -> Result<(), ApiError> {
+    fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (db::now(), self.settings.lockout);
-        self.in_chunks(move |conn| Ok(sessions::prune_expired(conn, now)?))?;
-        self.in_chunks(move |conn| Ok(failures::prune(conn, now, lockout, sessions::PRUNE_CHUNK)?))
+        self.in_chunks(move |store| store.prune_expired_sessions(now))?;
+        self.in_chunks(move |store| store.prune_failures(now, lockout))
     }
 
     /// Clears the answers kept for the reuse grace once it has passed.
-    fn clear_grace_answers(&self) -> Result<(), ApiError> {
+    fn clear_grace_answers(&self) -> store::Result<()> {
         let spent_before_ms = db::now_ms().saturating_sub(self.settings.reuse_grace * 1000);
-        self.in_chunks(move |conn| Ok(sessions::clear_grace_answers(conn, spent_before_ms)?))
+        self.in_chunks(move |store| store.clear_grace_answers(spent_before_ms))
     }
 
     /// Runs a chunked pruning statement until it runs out of rows, one write each,
     /// so that requests' writes go in between.
-    fn in_chunks<F>(&self, chunk: F) -> Result<(), ApiError>
+    fn in_chunks<F>(&self, chunk: F) -> store::Result<()>
     where
-        F: Fn(&Connection) -> Result<usize, ApiError> + Clone + Send + 'static,
+        F: Fn(&mut dyn Store) -> store::Result<usize> + Clone + Send + 'static,
     {
-        while self.writer.write(chunk.clone())? >= sessions::PRUNE_CHUNK as usize {}
+        while self.db.write(chunk.clone())? >= PRUNE_CHUNK as usize {}
         Ok(())
     }
 }

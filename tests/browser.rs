@@ -125,7 +125,7 @@ fn spawn_server(dir: &Path) -> String {
         "orgs": [{ "id": "acme", "name": "Acme Inc" }],
         "users": [{ "email": EMAIL, "name": NAME, "orgId": "acme", "password": PASSWORD }]
     });
-    let pool = authlite::db::open(&db_path).expect("open the test database");
+    let pool = authlite::store::Database::sqlite(&db_path).expect("open the test database");
     authlite::seed::apply(&pool, &seed.to_string(), "browser test", 1_000, false)
         .expect("apply the seed");
     drop(pool);
@@ -138,7 +138,7 @@ fn spawn_server(dir: &Path) -> String {
                 pbkdf2_iterations: 1_000,
                 ..Settings::default()
             };
-            let started = authlite::db::open(&db_path)
+            let started = authlite::store::Database::sqlite(&db_path)
                 .map_err(|e| format!("open: {e:?}"))
                 .and_then(|pool| {
                     authlite::state::AppState::new(pool, settings).map_err(|e| format!("{e}"))

@@ -60,7 +60,7 @@ impl Server {
             "users": [{ "email": ADA, "name": "Ada Lovelace", "orgId": "acme",
                         "password": ADA_PASSWORD }]
         });
-        let pool = authlite::db::open(&db).expect("open the test database");
+        let pool = authlite::store::Database::sqlite(&db).expect("open the test database");
         authlite::seed::apply(&pool, &seed.to_string(), "test seed", ITERATIONS, false)
             .expect("apply the seed");
         drop(pool);
@@ -95,7 +95,7 @@ impl Server {
         let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
         thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let started = authlite::db::open(&db)
+                let started = authlite::store::Database::sqlite(&db)
                     .map_err(|e| format!("open: {e:?}"))
                     .and_then(|pool| {
                         authlite::state::AppState::new(pool, settings)

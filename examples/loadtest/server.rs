@@ -7,10 +7,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use authlite::db::{new_id, now, Pool};
+use authlite::db::{new_id, now};
 use authlite::settings::Settings;
-use authlite::store::orgs;
-use authlite::store::users::{self, Status, User};
+use authlite::store::{Database, Status, StoreError, User};
 
 use crate::Options;
 
@@ -21,7 +20,7 @@ pub const BARE_WORKERS: usize = 2;
 /// Seeds `users` users sharing one hash (hashing 200 passwords at 600,000
 /// iterations would take longer than the runs), then serves on its own thread.
 pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
-    let pool = authlite::db::open(db).expect("open the database");
+    let pool = authlite::store::Database::sqlite(db).expect("open the database");
     seed(&pool, opts.users, opts.iterations);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let addr = listener.local_addr().expect("a local address");
@@ -42,24 +41,25 @@ pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
     addr
 }
 
-fn seed(pool: &Pool, count: usize, iterations: u32) {
+fn seed(db: &Database, count: usize, iterations: u32) {
     let phc = authlite::password::hash(PASSWORD, iterations).expect("a hash");
-    let mut conn = pool.get().expect("a connection");
-    let tx = conn.transaction().expect("a transaction");
-    orgs::upsert(&tx, "load", "Load Test").expect("an org");
-    for n in 0..count {
-        let user = User {
-            id: new_id(),
-            email: email(n),
-            name: format!("User {n}"),
-            org_id: Some("load".into()),
-            password_hash: Some(phc.clone()),
-            status: Status::Active,
-            created_at: now(),
-        };
-        users::insert(&tx, &user, now()).expect("a user");
-    }
-    tx.commit().expect("commit the seed");
+    db.transaction(|store| {
+        store.upsert_org("load", "Load Test")?;
+        for n in 0..count {
+            let user = User {
+                id: new_id(),
+                email: email(n),
+                name: format!("User {n}"),
+                org_id: Some("load".into()),
+                password_hash: Some(phc.clone()),
+                status: Status::Active,
+                created_at: now(),
+            };
+            store.insert_user(&user, now())?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .expect("the seed");
 }
 
 pub fn email(n: usize) -> String {

@@ -13,7 +13,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
     responses((status = 200, description = "Every public key whose tokens may still be alive", body = Jwks)))]
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let ring = blocking(&state, |state, conn| Ok(state.keys.fresh_ring(conn))).await?;
+    let ring = blocking(&state, |state, store| Ok(state.keys.fresh_ring(store))).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(ring.jwks()))
@@ -31,7 +31,7 @@ pub async fn openid_configuration(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ring = blocking(&state, |state, conn| Ok(state.keys.fresh_ring(conn))).await?;
+    let ring = blocking(&state, |state, store| Ok(state.keys.fresh_ring(store))).await?;
     let base = match &state.settings.public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::failures;
+use crate::store::{email_key, ip_key, Limit};
 
 /// The failure rows an attempt holds while its password is checked.
 pub(super) struct Slot {
@@ -24,19 +24,19 @@ pub(super) fn reserve(
     now: u64,
 ) -> Result<Slot, ApiError> {
     let s = &state.settings;
-    let email_key = failures::email_key(email);
-    let ip_key = ip.map(|ip| failures::ip_key(ip, s.ipv6_prefix));
+    let email_key = email_key(email);
+    let ip_key = ip.map(|ip| ip_key(ip, s.ipv6_prefix));
     let key = email_key.clone();
     let (max_email, max_ip, window) = (s.max_failures, s.max_failures_per_ip, s.lockout);
-    let reserved = state.writer.write(move |conn| {
-        let mut limits = vec![failures::Limit {
+    let reserved = state.db.write(move |store| {
+        let mut limits = vec![Limit {
             key: &key,
             max: max_email,
         }];
         if let Some(key) = &ip_key {
-            limits.push(failures::Limit { key, max: max_ip });
+            limits.push(Limit { key, max: max_ip });
         }
-        Ok(failures::reserve(conn, &limits, window, now)?)
+        store.reserve_failures(&limits, window, now)
     })?;
     match reserved {
         Ok(rows) => Ok(Slot { email_key, rows }),
@@ -50,7 +50,5 @@ pub(super) fn reserve(
 
 /// Gives reserved rows back: the attempt did not fail.
 pub(super) fn give_back(state: &AppState, rows: Vec<i64>) -> Result<(), ApiError> {
-    state
-        .writer
-        .write(move |conn| Ok(failures::release(conn, &rows)?))
+    Ok(state.db.write(move |store| store.release_failures(&rows))?)
 }

@@ -15,8 +15,7 @@ use crate::error::ErrorBody;
 use crate::gate::GateError;
 use crate::password;
 use crate::state::AppState;
-use crate::store::users::{self, normalize_email, Status, User};
-use crate::store::{failures, sessions};
+use crate::store::{normalize_email, Session, Status, User};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -134,10 +133,10 @@ fn check_password(
     state: &AppState,
     attempt: &Attempt,
 ) -> Result<Result<Checked, &'static str>, ApiError> {
-    let user = {
-        let conn = state.pool.get()?;
-        users::find_by_email(&conn, &attempt.email)?.filter(|u| u.status != Status::Deleted)
-    };
+    let user = state
+        .db
+        .read(|store| store.find_user_by_email(&attempt.email))?
+        .filter(|u| u.status != Status::Deleted);
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always run one full verification, so that a missing account costs what a wrong password does.
     let matches = password::verify(
@@ -169,7 +168,7 @@ fn open_session(
     now: u64,
 ) -> Result<TokenPair, ApiError> {
     let Checked { user, upgraded } = checked;
-    let session = sessions::Session {
+    let session = Session {
         id: new_id(),
         user_id: user.id.clone(),
         created_at: now,
@@ -179,20 +178,19 @@ fn open_session(
         user_agent: attempt.user_agent.clone(),
         ip: attempt.ip.map(|ip| ip.to_string()),
     };
-    let ring = {
-        let conn = state.pool.get()?;
-        state.keys.ring(&conn)
-    };
+    let ring = state
+        .db
+        .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
     let signed = sign_pair(state, &ring, &user, &session.id, now)?;
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
-    let signed = state.writer.write(move |conn| {
-        failures::clear(conn, &slot.email_key)?;
-        failures::release(conn, &slot.rows)?;
+    let signed = state.db.write(move |store| {
+        store.clear_failures(&slot.email_key)?;
+        store.release_failures(&slot.rows)?;
         if let Some(phc) = &upgraded {
-            users::set_password_hash(conn, &user_id, phc, now)?;
+            store.set_password_hash(&user_id, phc, now)?;
         }
-        sessions::create(conn, &session, &signed.refresh_record())?;
-        Ok(signed)
+        store.create_session(&session, &signed.refresh_record())?;
+        Ok::<_, ApiError>(signed)
     })?;
     log::info!(
         "login ok: {} session {sid}{} from {}",

@@ -19,10 +19,10 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{web, HttpResponse, ResponseError};
-use rusqlite::Connection;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// Bodies over this many bytes are refused with 413.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -104,17 +104,15 @@ pub(super) fn unsupported_media_type() -> ApiError {
     )
 }
 
-/// Runs one unit of database work on the blocking pool with a pooled connection.
+/// Runs one unit of database work on the blocking pool, reading through a
+/// pooled connection (its writes go through `state.db.write`).
 pub async fn blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&AppState, &mut Connection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&AppState, &mut dyn Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let state = state.clone();
-    web::block(move || {
-        let mut conn = state.pool.get()?;
-        work(&state, &mut conn)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    web::block(move || state.db.read(|store| work(&state, store)))
+        .await
+        .map_err(ApiError::internal)?
 }

@@ -11,7 +11,6 @@ use super::blocking;
 use crate::db::now;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::sessions;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
 
@@ -30,8 +29,8 @@ const PAGE_POLICY: &str =
         (status = 503, description = "The database cannot take a write now (SERVER_BUSY)", body = crate::error::ErrorBody),
     ))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    // A write probe through the writer, answered from its cache within a second.
-    let probed = web::block(move || state.writer.can_write()).await;
+    // A write probe, answered from its cache within a second.
+    let probed = web::block(move || state.db.can_write()).await;
     match probed {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ok" }))),
         _ => Err(ApiError {
@@ -44,7 +43,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let live = blocking(&state, |_, conn| Ok(sessions::count_live(conn, now())?)).await?;
+    let live = blocking(&state, |_, store| Ok(store.count_live_sessions(now())?)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(state.gate.waiting(), live)))

@@ -8,8 +8,7 @@ use utoipa::ToSchema;
 use crate::db::{new_id, new_ordered_id};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::sessions::NewRefresh;
-use crate::store::users::User;
+use crate::store::{NewRefresh, User};
 use crate::tokens::{digest, AccessClaims, Claims, Keyring, RefreshClaims, ACCESS, REFRESH};
 
 #[derive(Serialize, Deserialize, ToSchema)]

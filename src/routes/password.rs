@@ -1,7 +1,7 @@
 //! POST /user/password (signed in: change it) and POST /user/password/reset
 //! (a set-password link's token).
 //!
-//! Both hash on the hashing gate, as login does, and write through the writer.
+//! Both hash on the hashing gate, as login does, and write through `db.write`.
 //! The order of the checks is the README's ("Choices"): nothing is hashed or
 //! counted for a request refused before the password check.
 
@@ -23,8 +23,7 @@ use crate::error::{ErrorBody, SuccessBody};
 use crate::gate::GateError;
 use crate::password::{self, link, policy};
 use crate::state::AppState;
-use crate::store::users::{self, Status};
-use crate::store::{failures, links, sessions};
+use crate::store::{email_key, Status};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -124,8 +123,7 @@ fn change_password(
     body: ChangePasswordRequest,
     ip: Option<IpAddr>,
 ) -> Result<(), ApiError> {
-    let conn = state.pool.get()?;
-    let (user, verified) = authenticate(state, &conn, token)?;
+    let (user, verified) = state.db.read(|store| authenticate(state, store, token))?;
     policy::check(
         &body.new_password,
         &user.email,
@@ -133,7 +131,6 @@ fn change_password(
     )
     .map_err(weak)?;
     let stored = user.password_hash.clone();
-    drop(conn);
     let matches = under_lockout(state, &user.email, ip, || {
         // No stored password costs the same as a wrong one, and never matches.
         let checked = password::verify(
@@ -152,14 +149,12 @@ fn change_password(
     let phc = password::hash(&body.new_password, state.settings.pbkdf2_iterations)
         .map_err(ApiError::internal)?;
     let (user_id, sid, now) = (user.id.clone(), verified.claims.sid, now());
-    let email_key = failures::email_key(&user.email);
-    let ended = state.writer.write(move |conn| {
-        failures::clear(conn, &email_key)?;
-        users::set_password_hash(conn, &user_id, &phc, now)?;
-        links::remove_for_user(conn, &user_id)?;
-        Ok(sessions::revoke_all_for_user_except(
-            conn, &user_id, &sid, now,
-        )?)
+    let email_key = email_key(&user.email);
+    let ended = state.db.write(move |store| {
+        store.clear_failures(&email_key)?;
+        store.set_password_hash(&user_id, &phc, now)?;
+        store.remove_user_links(&user_id)?;
+        store.revoke_user_sessions(&user_id, Some(&sid), now)
     })?;
     log::info!(
         "password changed: {}, {ended} other sessions ended",
@@ -169,16 +164,17 @@ fn change_password(
 }
 
 fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserView, ApiError> {
-    let conn = state.pool.get()?;
     let now = now();
     let digest = link::digest(&body.token);
-    let Some(found) = links::find(&conn, &digest)? else {
+    let Some(found) = state.db.read(|store| store.find_link(&digest))? else {
         return Err(link_refused("INVALID_TOKEN"));
     };
     if found.expires_at <= now {
         return Err(link_refused("TOKEN_EXPIRED"));
     }
-    let user = users::find_by_id(&conn, &found.user_id)?
+    let user = state
+        .db
+        .read(|store| store.find_user_by_id(&found.user_id))?
         .filter(|u| u.status != Status::Deleted)
         .ok_or_else(|| link_refused("USER_NOT_FOUND"))?;
     policy::check(
@@ -187,19 +183,18 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
         state.settings.min_password_length,
     )
     .map_err(weak)?;
-    drop(conn);
     let phc = password::hash(&body.new_password, state.settings.pbkdf2_iterations)
         .map_err(ApiError::internal)?;
     let user_id = user.id.clone();
-    let email_key = failures::email_key(&user.email);
-    let ended = state.writer.write(move |conn| {
+    let email_key = email_key(&user.email);
+    let ended = state.db.write(move |store| {
         // A reset racing this one, or a newer link made meanwhile, wins.
-        if !links::spend(conn, &digest)? {
+        if !store.spend_link(&digest)? {
             return Err(link_refused("INVALID_TOKEN"));
         }
-        users::set_password_hash(conn, &user_id, &phc, now)?;
-        failures::clear(conn, &email_key)?;
-        Ok(sessions::revoke_all_for_user(conn, &user_id, now)?)
+        store.set_password_hash(&user_id, &phc, now)?;
+        store.clear_failures(&email_key)?;
+        Ok::<_, ApiError>(store.revoke_user_sessions(&user_id, None, now)?)
     })?;
     log::info!(
         "password set by link: {}, {ended} sessions ended",

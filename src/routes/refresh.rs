@@ -1,7 +1,6 @@
 //! POST /user/refresh: rotation, the reuse grace, and reuse detection.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -11,8 +10,7 @@ use crate::db::{now, now_ms};
 use crate::error::ApiError;
 use crate::error::ErrorBody;
 use crate::state::AppState;
-use crate::store::sessions::{self, RefreshRecord};
-use crate::store::users::{Status, User};
+use crate::store::{RefreshRecord, Status, Store, User};
 use crate::tokens::{digest, same_digest, Unverified};
 
 #[derive(Deserialize, ToSchema)]
@@ -36,8 +34,8 @@ pub async fn refresh(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body: RefreshRequest = json_body(&req, payload).await?;
-    let answer = blocking(&state, move |state, conn| {
-        rotate(state, conn, &body.refresh_token)
+    let answer = blocking(&state, move |state, store| {
+        rotate(state, store, &body.refresh_token)
     })
     .await;
     state
@@ -48,8 +46,8 @@ pub async fn refresh(
 
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
 /// reuse grace the very answer its first use got.
-fn rotate(state: &AppState, conn: &Connection, token: &str) -> Result<String, ApiError> {
-    let (claims, record, newest) = check(state, conn, token)?;
+fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String, ApiError> {
+    let (claims, record, newest) = check(state, store, token)?;
     if !newest {
         return replay_or_reuse(state, &claims, &record);
     }
@@ -61,14 +59,14 @@ fn rotate(state: &AppState, conn: &Connection, token: &str) -> Result<String, Ap
             return Err(end_session(state, &claims.sid, "USER_INACTIVE")?)
         }
     }
-    let answer = spend(state, conn, &claims, user)?;
+    let answer = spend(state, store, &claims, user)?;
     match answer {
         Some(answer) => {
             log::debug!("refresh ok: session {}", claims.sid);
             Ok(answer)
         }
         // A racing use of this token won, or the session ended, while this one signed.
-        None => match sessions::find_refresh(conn, &claims.sid)? {
+        None => match store.find_refresh(&claims.sid)? {
             Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record),
             _ => Err(ApiError::unauthorized("TOKEN_REVOKED")),
         },
@@ -80,13 +78,13 @@ fn rotate(state: &AppState, conn: &Connection, token: &str) -> Result<String, Ap
 /// session's newest token, the only one that can be spent.
 fn check(
     state: &AppState,
-    conn: &Connection,
+    store: &mut dyn Store,
     token: &str,
 ) -> Result<(Unverified, RefreshRecord, bool), ApiError> {
     let issuer = &state.settings.issuer;
-    let ring = state.keys.ring(conn);
+    let ring = state.keys.ring(store);
     let claims = ring.peek_refresh(token, issuer).map_err(token_error)?;
-    let record = sessions::find_refresh(conn, &claims.sid)?;
+    let record = store.find_refresh(&claims.sid)?;
     let newest = record.as_ref().is_some_and(|r| {
         r.refresh_jti == claims.jti && same_digest(&r.refresh_hash, &digest(token))
     });
@@ -110,25 +108,18 @@ fn check(
 /// use of the token came first (then `None`).
 fn spend(
     state: &AppState,
-    conn: &Connection,
+    store: &mut dyn Store,
     claims: &Unverified,
     user: &User,
 ) -> Result<Option<String>, ApiError> {
     let (now, now_ms) = (now(), now_ms());
-    let signed = sign_pair(state, &state.keys.ring(conn), user, &claims.sid, now)?;
+    let signed = sign_pair(state, &state.keys.ring(store), user, &claims.sid, now)?;
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
     let grace_answer = state.sealer.seal(answer.as_bytes());
     let (sid, spent_jti) = (claims.sid.clone(), claims.jti.clone());
-    let spent = state.writer.write(move |conn| {
+    let spent = state.db.write(move |store| {
         let next = signed.refresh_record();
-        Ok(sessions::rotate(
-            conn,
-            &sid,
-            &spent_jti,
-            &next,
-            now_ms,
-            &grace_answer,
-        )?)
+        store.rotate_refresh(&sid, &spent_jti, &next, now_ms, &grace_answer)
     })?;
     Ok(spent.then_some(answer))
 }
@@ -159,8 +150,8 @@ fn replay_or_reuse(
 fn end_session(state: &AppState, sid: &str, code: &'static str) -> Result<ApiError, ApiError> {
     let (owned_sid, now) = (sid.to_string(), now());
     state
-        .writer
-        .write(move |conn| Ok(sessions::revoke(conn, &owned_sid, now)?))?;
+        .db
+        .write(move |store| store.revoke_session(&owned_sid, now))?;
     log::info!("refresh refused: {code}; session {sid} revoked");
     Ok(ApiError::unauthorized(code))
 }

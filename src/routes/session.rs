@@ -1,7 +1,6 @@
 //! GET /user/me, POST /user/logout, GET /user/sessions, DELETE /user/sessions/{sid}.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -12,21 +11,20 @@ use crate::db::now;
 use crate::error::ApiError;
 use crate::error::{ErrorBody, SuccessBody};
 use crate::state::AppState;
-use crate::store::sessions;
-use crate::store::users::{self, Status, User};
+use crate::store::{Status, Store, User};
 use crate::tokens::{AccessClaims, Verified};
 
 /// The user and session behind a live access token, or the 401 that says why not.
 pub(crate) fn authenticate(
     state: &AppState,
-    conn: &Connection,
+    store: &mut dyn Store,
     token: &str,
 ) -> Result<(User, Verified<AccessClaims>), ApiError> {
     let verified = state
         .keys
-        .verify_access(conn, token, &state.settings.issuer)
+        .verify_access(store, token, &state.settings.issuer)
         .map_err(token_error)?;
-    match users::find_by_session(conn, &verified.claims.sid)? {
+    match store.find_user_by_session(&verified.claims.sid)? {
         Some((_, true)) | None => Err(ApiError::unauthorized("TOKEN_REVOKED")),
         // The /user/me contract has no USER_NOT_FOUND: a deleted user is an inactive one here.
         Some((user, false)) if user.id != verified.sub || user.status != Status::Active => {
@@ -49,8 +47,8 @@ pub struct MeBody {
     ))]
 pub async fn me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
-    let user = blocking(&state, move |state, conn| {
-        authenticate(state, conn, &token).map(|(user, _)| UserView::from(&user))
+    let user = blocking(&state, move |state, store| {
+        authenticate(state, store, &token).map(|(user, _)| UserView::from(&user))
     })
     .await?;
     Ok(HttpResponse::Ok().json(MeBody {
@@ -84,8 +82,8 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let access = optional_bearer(&req)?;
     let body: LogoutRequest = optional_json_body(&req, payload).await?.unwrap_or_default();
-    blocking(&state, move |state, conn| {
-        let ring = state.keys.ring(conn);
+    blocking(&state, move |state, store| {
+        let ring = state.keys.ring(store);
         let issuer = &state.settings.issuer;
         // Either token names the session; a session already ended is not an error.
         let (user_id, sid) = match (access, body.refresh_token) {
@@ -100,15 +98,15 @@ pub async fn logout(
             (None, None) => return Err(ApiError::unauthorized("MISSING_TOKEN")),
         };
         let now = now();
-        state.writer.write(move |conn| {
+        state.db.write(move |store| {
             if body.all {
-                let ended = sessions::revoke_all_for_user(conn, &user_id, now)?;
+                let ended = store.revoke_user_sessions(&user_id, None, now)?;
                 log::info!("logout everywhere: user {user_id}, {ended} sessions ended");
             } else {
-                sessions::revoke(conn, &sid, now)?;
+                store.revoke_session(&sid, now)?;
                 log::info!("logout: session {sid}");
             }
-            Ok(())
+            Ok::<_, ApiError>(())
         })
     })
     .await?;
@@ -140,9 +138,9 @@ pub struct SessionsBody {
     ))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
-    let views = blocking(&state, move |state, conn| {
-        let (user, verified) = authenticate(state, conn, &token)?;
-        let live = sessions::list_live(conn, &user.id, now())?;
+    let views = blocking(&state, move |state, store| {
+        let (user, verified) = authenticate(state, store, &token)?;
+        let live = store.list_live_sessions(&user.id, now())?;
         Ok(live
             .into_iter()
             .map(|s| SessionView {
@@ -177,10 +175,11 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
     let sid = sid.into_inner();
-    blocking(&state, move |state, conn| {
-        let (user, _) = authenticate(state, conn, &token)?;
+    blocking(&state, move |state, store| {
+        let (user, _) = authenticate(state, store, &token)?;
         let now = now();
-        let live = sessions::find(conn, &sid)?
+        let live = store
+            .find_session(&sid)?
             .filter(|s| s.user_id == user.id && s.revoked_at.is_none() && s.expires_at > now);
         if live.is_none() {
             return Err(ApiError::new(
@@ -189,10 +188,10 @@ pub async fn revoke(
                 "You have no live session with that id.",
             ));
         }
-        state.writer.write(move |conn| {
-            sessions::revoke(conn, &sid, now)?;
+        state.db.write(move |store| {
+            store.revoke_session(&sid, now)?;
             log::info!("session {sid} revoked by its user");
-            Ok(())
+            Ok::<_, ApiError>(())
         })
     })
     .await?;

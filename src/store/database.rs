@@ -1,5 +1,7 @@
 //! One open database of either engine, and the ways work runs on it.
 
+use std::path::Path;
+
 use super::{postgres, sqlite, Store, StoreError};
 
 pub use super::sqlite::Synchronous;
@@ -16,8 +18,19 @@ impl Database {
         if postgres::is_url(target) {
             Ok(Database::Postgres(postgres::Db::open(target)?))
         } else {
-            Ok(Database::Sqlite(sqlite::Db::open(target, synchronous)?))
+            Ok(Database::Sqlite(sqlite::Db::open(
+                Path::new(target),
+                synchronous,
+            )?))
         }
+    }
+
+    /// The SQLite file at `path`, with the default settings.
+    pub fn sqlite(path: &Path) -> Result<Database, String> {
+        Ok(Database::Sqlite(sqlite::Db::open(
+            path,
+            Synchronous::Normal,
+        )?))
     }
 
     /// How messages name it (a URL without its password).

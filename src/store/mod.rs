@@ -40,6 +40,10 @@ impl From<StoreError> for String {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Blocking threads per HTTP worker (actix's `worker_max_blocking_threads`):
+/// each may hold one connection at a time, which sizes the pools.
+pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
+
 /// Every read and write the program makes, on one connection (inside a
 /// transaction when `Database::write` or `Database::transaction` gave it).
 /// Each method is one statement unless it says otherwise.
@@ -69,8 +73,12 @@ pub trait Store {
     /// Revokes one session; false if it was already revoked or does not exist.
     fn revoke_session(&mut self, id: &str, now: u64) -> Result<bool>;
     /// Revokes every session of the user but `keep`, if given; returns how many.
-    fn revoke_user_sessions(&mut self, user_id: &str, keep: Option<&str>, now: u64)
-        -> Result<usize>;
+    fn revoke_user_sessions(
+        &mut self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<usize>;
     fn find_refresh(&mut self, sid: &str) -> Result<Option<RefreshRecord>>;
     /// Spends the session's newest token `spent_jti` and records `next` in its
     /// place, with the answer to replay within the grace. One conditional UPDATE:
@@ -140,8 +148,13 @@ pub trait Store {
     fn key_generation(&mut self) -> Result<(i64, i64, i64)>;
     fn current_kid(&mut self) -> Result<Option<String>>;
     /// Retires the current key (if any) and makes `kid` current.
-    fn make_key_current(&mut self, kid: &str, algorithm: &str, key_pair: &[u8], now: u64)
-        -> Result<()>;
+    fn make_key_current(
+        &mut self,
+        kid: &str,
+        algorithm: &str,
+        key_pair: &[u8],
+        now: u64,
+    ) -> Result<()>;
     /// Distrusts a key; false if there is no such key.
     fn distrust_key(&mut self, kid: &str, now: u64) -> Result<bool>;
     /// Replaces a key's stored bytes (sealing it in place).
@@ -151,8 +164,13 @@ pub trait Store {
 
     // Set-password links.
     /// Stores a new link for the user, replacing any older one.
-    fn replace_link(&mut self, user_id: &str, token_hash: &[u8], expires_at: u64, now: u64)
-        -> Result<()>;
+    fn replace_link(
+        &mut self,
+        user_id: &str,
+        token_hash: &[u8],
+        expires_at: u64,
+        now: u64,
+    ) -> Result<()>;
     fn find_link(&mut self, token_hash: &[u8]) -> Result<Option<Link>>;
     /// Uses the link up; false if it was spent or replaced meanwhile.
     fn spend_link(&mut self, token_hash: &[u8]) -> Result<bool>;

@@ -39,11 +39,9 @@ pub struct NewRefresh<'a> {
     pub expires_at: u64,
 }
 
-
 /// Rows one pruning statement touches at most, so that it holds writes back
 /// for a few milliseconds, not for as long as a backlog takes.
 pub const PRUNE_CHUNK: u32 = 100;
-
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -131,7 +129,6 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-
 pub struct StoredKey {
     pub kid: String,
     /// "EdDSA" or "ES256".
@@ -159,12 +156,10 @@ impl fmt::Debug for StoredKey {
 /// The name in `meta` of the text sealed with the master key.
 pub const MASTER_KEY_CHECK: &str = "master_key_check";
 
-
 pub struct Link {
     pub user_id: String,
     pub expires_at: u64,
 }
-
 
 pub fn email_key(email: &str) -> String {
     format!("email:{email}")
@@ -226,5 +221,17 @@ mod tests {
             assert_eq!(s.as_str().parse::<Status>(), Ok(s));
         }
         assert!("gone".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_prefix_share_a_key() {
+        let key = |ip: &str, prefix| ip_key(ip.parse().unwrap(), prefix);
+        assert_eq!(key("2001:db8:1:2:aaaa::1", 64), "ip:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9", 64), key("2001:db8:1:2::5", 64));
+        assert_ne!(key("2001:db8:1:3::1", 64), key("2001:db8:1:2::1", 64));
+        assert_eq!(key("2001:db8:1:3::1", 48), key("2001:db8:1:2::1", 48));
+        assert_eq!(key("2001:db8::1", 128), "ip:2001:db8::1/128");
+        assert_eq!(key("192.0.2.7", 64), "ip:192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7", 64), "ip:192.0.2.7");
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::{AccessClaims, Algorithm, Claims, RefreshClaims, TokenError, Verified};
 use super::{ACCESS, REFRESH};
 use crate::db::now_ms;
-use crate::store::keys::StoredKey;
+use crate::store::StoredKey;
 
 /// How long after a key stopped signing a server may still sign with it: it
 /// learns of a rotation by another process within a second.

@@ -4,13 +4,11 @@
 use std::sync::{Arc, Mutex, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
-
 use super::{
     ensure_key, load_ring, AccessClaims, Algorithm, Keyring, Sealer, TokenError, Verified,
 };
 use crate::db::now;
-use crate::store::keys;
+use crate::store::{Database, Store};
 
 /// What a server's keys are made and read with.
 #[derive(Clone, Debug)]
@@ -53,21 +51,24 @@ const RECHECK: Duration = Duration::from_millis(500);
 
 impl Keys {
     /// `open` with `Policy::plain(lifetime)`.
-    pub fn load(conn: &Connection, lifetime: u64) -> Result<Keys, String> {
-        Keys::open(conn, Policy::plain(lifetime))
+    pub fn load(db: &Database, lifetime: u64) -> Result<Keys, String> {
+        Keys::open(db, Policy::plain(lifetime))
     }
 
     /// Checks the master key (sealing a plain database in place), creates the
     /// first key in a new database, and loads the ring.
-    pub fn open(conn: &Connection, policy: Policy) -> Result<Keys, String> {
-        ensure_key(conn, &policy.sealer, policy.algorithm)?;
-        let generation = keys::generation(conn).map_err(|e| e.to_string())?;
-        let ring = load_ring(
-            conn,
-            policy.lifetime,
-            policy.audience.clone(),
-            &policy.sealer,
-        )?;
+    pub fn open(db: &Database, policy: Policy) -> Result<Keys, String> {
+        ensure_key(db, &policy.sealer, policy.algorithm)?;
+        let (generation, ring) = db.read(|store| {
+            let generation = store.key_generation()?;
+            let ring = load_ring(
+                store,
+                policy.lifetime,
+                policy.audience.clone(),
+                &policy.sealer,
+            )?;
+            Ok::<_, String>((generation, ring))
+        })?;
         Ok(Keys {
             ring: RwLock::new(Arc::new(ring)),
             seen: Mutex::new(Seen {
@@ -81,22 +82,22 @@ impl Keys {
     /// Verifies an access token, or finds it verified before by the same ring.
     pub fn verify_access(
         &self,
-        conn: &Connection,
+        store: &mut dyn Store,
         token: &str,
         issuer: &str,
     ) -> Result<Verified<AccessClaims>, TokenError> {
-        self.ring(conn).verify_access_cached(token, issuer)
+        self.ring(store).verify_access_cached(token, issuer)
     }
 
     /// The keyring, checked against the database at most every `RECHECK`.
-    pub fn ring(&self, conn: &Connection) -> Arc<Keyring> {
-        self.reload_if_changed(conn, false);
+    pub fn ring(&self, store: &mut dyn Store) -> Arc<Keyring> {
+        self.reload_if_changed(store, false);
         self.cached()
     }
 
     /// The keyring, checked against the database now.
-    pub fn fresh_ring(&self, conn: &Connection) -> Arc<Keyring> {
-        self.reload_if_changed(conn, true);
+    pub fn fresh_ring(&self, store: &mut dyn Store) -> Arc<Keyring> {
+        self.reload_if_changed(store, true);
         self.cached()
     }
 
@@ -107,7 +108,7 @@ impl Keys {
         }
     }
 
-    fn reload_if_changed(&self, conn: &Connection, force: bool) {
+    fn reload_if_changed(&self, store: &mut dyn Store, force: bool) {
         // A thread that finds another one checking goes on with the ring it has.
         let mut seen = match (force, self.seen.try_lock()) {
             (_, Ok(seen)) => seen,
@@ -122,7 +123,7 @@ impl Keys {
             return;
         }
         seen.at = Instant::now();
-        let Ok(generation) = keys::generation(conn) else {
+        let Ok(generation) = store.key_generation() else {
             return;
         };
         let expiring = self.cached().changes_at().is_some_and(|at| at <= now());
@@ -131,7 +132,7 @@ impl Keys {
         }
         let policy = &self.policy;
         match load_ring(
-            conn,
+            store,
             policy.lifetime,
             policy.audience.clone(),
             &policy.sealer,

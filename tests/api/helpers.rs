@@ -90,7 +90,7 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
 pub fn spawn_app_seeded_at(settings: Settings, seed_iterations: u32) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let db_path = dir.path().join("authlite.db");
-    let pool = authlite::db::open(&db_path).expect("open the test database");
+    let pool = authlite::store::Database::sqlite(&db_path).expect("open the test database");
     authlite::seed::apply(&pool, &seed_json(), "test seed", seed_iterations, false)
         .expect("apply the test seed");
     drop(pool);
@@ -136,7 +136,7 @@ fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> T
     let db = db_path.clone();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let state = match authlite::db::open(&db)
+            let state = match authlite::store::Database::sqlite(&db)
                 .map_err(|e| format!("open: {e:?}"))
                 .and_then(|pool| {
                     authlite::state::AppState::new(pool, settings)

@@ -49,7 +49,7 @@ fn secrets(pairs: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 fn start_error(db: &Path, settings: Settings) -> String {
-    let pool = authlite::db::open(db).unwrap();
+    let pool = authlite::store::Database::sqlite(db).unwrap();
     match authlite::state::AppState::new(pool, settings) {
         Ok(_) => panic!("the server started"),
         Err(e) => e.to_string(),

@@ -14,7 +14,9 @@ pub struct Db {
 
 impl Db {
     pub fn open(url: &str) -> Result<Db, String> {
-        Err(format!("{url}: PostgreSQL is not supported by this build yet"))
+        Err(format!(
+            "{url}: PostgreSQL is not supported by this build yet"
+        ))
     }
 
     pub fn name(&self) -> &str {
@@ -36,6 +38,8 @@ impl Db {
     }
 
     pub fn can_write(&self) -> Result<(), StoreError> {
-        Err(StoreError::Failed("PostgreSQL is not supported by this build yet".into()))
+        Err(StoreError::Failed(
+            "PostgreSQL is not supported by this build yet".into(),
+        ))
     }
 }

@@ -116,7 +116,7 @@ mod tests {
             "INSERT INTO signing_keys VALUES ('old', x'01', 1, NULL), ('new', x'02', 2, NULL);",
         )
         .unwrap();
-        conn.execute_batch(include_str!("../../migrations/003_signing_keys.sql"))
+        conn.execute_batch(include_str!("../../../migrations/003_signing_keys.sql"))
             .unwrap();
         let keys = list(&conn).unwrap();
         assert_eq!(keys.len(), 2);
@@ -133,12 +133,12 @@ mod tests {
     fn the_schema_and_the_migration_agree_on_the_key_table() {
         let fresh = Connection::open_in_memory().unwrap();
         fresh
-            .execute_batch(include_str!("../../schema.sql"))
+            .execute_batch(include_str!("../../../schema.sql"))
             .unwrap();
         let migrated = Connection::open_in_memory().unwrap();
         migrated.execute_batch(VERSION_1).unwrap();
         migrated
-            .execute_batch(include_str!("../../migrations/003_signing_keys.sql"))
+            .execute_batch(include_str!("../../../migrations/003_signing_keys.sql"))
             .unwrap();
         let columns = |conn: &Connection, table: &str| -> Vec<(String, String, bool)> {
             let mut stmt = conn

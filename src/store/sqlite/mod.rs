@@ -2,6 +2,8 @@
 //! one writer thread that commits in batches. Each file beside this one holds
 //! the SQL of one table as plain functions over a connection.
 
+use std::path::Path;
+
 use rusqlite::{Connection, ErrorCode};
 
 use super::{Link, NewRefresh, RefreshRecord, Result, Session, Status, Store, StoreError};
@@ -199,10 +201,10 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn open(path: &str, synchronous: Synchronous) -> std::result::Result<Db, String> {
+    pub fn open(path: &Path, synchronous: Synchronous) -> std::result::Result<Db, String> {
         Ok(Db {
-            pool: open_with(std::path::Path::new(path), synchronous)?,
-            path: path.to_string(),
+            pool: open_with(path, synchronous)?,
+            path: path.display().to_string(),
             writer: None,
         })
     }
@@ -221,7 +223,8 @@ impl Db {
         &self,
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        work(&mut SqliteStore(&self.connection()?))
+        let conn = self.connection()?;
+        work(&mut SqliteStore(&conn))
     }
 
     /// One IMMEDIATE transaction: what `work` reads stays true until it commits.
@@ -229,7 +232,8 @@ impl Db {
         &self,
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        immediate(&self.connection()?, work)
+        let conn = self.connection()?;
+        immediate(&conn, work)
     }
 
     /// As `transaction`, but the bytes it overwrites are zeroed in the file and
@@ -239,7 +243,8 @@ impl Db {
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let conn = self.connection()?;
-        conn.execute_batch("PRAGMA secure_delete = ON").map_err(error)?;
+        conn.execute_batch("PRAGMA secure_delete = ON")
+            .map_err(error)?;
         let done = immediate(&conn, work);
         let wiped = conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF")

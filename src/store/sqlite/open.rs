@@ -21,22 +21,22 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/002_sessions_hold_the_refresh_record.sql"),
     ),
     (3, include_str!("../../../migrations/003_signing_keys.sql")),
-    (4, include_str!("../../../migrations/004_password_links.sql")),
+    (
+        4,
+        include_str!("../../../migrations/004_password_links.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// How long a command waits for a connection, or for another process's lock.
 const WAIT: Duration = Duration::from_secs(5);
 
-/// Blocking threads per HTTP worker (actix's `worker_max_blocking_threads`).
-pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
-
 /// Connections a pool holds: one for every thread that may ask at once, so
 /// none waits for another's (each worker's blocking threads, each hashing
 /// thread, the writer and the upkeep thread).
 fn pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    u32::try_from(cores * (BLOCKING_THREADS_PER_WORKER + 1) + 2).unwrap_or(u32::MAX)
+    u32::try_from(cores * (crate::store::BLOCKING_THREADS_PER_WORKER + 1) + 2).unwrap_or(u32::MAX)
 }
 
 /// How hard each commit is pushed to the disk.

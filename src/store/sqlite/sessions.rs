@@ -172,7 +172,7 @@ mod tests {
 
     fn conn_with_sessions(n: usize) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("../../schema.sql"))
+        conn.execute_batch(include_str!("../../../schema.sql"))
             .unwrap();
         conn.execute(
             "INSERT INTO users (id, email, name, created_at, updated_at) VALUES ('u', 'a@b.c', 'A', 0, 0)",

@@ -112,7 +112,9 @@ where
             let _ = reply.send(match (fate, result) {
                 (Ok(()), Some(result)) => result,
                 (Err(e), _) => Err(e.into()),
-                (Ok(()), None) => Err(StoreError::Failed("a write was answered without running".into()).into()),
+                (Ok(()), None) => {
+                    Err(StoreError::Failed("a write was answered without running".into()).into())
+                }
             });
         });
         (keep, deliver)
@@ -278,7 +280,11 @@ mod tests {
     fn a_write_is_committed_before_its_result_comes_back() {
         let (_dir, pool, writer) = writer();
         let n: usize = writer
-            .write(|conn| Ok::<_, StoreError>(conn.execute("INSERT INTO orgs (id, name) VALUES ('a', 'A')", [])?))
+            .write(|conn| {
+                Ok::<_, StoreError>(
+                    conn.execute("INSERT INTO orgs (id, name) VALUES ('a', 'A')", [])?,
+                )
+            })
             .unwrap();
         assert_eq!(n, 1);
         assert_eq!(org_count(&pool), 1);
