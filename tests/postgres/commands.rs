@@ -175,6 +175,15 @@ fn transcript(db: &str, files: &Path, imported_hash: &str) -> Vec<Step> {
     s.run(&["keys", "retire", &current], None);
     s.run(&["keys", "retire", "no-such-kid"], None);
     s.run(&["keys", "list"], None);
+
+    // A master key seals the keys in place; from then on every command that
+    // signs needs that very file.
+    let key = files.join("authlite.key").display().to_string();
+    let other = files.join("other.key").display().to_string();
+    s.run(&["keys", "rotate", "--master-key-file", &key], None);
+    s.run(&["keys", "rotate"], None);
+    s.run(&["keys", "rotate", "--master-key-file", &other], None);
+    s.run(&["keys", "list"], None);
     s.run(&["user", "list", "--json"], None);
     s.steps
 }
@@ -313,6 +322,8 @@ fn every_cli_command_answers_on_postgresql_as_it_does_on_sqlite() {
     let sqlite = files.path().join("authlite.db").display().to_string();
     let imported = bcrypt::hash("imported pass", 4).expect("bcrypt hashes");
 
+    std::fs::write(files.path().join("authlite.key"), [7u8; 32]).expect("a master key");
+    std::fs::write(files.path().join("other.key"), [8u8; 32]).expect("another key");
     let on_sqlite = normalized(&transcript(&sqlite, files.path(), &imported), &sqlite);
     let on_postgres = normalized(&transcript(&db.url, files.path(), &imported), &db.url);
 
@@ -337,7 +348,8 @@ fn every_cli_command_answers_on_postgresql_as_it_does_on_sqlite() {
     );
 
     // What the commands changed is there for a server: the new password logs in.
-    let instance = serve(&db.url, &[]);
+    let key = files.path().join("authlite.key").display().to_string();
+    let instance = serve(&db.url, &["--master-key-file", &key]);
     instance.login_ok(ADA, "another password");
     instance.login_ok("pw@globex.test", "a password");
     instance.login_ok("imp@acme.test", "imported pass");
