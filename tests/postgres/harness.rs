@@ -77,7 +77,7 @@ impl Database {
     /// A new empty database through `admin`, which must answer.
     pub fn create_on(admin: &str) -> Database {
         let name = unique_name();
-        psql(admin, &format!("CREATE DATABASE {name}"));
+        sql(admin, &format!("CREATE DATABASE {name}"));
         Database {
             admin: admin.to_string(),
             url: with_database(admin, &name),
@@ -93,15 +93,15 @@ impl Database {
     }
 
     /// Runs one SQL statement in this database; its rows, `|`-separated, one a line.
-    pub fn query(&self, sql: &str) -> String {
-        psql(&self.url, sql)
+    pub fn query(&self, query: &str) -> String {
+        sql(&self.url, query)
     }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
         // FORCE: an instance killed a moment ago may still hold a connection.
-        let _ = psql_output(
+        let _ = try_sql(
             &self.admin,
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
@@ -145,25 +145,34 @@ pub fn with_param(url: &str, param: &str) -> String {
     }
 }
 
-pub fn psql_output(url: &str, sql: &str) -> Output {
-    Command::new("psql")
-        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run psql ({e}): the PostgreSQL tests need it (apt-get install postgresql-client)")
+/// Runs `sql` on `url` (with the `postgres` crate, no TLS); the rows, their
+/// values `|`-separated, one a line, or the server's refusal.
+pub fn try_sql(url: &str, sql: &str) -> Result<String, postgres::Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    let rows: Vec<String> = client
+        .simple_query(sql)?
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+            _ => None,
         })
+        .collect();
+    Ok(rows.join("\n"))
 }
 
-/// Runs `sql` through psql on `url`, which must succeed; returns its output.
+/// Runs `sql` on `url`, which must succeed; returns its rows.
 #[track_caller]
-pub fn psql(url: &str, sql: &str) -> String {
-    let out = psql_output(url, sql);
-    assert!(
-        out.status.success(),
-        "psql {sql:?} failed on the server of {ADMIN_VAR} (is it reachable, may the role create databases?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout(&out)
+pub fn sql(url: &str, sql: &str) -> String {
+    try_sql(url, sql).unwrap_or_else(|e| {
+        panic!(
+            "{sql:?} failed on the server of {ADMIN_VAR} (is it reachable, may the role create databases?): {e:?}"
+        )
+    })
 }
 
 // ---------------------------------------------------------------- the CLI
