@@ -63,3 +63,53 @@ fn three_instances_started_at_once_on_an_empty_database_make_one_schema_one_key_
     assert_eq!(late.jwks(), documents[0]);
     assert_eq!(listed_kids(&db.url), kids);
 }
+
+/// `orgs: N created, …; users: M created, …` of a seed summary.
+fn created(summary: &str) -> (u32, u32) {
+    let count = |part: &str| {
+        part.split_once(':')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("not a seed summary: {summary:?}"))
+    };
+    let (orgs, users) = summary
+        .split_once(';')
+        .unwrap_or_else(|| panic!("not a seed summary: {summary:?}"));
+    (count(orgs), count(users))
+}
+
+#[test]
+fn one_seed_file_applied_by_three_processes_at_once_creates_each_org_and_user_once() {
+    for round in 0..4 {
+        let Some(db) = Database::create() else { return };
+        listed_kids(&db.url); // the schema made first: only the seeds race
+        let barrier = std::sync::Barrier::new(3);
+        let outputs: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..3)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        cli_ok(&db.url, &["seed", DEMO_SEED])
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a seed"))
+                .collect()
+        });
+        let (orgs, users) = outputs
+            .iter()
+            .map(|out| created(out.trim()))
+            .fold((0, 0), |(o, u), (more_o, more_u)| (o + more_o, u + more_u));
+        assert_eq!(
+            (orgs, users),
+            (1, 5),
+            "round {round}: the three summaries claim {orgs} orgs and {users} users created:\n{}",
+            outputs.join("")
+        );
+        let listed = cli_ok(&db.url, &["user", "list", "--json"]);
+        let listed: Value = serde_json::from_str(&listed).expect("JSON");
+        assert_eq!(listed.as_array().map(Vec::len), Some(5), "{listed}");
+    }
+}
