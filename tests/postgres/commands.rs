@@ -218,6 +218,9 @@ fn normalized(steps: &[Step], db: &str) -> Vec<Step> {
                 word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_');
             let is_kid = step.args.first().map(String::as_str) == Some("keys")
                 && word.len() >= 8
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 && word.chars().any(|c| c.is_ascii_digit())
                 && !word.chars().all(|c| c.is_ascii_digit())
                 && !names.iter().any(|(id, _)| id == word);
