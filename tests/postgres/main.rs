@@ -1,0 +1,29 @@
+//! SPEC section 7: several real `authlite serve` processes on one PostgreSQL
+//! database behave as one server, and every command works against it.
+//!
+//! `AUTHLITE_TEST_POSTGRES` names a server through an admin URL
+//! (`postgres://authlite:authlite@127.0.0.1:5432/postgres`, a role with
+//! CREATEDB): each test makes a database of its own there and drops it after.
+//! Without it every test prints a banner and passes, unless
+//! `AUTHLITE_REQUIRE_POSTGRES=1`, as in `.ci/run` (`.ci/postgres-setup`), where
+//! it fails. The outage test runs a PostgreSQL cluster of its own instead, from
+//! the binaries under `/usr/lib/postgresql/*/bin`, and skips the same way
+//! without them.
+
+#[allow(dead_code)]
+#[path = "../cli/helpers.rs"]
+mod helpers;
+#[allow(dead_code)]
+#[path = "../cli/server.rs"]
+mod server;
+
+mod cluster;
+mod commands;
+mod connect;
+mod harness;
+mod lockout;
+mod outage;
+mod propagation;
+mod refresh;
+mod sessions;
+mod startup;
