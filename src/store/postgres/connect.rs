@@ -429,18 +429,37 @@ pub struct Manager {
     pub target: Target,
 }
 
+/// Why the pool could not make or keep a connection, in the server's own
+/// words (the client library's `Display` of a server error is only "db error").
+#[derive(Debug)]
+pub struct ConnectError(String);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
-        let client = self.target.config.connect(self.target.tls.clone())?;
+    fn connect(&self) -> std::result::Result<Conn, ConnectError> {
+        let client = self
+            .target
+            .config
+            .connect(self.target.tls.clone())
+            .map_err(|e| ConnectError(super::describe(&e)))?;
         Ok(Conn::new(client))
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), ConnectError> {
         match conn.client.as_mut() {
-            Some(client) => client.is_valid(CHECK_TIMEOUT),
+            Some(client) => client
+                .is_valid(CHECK_TIMEOUT)
+                .map_err(|e| ConnectError(super::describe(&e))),
             None => Ok(()),
         }
     }

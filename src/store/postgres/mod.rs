@@ -62,6 +62,8 @@ const KEY_LOCK: i32 = 0x6b65_7973; // "keys"
 /// 503 after this), and how long a probe's answer stands.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 const PROBE_FRESH: Duration = Duration::from_secs(1);
+/// A pooled connection unused this long is closed (down to one).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long opening may wait for the first connection.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(4);
 
@@ -133,7 +135,7 @@ fn is_unavailable(e: &postgres::Error) -> bool {
 }
 
 /// The error with its cause: the library's own words are only "db error".
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.to_string(),
         None => match std::error::Error::source(e) {
@@ -365,6 +367,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size())
             .min_idle(Some(1))
+            // An instance at rest gives back what a burst took: several
+            // instances share the server's max_connections.
+            .idle_timeout(Some(IDLE_TIMEOUT))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             // A connection a database restart has closed is found out and
