@@ -18,6 +18,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::store::{Result, StoreError};
+
 /// How long one connection attempt may take to reach the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Sent data the server has not acknowledged within this ends the connection
@@ -45,7 +47,7 @@ pub struct Target {
 /// default), `require`, `verify-ca` or `verify-full` (the last two with the
 /// roots in `sslrootcert`, by default `~/.postgresql/root.crt`, as libpq).
 /// Errors never hold the password.
-pub fn parse(url: &str) -> Result<Target, String> {
+pub fn parse(url: &str) -> std::result::Result<Target, String> {
     let name = without_password(url);
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, query),
@@ -135,7 +137,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn load_roots(path: Option<PathBuf>) -> Result<Arc<RootCertStore>, String> {
+fn load_roots(path: Option<PathBuf>) -> std::result::Result<Arc<RootCertStore>, String> {
     let path = match path {
         Some(path) => path,
         None => std::env::var_os("HOME")
@@ -179,7 +181,7 @@ impl ServerCertVerifier for Unverified {
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
         _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
 
@@ -188,7 +190,7 @@ impl ServerCertVerifier for Unverified {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(
             message,
             cert,
@@ -202,7 +204,7 @@ impl ServerCertVerifier for Unverified {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls13_signature(
             message,
             cert,
@@ -230,7 +232,7 @@ impl ServerCertVerifier for ChainOnly {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         use rustls::{CertificateError, Error};
         match self
             .0
@@ -248,7 +250,7 @@ impl ServerCertVerifier for ChainOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
         self.0.verify_tls12_signature(message, cert, dss)
     }
 
@@ -257,7 +259,7 @@ impl ServerCertVerifier for ChainOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
         self.0.verify_tls13_signature(message, cert, dss)
     }
 
@@ -325,7 +327,8 @@ fn percent_decode(value: &str) -> String {
 /// One connection and the statements prepared on it, so that a query is one
 /// round trip (bind and execute) after its first use on the connection.
 pub struct Conn {
-    pub client: Client,
+    /// None only once dropped.
+    client: Option<Client>,
     statements: HashMap<&'static str, Statement>,
 }
 
@@ -334,75 +337,88 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 impl Conn {
     pub fn new(client: Client) -> Conn {
         Conn {
-            client,
+            client: Some(client),
             statements: HashMap::new(),
         }
     }
 
-    fn statement(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+    fn client(&mut self) -> Result<&mut Client> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Failed("the connection is closed".into()))
+    }
+
+    /// The client itself, for tests that look under the store.
+    #[cfg(test)]
+    pub fn raw(&mut self) -> &mut Client {
+        self.client.as_mut().unwrap()
+    }
+
+    /// Statements without parameters or results (BEGIN, COMMIT, ROLLBACK).
+    pub fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(self.client()?.batch_execute(sql)?)
+    }
+
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql)?;
+        let statement = self.client()?.prepare(sql)?;
         self.statements.insert(sql, statement.clone());
         Ok(statement)
     }
 
     /// A statement the server no longer has (or whose plan a schema change
     /// made stale) is prepared again on its next use.
-    fn forget_on_stale(&mut self, e: &postgres::Error) {
+    fn checked<T>(&mut self, done: std::result::Result<T, postgres::Error>) -> Result<T> {
         use postgres::error::SqlState;
-        if matches!(
-            e.code(),
-            Some(&SqlState::FEATURE_NOT_SUPPORTED | &SqlState::INVALID_SQL_STATEMENT_NAME)
-        ) {
-            self.statements.clear();
+        if let Err(e) = &done {
+            if matches!(
+                e.code(),
+                Some(&SqlState::FEATURE_NOT_SUPPORTED | &SqlState::INVALID_SQL_STATEMENT_NAME)
+            ) {
+                self.statements.clear();
+            }
         }
+        Ok(done?)
     }
 
-    pub fn query(
-        &mut self,
-        sql: &'static str,
-        params: Params,
-    ) -> Result<Vec<Row>, postgres::Error> {
+    pub fn query(&mut self, sql: &'static str, params: Params) -> Result<Vec<Row>> {
         let statement = self.statement(sql)?;
-        let rows = self.client.query(&statement, params);
-        if let Err(e) = &rows {
-            self.forget_on_stale(e);
-        }
-        rows
+        let rows = self.client()?.query(&statement, params);
+        self.checked(rows)
     }
 
-    pub fn query_opt(
-        &mut self,
-        sql: &'static str,
-        params: Params,
-    ) -> Result<Option<Row>, postgres::Error> {
+    pub fn query_opt(&mut self, sql: &'static str, params: Params) -> Result<Option<Row>> {
         let statement = self.statement(sql)?;
-        let row = self.client.query_opt(&statement, params);
-        if let Err(e) = &row {
-            self.forget_on_stale(e);
-        }
-        row
+        let row = self.client()?.query_opt(&statement, params);
+        self.checked(row)
     }
 
-    pub fn query_one(&mut self, sql: &'static str, params: Params) -> Result<Row, postgres::Error> {
+    pub fn query_one(&mut self, sql: &'static str, params: Params) -> Result<Row> {
         let statement = self.statement(sql)?;
-        let row = self.client.query_one(&statement, params);
-        if let Err(e) = &row {
-            self.forget_on_stale(e);
-        }
-        row
+        let row = self.client()?.query_one(&statement, params);
+        self.checked(row)
     }
 
     /// Rows changed.
-    pub fn execute(&mut self, sql: &'static str, params: Params) -> Result<u64, postgres::Error> {
+    pub fn execute(&mut self, sql: &'static str, params: Params) -> Result<u64> {
         let statement = self.statement(sql)?;
-        let changed = self.client.execute(&statement, params);
-        if let Err(e) = &changed {
-            self.forget_on_stale(e);
+        let changed = self.client()?.execute(&statement, params);
+        self.checked(changed)
+    }
+}
+
+/// Closing a connection blocks on its own small runtime, which panics on a
+/// thread that is running async tasks (a pool dropped inside an actix system):
+/// so it is closed on a thread of its own.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("authlite-pg-close".into())
+                .spawn(move || drop(client));
         }
-        changed
     }
 }
 
@@ -413,21 +429,43 @@ pub struct Manager {
     pub target: Target,
 }
 
+/// Why the pool could not make or keep a connection, in the server's own
+/// words (the client library's `Display` of a server error is only "db error").
+#[derive(Debug)]
+pub struct ConnectError(String);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, postgres::Error> {
-        let client = self.target.config.connect(self.target.tls.clone())?;
+    fn connect(&self) -> std::result::Result<Conn, ConnectError> {
+        let client = self
+            .target
+            .config
+            .connect(self.target.tls.clone())
+            .map_err(|e| ConnectError(super::describe(&e)))?;
         Ok(Conn::new(client))
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        conn.client.is_valid(CHECK_TIMEOUT)
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), ConnectError> {
+        match conn.client.as_mut() {
+            Some(client) => client
+                .is_valid(CHECK_TIMEOUT)
+                .map_err(|e| ConnectError(super::describe(&e))),
+            None => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.client.is_closed()
+        conn.client.as_ref().is_none_or(Client::is_closed)
     }
 }
 

@@ -62,6 +62,8 @@ const KEY_LOCK: i32 = 0x6b65_7973; // "keys"
 /// 503 after this), and how long a probe's answer stands.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 const PROBE_FRESH: Duration = Duration::from_secs(1);
+/// A pooled connection unused this long is closed (down to one).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long opening may wait for the first connection.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(4);
 
@@ -133,7 +135,7 @@ fn is_unavailable(e: &postgres::Error) -> bool {
 }
 
 /// The error with its cause: the library's own words are only "db error".
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.to_string(),
         None => match std::error::Error::source(e) {
@@ -361,12 +363,13 @@ impl Db {
     pub fn open(url: &str) -> std::result::Result<Db, String> {
         let target = connect::parse(url)?;
         let name = target.name.clone();
-        let mut client = first_connection(&target)?;
-        migrate::migrate(&mut client).map_err(|e| format!("database {name}: {e}"))?;
-        drop(client);
+        connect_and_migrate(&target)?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size())
             .min_idle(Some(1))
+            // An instance at rest gives back what a burst took: several
+            // instances share the server's max_connections.
+            .idle_timeout(Some(IDLE_TIMEOUT))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             // A connection a database restart has closed is found out and
@@ -407,9 +410,7 @@ impl Db {
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let mut conn = self.connection()?;
-        conn.client
-            .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .map_err(|e| error(&e))?;
+        conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
         let open = Open {
             conn: &mut conn,
             finished: false,
@@ -429,7 +430,7 @@ impl Db {
             }
         }
         let answer = self.connection().and_then(|mut conn| {
-            let row = conn.client.query_one(
+            let row = conn.query_one(
                 "SELECT current_setting('transaction_read_only') = 'off'",
                 &[],
             )?;
@@ -466,17 +467,16 @@ impl Open<'_> {
         done: std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         self.finished = true;
-        let client = &mut self.conn.client;
         match done {
-            Ok(done) => match client.batch_execute("COMMIT") {
+            Ok(done) => match self.conn.batch("COMMIT") {
                 Ok(()) => Ok(done),
                 Err(e) => {
-                    let _ = client.batch_execute("ROLLBACK");
-                    Err(error(&e).into())
+                    let _ = self.conn.batch("ROLLBACK");
+                    Err(e.into())
                 }
             },
             Err(e) => {
-                let _ = client.batch_execute("ROLLBACK");
+                let _ = self.conn.batch("ROLLBACK");
                 Err(e)
             }
         }
@@ -486,29 +486,49 @@ impl Open<'_> {
 impl Drop for Open<'_> {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = self.conn.client.batch_execute("ROLLBACK");
+            let _ = self.conn.batch("ROLLBACK");
         }
     }
 }
 
-/// The first connection, made on another thread so that a server that
-/// accepts the connection and then says nothing fails within OPEN_TIMEOUT too.
-fn first_connection(target: &connect::Target) -> std::result::Result<postgres::Client, String> {
+/// Connects and applies the schema steps on a thread of its own: a server
+/// that accepts the connection and then says nothing fails within
+/// OPEN_TIMEOUT too, and the blocking client never runs on a thread that is
+/// driving async tasks (which it cannot).
+fn connect_and_migrate(target: &connect::Target) -> std::result::Result<(), String> {
     let name = target.name.clone();
     let (config, tls) = (target.config.clone(), target.tls.clone());
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (connected_tx, connected) = std::sync::mpsc::sync_channel(1);
+    let (migrated_tx, migrated) = std::sync::mpsc::sync_channel(1);
+    let shown = name.clone();
     std::thread::Builder::new()
-        .name("authlite-pg-connect".into())
+        .name("authlite-pg-open".into())
         .spawn(move || {
-            let _ = tx.send(config.connect(tls));
+            let mut client = match config.connect(tls) {
+                Ok(client) => client,
+                Err(e) => {
+                    let _ = connected_tx.send(Err(describe(&e)));
+                    return;
+                }
+            };
+            let _ = connected_tx.send(Ok(()));
+            let done = migrate::migrate(&mut client).map_err(|e| format!("database {shown}: {e}"));
+            let _ = migrated_tx.send(done);
         })
         .map_err(|e| format!("cannot open the database {name}: {e}"))?;
-    match rx.recv_timeout(OPEN_TIMEOUT) {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot open the database {name}: {}", describe(&e))),
-        Err(_) => Err(format!(
-            "cannot open the database {name}: no answer within {} s",
-            OPEN_TIMEOUT.as_secs()
-        )),
+    match connected.recv_timeout(OPEN_TIMEOUT) {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => return Err(format!("cannot open the database {name}: {why}")),
+        Err(_) => {
+            return Err(format!(
+                "cannot open the database {name}: no answer within {} s",
+                OPEN_TIMEOUT.as_secs()
+            ))
+        }
     }
+    migrated.recv().unwrap_or_else(|_| {
+        Err(format!(
+            "database {name}: applying the schema stopped without an answer"
+        ))
+    })
 }

@@ -51,7 +51,7 @@ fn refresh(jti: &str, expires_at: u64) -> NewRefresh<'_> {
 fn schema_rows(db: &Db) -> (i64, i64) {
     let mut conn = db.client();
     let row = conn
-        .client
+        .raw()
         .query_one(
             "SELECT (SELECT count(*) FROM schema_version), (SELECT max(version) FROM schema_version)",
             &[],
@@ -92,7 +92,7 @@ fn a_newer_schema_is_refused() {
         return;
     };
     db.client()
-        .client
+        .raw()
         .batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     let err = Db::open(&database.url).err().unwrap();
@@ -108,7 +108,7 @@ fn tls_is_used_as_sslmode_says() {
         let db = Db::open(&format!("{}?sslmode={mode}", database.url)).unwrap();
         let mut conn = db.client();
         let row = conn
-            .client
+            .raw()
             .query_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                 &[],
@@ -497,4 +497,22 @@ fn while_the_database_is_gone_calls_are_unavailable_and_then_serve_again() {
         .unwrap();
     let ada = db.read(|s| s.find_user_by_id("ada")).unwrap().unwrap();
     assert_eq!(ada.status, Status::Banned);
+}
+
+#[test]
+fn opening_and_dropping_inside_an_async_runtime_works() {
+    let Some(database) = testing::database("inside a runtime") else {
+        return;
+    };
+    // As the HTTP tests and `serve` do: open inside an actix system, use the
+    // store from a blocking thread, drop it inside the system again.
+    let url = database.url.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let db = Arc::new(Db::open(&url).unwrap());
+        let used = db.clone();
+        actix_web::rt::task::spawn_blocking(move || used.read(|s| s.list_users()).unwrap())
+            .await
+            .unwrap();
+        drop(db);
+    });
 }
