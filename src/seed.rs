@@ -124,6 +124,7 @@ pub fn apply(
         .read(|store| new_hashes(store, &wanted, iterations, dry_run))
         .map_err(fail)?;
     let applied = db.transaction(|store| {
+        store.lock_seeding()?;
         let report = Report {
             orgs: apply_orgs(store, &file.orgs)?,
             users: apply_users(store, &wanted, &hashes)?,

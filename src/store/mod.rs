@@ -63,6 +63,9 @@ pub trait Store {
     /// The org's name, or None if there is no org with that id.
     fn org_name(&mut self, id: &str) -> Result<Option<String>>;
     fn upsert_org(&mut self, id: &str, name: &str) -> Result<()>;
+    /// Until the transaction ends, no other one applies a seed file: what one
+    /// seed reads of orgs and users stays true until it commits.
+    fn lock_seeding(&mut self) -> Result<()>;
 
     // Sessions, each also the refresh record of its newest token.
     fn create_session(&mut self, session: &Session, refresh: &NewRefresh) -> Result<()>;

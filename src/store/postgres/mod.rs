@@ -53,7 +53,7 @@ pub use migrate::SCHEMA_VERSION;
 
 /// Advisory lock keys. Migrations use the one-number form, the others the
 /// two-number form (a separate space): failures `(FAILURE_LOCKS, hash of the
-/// key)`, signing keys `(KEY_LOCK, 0)`.
+/// key)`, signing keys `(KEY_LOCK, 0)`, seeding `(KEY_LOCK, 1)`.
 const MIGRATION_LOCK: i64 = 0x6175_7468_6c69_7465; // "authlite"
 const FAILURE_LOCKS: i32 = 0x6175_7468; // "auth"
 const KEY_LOCK: i32 = 0x6b65_7973; // "keys"
@@ -67,16 +67,14 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long opening may wait for the first connection.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// At most this many connections per instance: three instances stay well
-/// within PostgreSQL's default max_connections of 100.
-const MAX_POOL: usize = 24;
-
-/// Connections a pool holds: one for every thread that may ask at once (each
-/// worker's blocking threads, each hashing thread, the upkeep thread), capped.
+/// Connections a pool may open (on demand): one for every thread that may ask
+/// at once (each worker's blocking threads, each hashing thread, the upkeep
+/// thread). Not fewer: a request that reads may write with a second connection
+/// while it holds the first, so a pool smaller than the blocking threads could
+/// leave every one of them waiting for another's. 20 on 2 cores.
 fn pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let wanted = (cores * (BLOCKING_THREADS_PER_WORKER + 1) + 2).min(MAX_POOL);
-    u32::try_from(wanted).unwrap_or(1)
+    u32::try_from(cores * (BLOCKING_THREADS_PER_WORKER + 1) + 2).unwrap_or(u32::MAX)
 }
 
 /// Whether `target` names a PostgreSQL database rather than an SQLite file.
@@ -226,6 +224,9 @@ impl Store for PgStore<'_> {
     }
     fn upsert_org(&mut self, id: &str, name: &str) -> Result<()> {
         orgs::upsert(self.0, id, name)
+    }
+    fn lock_seeding(&mut self) -> Result<()> {
+        orgs::lock_seeding(self.0)
     }
 
     fn create_session(&mut self, session: &Session, refresh: &NewRefresh) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Organisations: an id and a display name.
 
 use super::connect::Conn;
-use super::text;
+use super::{text, KEY_LOCK};
 use crate::store::Result;
 
 /// The org's name, or None if there is no org with that id.
@@ -18,5 +18,12 @@ pub fn upsert(conn: &mut Conn, id: &str, name: &str) -> Result<()> {
          ON CONFLICT (id) DO UPDATE SET name = excluded.name",
         &[&id, &name],
     )?;
+    Ok(())
+}
+
+/// Until the transaction ends, no other one applies a seed (each takes this
+/// lock first), so that of seeds racing, one counts an org or user created.
+pub fn lock_seeding(conn: &mut Conn) -> Result<()> {
+    conn.query_one("SELECT pg_advisory_xact_lock($1, 1)", &[&KEY_LOCK])?;
     Ok(())
 }

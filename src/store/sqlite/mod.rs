@@ -71,6 +71,10 @@ impl Store for SqliteStore<'_> {
     fn upsert_org(&mut self, id: &str, name: &str) -> Result<()> {
         orgs::upsert(self.0, id, name).map_err(error)
     }
+    /// Nothing to take: a seed runs in an IMMEDIATE transaction.
+    fn lock_seeding(&mut self) -> Result<()> {
+        Ok(())
+    }
 
     fn create_session(&mut self, session: &Session, refresh: &NewRefresh) -> Result<()> {
         sessions::create(self.0, session, refresh).map_err(error)
