@@ -138,13 +138,7 @@ fn with_conceal_accounts_unknown_and_passwordless_accounts_answer_invalid_passwo
 // ---- password storage
 
 fn stored_hash(app: &TestApp, email: &str) -> String {
-    let conn = rusqlite::Connection::open(&app.db_path).expect("open the database");
-    conn.query_row(
-        "SELECT password_hash FROM users WHERE email = ?1",
-        [email],
-        |row| row.get(0),
-    )
-    .expect("the user's hash")
+    app.stored_hash(email).expect("the user's hash")
 }
 
 #[test]

@@ -2,6 +2,10 @@
 //! fresh SQLite file seeded with a small cast of users, and `TestApp` has one
 //! method per endpoint. Responses come back as `Resp`, never as errors, so
 //! every test can assert the exact status and `error_code`.
+//!
+//! With `AUTHLITE_TEST_API_POSTGRES` set to an admin URL, every server runs
+//! on a fresh PostgreSQL database instead (`.ci/run` runs the suite both ways);
+//! the few tests that read the SQLite file itself then say so and pass over it.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -70,7 +74,11 @@ pub fn test_settings() -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    /// What `--db` names: the SQLite file's path, or a PostgreSQL URL.
+    pub db: String,
+    /// The SQLite file (there is none on PostgreSQL: see `sqlite_only`).
     pub db_path: PathBuf,
+    database: Arc<TestDatabase>,
     agent: ureq::Agent,
     handle: Option<ServerHandle>,
     thread: Option<JoinHandle<()>>,
@@ -89,12 +97,61 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
 /// Like `spawn_app_with`, with the seed's passwords hashed at `seed_iterations`.
 pub fn spawn_app_seeded_at(settings: Settings, seed_iterations: u32) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let db_path = dir.path().join("authlite.db");
-    let pool = authlite::store::Database::sqlite(&db_path).expect("open the test database");
-    authlite::seed::apply(&pool, &seed_json(), "test seed", seed_iterations, false)
+    let database = Arc::new(TestDatabase::new(&dir.path().join("authlite.db")));
+    let db = open(&database.target);
+    authlite::seed::apply(&db, &seed_json(), "test seed", seed_iterations, false)
         .expect("apply the test seed");
-    drop(pool);
-    start(dir, db_path, settings)
+    drop(db);
+    start(dir, database, settings)
+}
+
+fn open(target: &str) -> authlite::store::Database {
+    authlite::store::Database::open(target, Default::default()).expect("open the test database")
+}
+
+/// The database a test's servers share: an SQLite file, or a PostgreSQL
+/// database made for the test and dropped after it.
+pub struct TestDatabase {
+    target: String,
+    postgres_admin: Option<String>,
+}
+
+impl TestDatabase {
+    fn new(sqlite_file: &Path) -> TestDatabase {
+        let Ok(admin) = std::env::var("AUTHLITE_TEST_API_POSTGRES") else {
+            return TestDatabase::sqlite(sqlite_file);
+        };
+        let name = format!("authlite_api_{}", authlite::db::new_id());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .expect("connect to AUTHLITE_TEST_API_POSTGRES");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
+        TestDatabase {
+            target: format!("{base}/{name}"),
+            postgres_admin: Some(admin),
+        }
+    }
+
+    fn sqlite(file: &Path) -> TestDatabase {
+        TestDatabase {
+            target: file.to_string_lossy().into_owned(),
+            postgres_admin: None,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(admin) = &self.postgres_admin else {
+            return;
+        };
+        let name = self.target.rsplit('/').next().unwrap_or_default();
+        if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 /// A new server over a copy of the database file `fixture`, as a team upgrading would.
@@ -102,11 +159,11 @@ pub fn spawn_app_on_copy(fixture: &Path, settings: Settings) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let db_path = dir.path().join("authlite.db");
     std::fs::copy(fixture, &db_path).expect("copy the fixture database");
-    start(dir, db_path, settings)
+    start(dir, Arc::new(TestDatabase::sqlite(&db_path)), settings)
 }
 
-/// Counts the rows of every table in the database file.
-pub fn row_counts(db: &Path) -> Vec<(String, i64)> {
+/// Counts the rows of every table in the SQLite file.
+fn sqlite_row_counts(db: &Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(db).expect("open the database");
     let mut stmt = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -129,14 +186,14 @@ pub fn row_counts(db: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
-fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> TestApp {
+fn start(dir: Arc<tempfile::TempDir>, database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let port = listener.local_addr().expect("local addr").port();
     let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
-    let db = db_path.clone();
+    let db = database.target.clone();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let state = match authlite::store::Database::sqlite(&db)
+            let state = match authlite::store::Database::open(&db, Default::default())
                 .map_err(|e| format!("open: {e:?}"))
                 .and_then(|pool| {
                     authlite::state::AppState::new(pool, settings)
@@ -165,7 +222,9 @@ fn start(dir: Arc<tempfile::TempDir>, db_path: PathBuf, settings: Settings) -> T
         .expect("the server starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        db_path,
+        db: database.target.clone(),
+        db_path: dir.path().join("authlite.db"),
+        database,
         agent: new_agent(),
         handle: Some(handle),
         thread: Some(thread),
@@ -420,15 +479,51 @@ impl TestApp {
         )
     }
 
-    /// `users.password_hash` of `email`, read straight from the database file.
+    /// `users.password_hash` of `email`, read straight from the database.
     pub fn stored_hash(&self, email: &str) -> Option<String> {
-        let conn = rusqlite::Connection::open(&self.db_path).expect("open the database");
-        conn.query_row(
-            "SELECT password_hash FROM users WHERE email = ?1",
-            [email],
-            |row| row.get(0),
-        )
-        .expect("the user's row")
+        open(&self.db)
+            .read(|store| store.find_user_by_email(email))
+            .expect("read the user")
+            .expect("the user's row")
+            .password_hash
+    }
+
+    /// Counts the rows of every table, by name.
+    pub fn row_counts(&self) -> Vec<(String, i64)> {
+        if self.database.postgres_admin.is_none() {
+            return sqlite_row_counts(&self.db_path);
+        }
+        let mut client = postgres::Client::connect(&self.db, postgres::NoTls)
+            .expect("connect to the test database");
+        let tables: Vec<String> = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' ORDER BY table_name",
+                &[],
+            )
+            .expect("list tables")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        tables
+            .into_iter()
+            .map(|table| {
+                let row = client
+                    .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
+                    .expect("count rows");
+                (table, row.get(0))
+            })
+            .collect()
+    }
+
+    /// True, after saying so, when the test reads the SQLite file itself and
+    /// this run is on PostgreSQL (which has no such file).
+    pub fn sqlite_only(&self, what: &str) -> bool {
+        let on_postgres = self.database.postgres_admin.is_some();
+        if on_postgres {
+            eprintln!("on PostgreSQL, passed over: this test {what}");
+        }
+        on_postgres
     }
 
     /// `authlite user link EMAIL EXTRA…` on this app's database: the link's token.
@@ -454,10 +549,10 @@ impl TestApp {
         resp.json()
     }
 
-    /// Runs the real binary against this app's database file.
+    /// Runs the real binary against this app's database.
     #[track_caller]
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = cli_output(&self.db_path, args);
+        let out = cli_output(&self.db, args);
         assert!(
             out.status.success(),
             "authlite {args:?} failed: {}{}",
@@ -469,7 +564,7 @@ impl TestApp {
 
     /// Another server over the same database file (this one keeps running).
     pub fn spawn_on_same_db(&self, settings: Settings) -> TestApp {
-        start(self.dir.clone(), self.db_path.clone(), settings)
+        start(self.dir.clone(), self.database.clone(), settings)
     }
 
     /// Stops this server and waits for its thread to end, as a restart would.
@@ -539,7 +634,7 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_authlite")
 }
 
-pub fn cli_output(db: &Path, args: &[&str]) -> Output {
+pub fn cli_output(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("--db")
         .arg(db)

@@ -12,13 +12,13 @@ use crate::helpers::*;
 fn a_session_refreshed_hundreds_of_times_holds_the_rows_it_held_after_one() {
     let app = spawn_app();
     let mut tokens = app.refresh_ok(&app.login_ok(ADA, ADA_PASSWORD).refresh);
-    let after_one = row_counts(&app.db_path);
+    let after_one = app.row_counts();
 
     for _ in 0..300 {
         tokens = app.refresh_ok(&tokens.refresh);
     }
 
-    assert_eq!(row_counts(&app.db_path), after_one);
+    assert_eq!(app.row_counts(), after_one);
     let sessions = after_one.iter().find(|(table, _)| table == "sessions");
     assert_eq!(sessions, Some(&("sessions".to_string(), 1)));
     app.me(&tokens.access).assert_success();
@@ -102,7 +102,7 @@ fn token<'a>(tokens: &'a Value, name: &str) -> &'a str {
 fn a_first_release_database_migrates_in_place_and_keeps_its_accounts_keys_and_sessions() {
     let (app, tokens) = upgraded_app();
 
-    let counts = row_counts(&app.db_path);
+    let counts = app.row_counts();
     assert!(
         counts.iter().all(|(table, _)| table != "refresh_tokens"),
         "{counts:?}"

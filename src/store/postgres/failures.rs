@@ -25,10 +25,7 @@ pub fn lock_keys(conn: &mut Conn, keys: &[&str]) -> Result<()> {
 /// Gives back reserved rows: the attempt did not fail.
 pub fn release(conn: &mut Conn, rows: &[i64]) -> Result<()> {
     if !rows.is_empty() {
-        conn.execute(
-            "DELETE FROM login_failures WHERE id = ANY($1)",
-            &[&rows],
-        )?;
+        conn.execute("DELETE FROM login_failures WHERE id = ANY($1)", &[&rows])?;
     }
     Ok(())
 }

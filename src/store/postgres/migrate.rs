@@ -30,7 +30,12 @@ pub fn migrate(client: &mut Client) -> Result<(), String> {
             .transaction()
             .map_err(|e| format!("cannot begin to apply the schema: {}", super::describe(&e)))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(|e| format!("cannot lock it to apply the schema: {}", super::describe(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "cannot lock it to apply the schema: {}",
+                    super::describe(&e)
+                )
+            })?;
         let version = read_version(&mut tx)?;
         let (target, sql) = match version {
             v if v == SCHEMA_VERSION => return Ok(()),
@@ -65,9 +70,17 @@ pub fn migrate(client: &mut Client) -> Result<(), String> {
 
 /// 0 for a database without authlite's tables yet.
 fn read_version(client: &mut impl postgres::GenericClient) -> Result<i64, String> {
-    let failed = |e: postgres::Error| format!("cannot read the schema version: {}", super::describe(&e));
+    let failed =
+        |e: postgres::Error| format!("cannot read the schema version: {}", super::describe(&e));
     let exists: bool = client
-        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        // The catalog read as a table, with this statement's snapshot: after
+        // the lock it sees a schema another instance has just committed
+        // (to_regclass could answer from a stale cache).
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+                             WHERE schemaname = current_schema() AND tablename = 'schema_version')",
+            &[],
+        )
         .and_then(|row| row.try_get(0))
         .map_err(failed)?;
     if !exists {

@@ -22,6 +22,7 @@
 //! - Everything else is one statement on one row (status, unlock, links, a
 //!   seed's upserts), which READ COMMITTED makes atomic, or pruning, which
 //!   skips rows locked by another instance (`FOR UPDATE SKIP LOCKED`).
+//!
 //! No state another instance would need is kept in memory here: every answer
 //! is read from the database.
 
@@ -395,7 +396,7 @@ impl Db {
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let mut conn = self.connection()?;
-        work(&mut PgStore(&mut *conn))
+        work(&mut PgStore(&mut conn))
     }
 
     /// One READ COMMITTED transaction, committed when `work` returns `Ok` and
@@ -409,8 +410,8 @@ impl Db {
         conn.client
             .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             .map_err(|e| error(&e))?;
-        let mut open = Open {
-            conn: &mut *conn,
+        let open = Open {
+            conn: &mut conn,
             finished: false,
         };
         let done = work(&mut PgStore(&mut *open.conn));
@@ -428,9 +429,10 @@ impl Db {
             }
         }
         let answer = self.connection().and_then(|mut conn| {
-            let row = conn
-                .client
-                .query_one("SELECT current_setting('transaction_read_only') = 'off'", &[])?;
+            let row = conn.client.query_one(
+                "SELECT current_setting('transaction_read_only') = 'off'",
+                &[],
+            )?;
             if row.try_get::<_, bool>(0)? {
                 Ok(())
             } else {
@@ -503,10 +505,7 @@ fn first_connection(target: &connect::Target) -> std::result::Result<postgres::C
         .map_err(|e| format!("cannot open the database {name}: {e}"))?;
     match rx.recv_timeout(OPEN_TIMEOUT) {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!(
-            "cannot open the database {name}: {}",
-            describe(&e)
-        )),
+        Ok(Err(e)) => Err(format!("cannot open the database {name}: {}", describe(&e))),
         Err(_) => Err(format!(
             "cannot open the database {name}: no answer within {} s",
             OPEN_TIMEOUT.as_secs()

@@ -47,8 +47,15 @@ fn from_row(row: &Row) -> Result<Session> {
 }
 
 pub fn find(conn: &mut Conn, id: &str) -> Result<Option<Session>> {
-    let sql = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1");
-    conn.query_opt(sql, &[&id])?.as_ref().map(from_row).transpose()
+    let sql = concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions WHERE id = $1"
+    );
+    conn.query_opt(sql, &[&id])?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// The user's sessions that are neither revoked nor expired, newest first.
@@ -136,7 +143,7 @@ pub fn rotate(
 ) -> Result<bool> {
     let changed = conn.execute(
         "UPDATE sessions
-         SET refresh_jti = $3, refresh_hash = $4, expires_at = $5, last_used_at = $6 / 1000,
+         SET refresh_jti = $3, refresh_hash = $4, expires_at = $5, last_used_at = $6::BIGINT / 1000,
              spent_jti = refresh_jti, spent_at_ms = $6, grace_answer = $7
          WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
         &[

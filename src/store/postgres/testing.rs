@@ -4,6 +4,8 @@
 //! Without the variable a test prints a loud banner and passes; with
 //! `AUTHLITE_REQUIRE_POSTGRES=1` (as in `.ci/run`) it fails instead.
 
+use std::io::Write;
+
 use super::connect;
 
 /// A database made for one test; dropped (with its connections) when this is.
@@ -26,8 +28,17 @@ pub fn database(test: &str) -> Option<TestDatabase> {
         if std::env::var("AUTHLITE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("AUTHLITE_REQUIRE_POSTGRES=1 but {why}");
         }
-        let line = "=".repeat(78);
-        eprintln!("{line}\nPostgreSQL tests are SKIPPED ({test}): {why}\n{line}");
+        // Straight to the process's stderr, once: `eprintln!` would be captured
+        // by the test harness and never shown for a passing test.
+        static BANNER: std::sync::Once = std::sync::Once::new();
+        BANNER.call_once(|| {
+            let line = "=".repeat(78);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{line}\nPostgreSQL tests are SKIPPED (first: {test}): {why}.\n\
+                 AUTHLITE_REQUIRE_POSTGRES=1 makes them fail instead.\n{line}\n"
+            );
+        });
         return None;
     };
     let mut random = [0u8; 8];

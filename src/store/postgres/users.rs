@@ -10,8 +10,20 @@ use crate::store::{Result, Status, User};
 macro_rules! user_columns {
     ($prefix:literal) => {
         concat!(
-            $prefix, "id, ", $prefix, "email, ", $prefix, "name, ", $prefix, "org_id, ",
-            $prefix, "password_hash, ", $prefix, "status, ", $prefix, "created_at"
+            $prefix,
+            "id, ",
+            $prefix,
+            "email, ",
+            $prefix,
+            "name, ",
+            $prefix,
+            "org_id, ",
+            $prefix,
+            "password_hash, ",
+            $prefix,
+            "status, ",
+            $prefix,
+            "created_at"
         )
     };
 }
@@ -33,12 +45,18 @@ pub(super) fn from_row(row: &Row) -> Result<User> {
 
 pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
     let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE email = $1");
-    conn.query_opt(sql, &[&email])?.as_ref().map(from_row).transpose()
+    conn.query_opt(sql, &[&email])?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 pub fn find_by_id(conn: &mut Conn, id: &str) -> Result<Option<User>> {
     let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1");
-    conn.query_opt(sql, &[&id])?.as_ref().map(from_row).transpose()
+    conn.query_opt(sql, &[&id])?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// The user of session `sid`, and whether that session is revoked.
@@ -56,7 +74,11 @@ pub fn find_by_session(conn: &mut Conn, sid: &str) -> Result<Option<(User, bool)
 }
 
 pub fn list(conn: &mut Conn) -> Result<Vec<User>> {
-    let sql = concat!("SELECT ", user_columns!(""), " FROM users ORDER BY created_at, email");
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(""),
+        " FROM users ORDER BY created_at, email"
+    );
     conn.query(sql, &[])?.iter().map(from_row).collect()
 }
 
