@@ -36,6 +36,7 @@ CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (retired_at IS NULL
 
 -- Small named values. 'master_key_check': a known text sealed with the master
 -- key, so that another key file is told apart before anything is written.
+-- 'healthz': the time of the last write probe of /healthz.
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod seed;
+pub mod session_cache;
 pub mod settings;
 pub mod state;
 pub mod store;

@@ -11,6 +11,7 @@ use crate::db;
 use crate::gate::HashGate;
 use crate::metrics::Metrics;
 use crate::password;
+use crate::session_cache::SessionCache;
 use crate::settings::Settings;
 use crate::store::{self, Database, Store, PRUNE_CHUNK};
 use crate::tokens::{Keys, Policy, Sealer};
@@ -30,6 +31,8 @@ pub struct State {
     pub dummy_hash: String,
     /// Seals secrets stored in the database with the master key, if there is one.
     pub sealer: Sealer,
+    /// Sessions as last read, for `/user/me`.
+    pub sessions: SessionCache,
 }
 
 impl Deref for AppState {
@@ -68,6 +71,8 @@ impl AppState {
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
+        // Other instances end sessions too on a shared database: no cache there.
+        let sessions = SessionCache::new(matches!(db, Database::Sqlite(_)));
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             db,
@@ -76,6 +81,7 @@ impl AppState {
             settings,
             metrics,
             sealer,
+            sessions,
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
@@ -84,6 +90,19 @@ impl AppState {
 }
 
 impl State {
+    /// A request's write that can end sessions (`Database::write`, then the
+    /// session cache is cleared, so that the end is seen at once).
+    pub fn write_ending_sessions<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<store::StoreError> + Send + 'static,
+    {
+        let written = self.db.write(work);
+        self.sessions.clear();
+        written
+    }
+
     /// Drops sessions whose newest token has expired, and failures past the window.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (db::now(), self.settings.lockout);

@@ -150,7 +150,7 @@ fn change_password(
         .map_err(ApiError::internal)?;
     let (user_id, sid, now) = (user.id.clone(), verified.claims.sid, now());
     let email_key = email_key(&user.email);
-    let ended = state.db.write(move |store| {
+    let ended = state.write_ending_sessions(move |store| {
         store.clear_failures(&email_key)?;
         store.set_password_hash(&user_id, &phc, now)?;
         store.remove_user_links(&user_id)?;
@@ -187,7 +187,7 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
         .map_err(ApiError::internal)?;
     let user_id = user.id.clone();
     let email_key = email_key(&user.email);
-    let ended = state.db.write(move |store| {
+    let ended = state.write_ending_sessions(move |store| {
         // A reset racing this one, or a newer link made meanwhile, wins.
         if !store.spend_link(&digest)? {
             return Err(link_refused("INVALID_TOKEN"));

@@ -149,9 +149,7 @@ fn replay_or_reuse(
 /// Revokes the session and gives the 401 that says why.
 fn end_session(state: &AppState, sid: &str, code: &'static str) -> Result<ApiError, ApiError> {
     let (owned_sid, now) = (sid.to_string(), now());
-    state
-        .db
-        .write(move |store| store.revoke_session(&owned_sid, now))?;
+    state.write_ending_sessions(move |store| store.revoke_session(&owned_sid, now))?;
     log::info!("refresh refused: {code}; session {sid} revoked");
     Ok(ApiError::unauthorized(code))
 }

@@ -101,6 +101,16 @@ impl Keys {
         self.cached()
     }
 
+    /// The keyring, if it was checked against the database within `RECHECK`
+    /// and no key's liveness has changed since: what a request may use
+    /// without a connection.
+    pub fn checked_ring(&self) -> Option<Arc<Keyring>> {
+        let fresh = self.seen.try_lock().ok()?.at.elapsed() < RECHECK;
+        let ring = self.cached();
+        let expiring = ring.changes_at().is_some_and(|at| at <= now());
+        (fresh && !expiring).then_some(ring)
+    }
+
     fn cached(&self) -> Arc<Keyring> {
         match self.ring.read() {
             Ok(ring) => Arc::clone(&ring),

@@ -332,3 +332,98 @@ fn the_session_endpoints_refuse_missing_invalid_and_revoked_tokens() {
     app.delete_session(&tokens.access, &sid)
         .assert_error(401, "TOKEN_REVOKED");
 }
+
+// ---- /user/me between writes (the server keeps what it read of a session for 500 ms)
+
+/// Asks /user/me from another thread without pause until told to stop.
+fn asking_me(
+    app: &TestApp,
+    access: &str,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (stop, stopped) = std::sync::mpsc::channel();
+    let (agent, address, access) = (new_agent(), app.address.clone(), access.to_string());
+    let thread = std::thread::spawn(move || {
+        while stopped.try_recv().is_err() {
+            send_with(
+                &agent,
+                &address,
+                Req::new("GET", "/user/me").bearer(&access),
+            );
+        }
+    });
+    (stop, thread)
+}
+
+/// Ends the first session, maybe from the second one.
+type EndSession = fn(&TestApp, &Tokens, &Tokens);
+
+#[test]
+fn every_way_of_ending_a_session_is_seen_by_me_at_once_even_while_it_is_asked_without_pause() {
+    let ends: [(&str, EndSession); 5] = [
+        ("logout", |app, t, _| {
+            app.logout_bearer(&t.access).assert_success()
+        }),
+        ("logout everywhere", |app, _, other| {
+            app.logout_all(&other.access).assert_success()
+        }),
+        ("delete from another session", |app, t, other| {
+            app.delete_session(&other.access, &t.sid()).assert_success()
+        }),
+        ("password change in another session", |app, _, other| {
+            app.change_password(&other.access, ADA_PASSWORD, "a brand new pass phrase")
+                .assert_success()
+        }),
+        ("refresh token reuse", |app, t, _| {
+            app.refresh_ok(&t.refresh);
+            std::thread::sleep(Duration::from_millis(1100));
+            app.refresh(&t.refresh).assert_error(401, "TOKEN_REUSED");
+        }),
+    ];
+    for (how, end) in ends {
+        let settings = Settings {
+            reuse_grace: 1,
+            ..test_settings()
+        };
+        let app = if how == "refresh token reuse" {
+            spawn_app_with(settings)
+        } else {
+            spawn_app()
+        };
+        let tokens = app.login_ok(ADA, ADA_PASSWORD);
+        let other = app.login_ok(ADA, ADA_PASSWORD);
+        app.me(&tokens.access).assert_success();
+        let (stop, asker) = asking_me(&app, &tokens.access);
+        end(&app, &tokens, &other);
+        let me = app.me(&tokens.access);
+        let _ = stop.send(());
+        asker.join().unwrap();
+        assert_eq!(
+            (me.status, me.error_shape().ok().as_deref()),
+            (401, Some("TOKEN_REVOKED")),
+            "after {how}: {}",
+            me.text
+        );
+    }
+}
+
+#[test]
+fn a_status_set_by_another_process_reaches_me_within_a_second() {
+    let app = spawn_app();
+    let tokens = app.login_ok(ADA, ADA_PASSWORD);
+    app.me(&tokens.access).assert_success();
+    app.cli(&["user", "set-status", ADA, "banned"]);
+    let set = std::time::Instant::now();
+    loop {
+        let me = app.me(&tokens.access);
+        if me.status == 401 {
+            me.assert_error(401, "USER_INACTIVE");
+            break;
+        }
+        me.assert_success();
+        assert!(
+            set.elapsed() < Duration::from_secs(1),
+            "still active after a second"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -61,8 +61,9 @@ impl Writer {
         self.send(work)?.recv().map_err(|_| stopped())?
     }
 
-    /// Whether a write can be made now: an empty write through the queue, which
-    /// must begin and commit within PROBE_WAIT. Callers within PROBE_FRESH of
+    /// Whether a write can be made now: a one-row write through the queue (so
+    /// that a disk that takes no more writes, or a read-only file, fails it),
+    /// which must commit within PROBE_WAIT. Callers within PROBE_FRESH of
     /// the last probe get its answer, so asking often costs nothing.
     pub fn can_write(&self) -> Result<(), StoreError> {
         let mut probed = self.probed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -71,7 +72,7 @@ impl Writer {
                 return answer.clone();
             }
         }
-        let answer = match self.send(|_| Ok(()))?.recv_timeout(PROBE_WAIT) {
+        let answer = match self.send(probe)?.recv_timeout(PROBE_WAIT) {
             Ok(answer) => answer,
             Err(RecvTimeoutError::Timeout) => Err(StoreError::Unavailable(format!(
                 "no write could be made within {} s",
@@ -93,6 +94,16 @@ impl Writer {
         self.jobs.send(job(work, reply)).map_err(|_| stopped())?;
         Ok(answer)
     }
+}
+
+/// Writes the time of the probe under `meta.healthz`.
+fn probe(conn: &Connection) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO meta (name, value) VALUES ('healthz', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([crate::db::now_ms().to_string()])?;
+    Ok(())
 }
 
 fn stopped() -> StoreError {
@@ -382,6 +393,24 @@ mod tests {
         other.execute_batch("ROLLBACK").unwrap();
         writer.write(insert_org("y")).unwrap();
         assert_eq!(org_ids(&pool), ["y"]);
+    }
+
+    #[test]
+    fn the_write_probe_fails_where_writes_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = super::super::open(&dir.path().join("w.db")).unwrap();
+        let conn = pool.get().unwrap();
+        // Every write to the table fails, as on a full disk; a transaction that
+        // writes nothing still commits.
+        conn.execute_batch(
+            "CREATE TEMP TRIGGER full BEFORE UPDATE ON main.meta BEGIN SELECT RAISE(FAIL, 'full'); END;
+             CREATE TEMP TRIGGER full_insert BEFORE INSERT ON main.meta BEGIN SELECT RAISE(FAIL, 'full'); END;",
+        )
+        .unwrap();
+        let failing = Writer::start(conn).unwrap();
+        assert!(matches!(failing.can_write(), Err(StoreError::Failed(_))));
+        let (_dir, _pool, writable) = writer();
+        writable.can_write().unwrap();
     }
 
     #[test]

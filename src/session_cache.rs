@@ -1,0 +1,124 @@
+//! What the database said of a session within the last half second, so that
+//! a client asking `/user/me` again and again costs no database read.
+//!
+//! Only a server that makes every write that can end a session itself keeps
+//! one (SQLite): each such write clears it once committed, so a revocation is
+//! seen at once. Another process's change (`user set-status`, a seed) is seen
+//! within `FRESH`. On PostgreSQL, where other instances revoke sessions too,
+//! there is no cache.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::store::User;
+
+/// How long an entry stands.
+pub const FRESH: Duration = Duration::from_millis(500);
+
+/// Entries kept at most; past it the cache starts again empty.
+const CAPACITY: usize = 50_000;
+
+/// The session's user and whether the session is revoked; None: no such session.
+pub type Found = Option<(User, bool)>;
+
+pub struct SessionCache {
+    enabled: bool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Counts the clears: an answer read before one is not stored after it.
+    epoch: u64,
+    entries: HashMap<String, (Instant, Found)>,
+}
+
+impl SessionCache {
+    pub fn new(enabled: bool) -> SessionCache {
+        SessionCache {
+            enabled,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// What was read of `sid` within `FRESH`, if anything.
+    pub fn get(&self, sid: &str) -> Option<Found> {
+        if !self.enabled {
+            return None;
+        }
+        let inner = self.lock();
+        let (at, found) = inner.entries.get(sid)?;
+        (at.elapsed() < FRESH).then(|| found.clone())
+    }
+
+    /// Take before reading the session; give to `put` with what was read.
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Keeps what was read of `sid` at `epoch`, unless a clear came since.
+    pub fn put(&self, epoch: u64, sid: &str, found: Found, read_at: Instant) {
+        if !self.enabled {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.epoch != epoch {
+            return;
+        }
+        if inner.entries.len() >= CAPACITY {
+            inner.entries.clear();
+        }
+        inner.entries.insert(sid.to_string(), (read_at, found));
+    }
+
+    /// Forgets everything: call after a write that ended sessions has committed.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.entries.clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: "u".into(),
+            email: "a@b.c".into(),
+            name: "A".into(),
+            org_id: None,
+            password_hash: None,
+            status: crate::store::Status::Active,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn an_answer_read_before_a_clear_is_not_kept_after_it() {
+        let cache = SessionCache::new(true);
+        let epoch = cache.epoch();
+        cache.clear();
+        cache.put(epoch, "s", Some((user(), false)), Instant::now());
+        assert!(cache.get("s").is_none());
+        cache.put(cache.epoch(), "s", Some((user(), false)), Instant::now());
+        assert_eq!(cache.get("s").and_then(|f| f.map(|(_, r)| r)), Some(false));
+    }
+
+    #[test]
+    fn an_entry_goes_stale_after_fresh_and_a_disabled_cache_keeps_nothing() {
+        let cache = SessionCache::new(true);
+        let old = Instant::now() - FRESH;
+        cache.put(cache.epoch(), "s", None, old);
+        assert!(cache.get("s").is_none());
+        let off = SessionCache::new(false);
+        off.put(off.epoch(), "s", None, Instant::now());
+        assert!(off.get("s").is_none());
+    }
+}
