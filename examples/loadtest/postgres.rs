@@ -100,8 +100,8 @@ pub fn compare(sqlite: &Bench, admin: &str) {
         db: None,
         ..*sqlite
     };
-    let lite = runs(sqlite, "SQLite");
-    let pg = runs(&postgres, "PostgreSQL");
+    let lite = runs(sqlite, "sqlite");
+    let pg = runs(&postgres, "pg");
     print_table(&lite, &pg);
 }
 
@@ -109,7 +109,7 @@ pub fn compare(sqlite: &Bench, admin: &str) {
 fn runs(bench: &Bench, engine: &str) -> Vec<Stats> {
     RUNS.iter()
         .map(|(kind, label)| {
-            let group = Group::new(kind, bench.opts.clients).named(&format!("{label} {engine}"));
+            let group = Group::new(kind, bench.opts.clients).named(&format!("{engine} {label}"));
             let stats = bench.measure(vec![group]).remove(0);
             print_rows(std::slice::from_ref(&stats));
             stats
