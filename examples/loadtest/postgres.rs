@@ -50,8 +50,17 @@ impl Drop for Fresh {
 /// One statement on a connection of its own (no TLS: the admin URL needs
 /// `sslmode=disable` or `prefer`).
 fn admin_sql(admin: &str, sql: &str) -> Result<(), String> {
-    let mut client = Client::connect(admin, NoTls).map_err(|e| format!("{admin}: {e}"))?;
-    client.batch_execute(sql).map_err(|e| format!("{sql}: {e}"))
+    let mut client =
+        Client::connect(admin, NoTls).map_err(|e| format!("cannot connect: {}", cause(&e)))?;
+    client
+        .batch_execute(sql)
+        .map_err(|e| format!("{sql}: {}", cause(&e)))
+}
+
+/// The server's own words where it gave some (the library's are only "db error").
+fn cause(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map_or_else(|| e.to_string(), |db| db.to_string())
 }
 
 /// `url` with its database name replaced by `name`, query kept.
