@@ -14,10 +14,13 @@ use crate::{cores, Options};
 
 #[derive(Clone, Copy)]
 pub struct Bench<'a> {
-    pub addr: SocketAddr,
+    /// The instances under test: client `i` talks to the `i % len`-th, as a
+    /// load balancer spreads keep-alive connections.
+    pub addrs: &'a [SocketAddr],
     /// The bare handler, once `me_vs_bare` has started it.
     pub bare: Option<SocketAddr>,
-    pub db: &'a Path,
+    /// The SQLite file, for the scenarios that look into it.
+    pub db: Option<&'a Path>,
     pub opts: &'a Options,
 }
 
@@ -54,6 +57,11 @@ impl Group {
 }
 
 impl Bench<'_> {
+    /// The instance client `i` talks to.
+    pub fn addr(&self, i: usize) -> SocketAddr {
+        self.addrs[i % self.addrs.len()]
+    }
+
     pub fn alone(&self, kind: &'static str, clients: usize) -> Stats {
         self.measure(vec![Group::new(kind, clients)]).remove(0)
     }
@@ -73,7 +81,7 @@ impl Bench<'_> {
     /// the mean of the two bare runs, so that a drift in the machine's other
     /// load shows up in the spread rather than in the ratio.
     pub fn me_vs_bare(&self) {
-        let mut conn = Conn::new(self.opts.client, self.addr);
+        let mut conn = Conn::new(self.opts.client, self.addr(0));
         let token = login_until_ok(&mut conn, &email(0), "accessToken");
         let me = checked(conn.send("GET", "/user/me", Some(&token), None));
         let bytes = me.map_or(150, |r| r.body.len());
@@ -212,7 +220,7 @@ impl Bench<'_> {
 
     /// The request loop body of one client; errors come back as their error_code.
     pub fn step(&self, kind: &str, i: usize) -> Box<dyn FnMut() -> Result<(), String> + '_> {
-        let mut conn = Conn::new(self.opts.client, self.addr);
+        let mut conn = Conn::new(self.opts.client, self.addr(i));
         let email = email(i % self.opts.users);
         match kind {
             "pbkdf2" => {

@@ -2,15 +2,22 @@
 //! drives it with keep-alive clients on plain threads.
 //!
 //! cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
-//!     [--scenario login|refresh|me|mixed|sustained|startup|all|bare-server]
+//!     [--scenario login|refresh|me|mixed|sustained|startup|postgres|all|bare-server]
 //!     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
-//!     [--client raw|ureq] [--bare-bytes N] [--log]
+//!     [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]
+//!
+//! `--scenario postgres` (part of `all` when `--postgres` is given) measures
+//! login, refresh and /user/me on SQLite, then on two instances sharing a
+//! fresh database made through ADMIN_URL (a role that may create databases,
+//! e.g. postgres://authlite:authlite@127.0.0.1:5432/postgres?sslmode=disable),
+//! and drops that database at the end.
 //!
 //! Clients and server share the machine, so each row also shows the CPU the
 //! client threads used (read from /proc), to tell their cost from the server's.
 
 mod bench;
 mod http;
+mod postgres;
 mod server;
 mod startup;
 mod stats;
@@ -25,9 +32,9 @@ use http::{checked, login_until_ok, ClientKind, Conn};
 use server::{bare_body, email, start_bare, start_server};
 
 const USAGE: &str = "cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
-    [--scenario login|refresh|me|mixed|sustained|startup|all|bare-server]
+    [--scenario login|refresh|me|mixed|sustained|startup|postgres|all|bare-server]
     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
-    [--client raw|ureq] [--bare-bytes N] [--log]";
+    [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]";
 
 pub struct Options {
     clients: usize,
@@ -42,6 +49,8 @@ pub struct Options {
     interval: u64,
     /// Size of the bare handler's answer for bare-server (0: that of /user/me).
     bare_bytes: usize,
+    /// A PostgreSQL URL whose role may create databases, for the postgres scenario.
+    postgres: Option<String>,
 }
 
 fn main() {
@@ -58,15 +67,19 @@ fn main() {
     print_header(&opts);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("load.db");
-    let addr = start_server(&db, &opts);
+    let addrs = [start_server(&db, &opts)];
     let bench = Bench {
-        addr,
+        addrs: &addrs,
         bare: None,
-        db: &db,
+        db: Some(&db),
         opts: &opts,
     };
     let scenarios = match opts.scenario.as_str() {
-        "all" => vec!["login", "refresh", "me", "mixed", "sustained", "startup"],
+        "all" => {
+            let mut all = vec!["login", "refresh", "me", "mixed", "sustained", "startup"];
+            all.extend(opts.postgres.as_ref().map(|_| "postgres"));
+            all
+        }
         one => vec![one],
     };
     for scenario in scenarios {
@@ -77,9 +90,10 @@ fn main() {
             "mixed" => bench.mixed(),
             "sustained" => bench.sustained(),
             "startup" => startup::startup(&dir.path().join("startup.db"), opts.iterations),
+            "postgres" => postgres::compare(&bench, opts.postgres.as_deref().unwrap_or_default()),
             "bare-server" => serve_bare(&bench),
             other => {
-                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, all or bare-server)");
+                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, all or bare-server)");
                 std::process::exit(2);
             }
         }
@@ -91,7 +105,7 @@ fn main() {
 fn serve_bare(bench: &Bench) {
     let bytes = match bench.opts.bare_bytes {
         0 => {
-            let mut conn = Conn::new(ClientKind::Raw, bench.addr);
+            let mut conn = Conn::new(ClientKind::Raw, bench.addr(0));
             let token = login_until_ok(&mut conn, &email(0), "accessToken");
             checked(conn.send("GET", "/user/me", Some(&token), None)).map_or(150, |r| r.body.len())
         }
@@ -118,6 +132,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         sustain: 60,
         interval: 10,
         bare_bytes: 0,
+        postgres: None,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -141,6 +156,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--sustain" => opts.sustain = number(value()?)?.max(1),
             "--interval" => opts.interval = number(value()?)?.max(1),
             "--bare-bytes" => opts.bare_bytes = number(value()?)? as usize,
+            "--postgres" => opts.postgres = Some(value()?),
             "--log" => opts.log = true,
             "--help" | "-h" => {
                 println!("{USAGE}");
@@ -148,6 +164,9 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             }
             other => return Err(format!("unknown flag {other}")),
         }
+    }
+    if opts.scenario == "postgres" && opts.postgres.is_none() {
+        return Err("--scenario postgres needs --postgres ADMIN_URL".into());
     }
     Ok(opts)
 }

@@ -17,11 +17,15 @@ pub const PASSWORD: &str = "load test pass phrase";
 /// Workers of the bare server: as many as authlite's on the 2-core box it is compared on.
 pub const BARE_WORKERS: usize = 2;
 
-/// Seeds `users` users sharing one hash (hashing 200 passwords at 600,000
-/// iterations would take longer than the runs), then serves on its own thread.
+/// An SQLite database at `db`, seeded, served on its own thread.
 pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
-    let pool = authlite::store::Database::sqlite(db).expect("open the database");
-    seed(&pool, opts.users, opts.iterations);
+    let db = Database::sqlite(db).expect("open the database");
+    seed(&db, opts.users, opts.iterations);
+    serve(db, opts)
+}
+
+/// One authlite instance on `db`, on a port and a thread of its own.
+pub fn serve(db: Database, opts: &Options) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let addr = listener.local_addr().expect("a local address");
     let settings = Settings {
@@ -30,8 +34,9 @@ pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
     };
     let (ready, started) = mpsc::channel();
     thread::spawn(move || {
+        // Outside the runtime, as `authlite serve` does: opening may block on the database.
+        let state = authlite::state::AppState::new(db, settings).expect("server state");
         actix_web::rt::System::new().block_on(async move {
-            let state = authlite::state::AppState::new(pool, settings).expect("server state");
             let server = authlite::app::run(listener, state).expect("server start");
             let _ = ready.send(());
             server.await
@@ -41,7 +46,9 @@ pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
     addr
 }
 
-fn seed(db: &Database, count: usize, iterations: u32) {
+/// `count` users sharing one hash (hashing 200 passwords at 600,000
+/// iterations would take longer than the runs), in one transaction.
+pub fn seed(db: &Database, count: usize, iterations: u32) {
     let phc = authlite::password::hash(PASSWORD, iterations).expect("a hash");
     db.transaction(|store| {
         store.upsert_org("load", "Load Test")?;

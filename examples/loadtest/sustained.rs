@@ -15,6 +15,10 @@ use crate::stats::{ms, Stats};
 
 impl Bench<'_> {
     pub fn sustained(&self) {
+        let Some(db) = self.db else {
+            println!("sustained: measures the SQLite files, and this run has none\n");
+            return;
+        };
         let clients = self.opts.clients;
         let total = Duration::from_secs(self.opts.sustain);
         let interval = Duration::from_secs(self.opts.interval.min(self.opts.sustain));
@@ -29,26 +33,21 @@ impl Bench<'_> {
                 })
                 .collect();
             ready.wait();
-            let before = (row_counts(self.db), db_size(self.db));
+            let before = (row_counts(db), db_size(db));
             go.wait();
             let began = Instant::now();
             let sizes: Vec<u64> = (1..=buckets as u32)
                 .map(|k| {
                     let end = began + (interval * k).min(total);
                     thread::sleep(end.saturating_duration_since(Instant::now()));
-                    db_size(self.db)
+                    db_size(db)
                 })
                 .collect();
             let per_client: Vec<Vec<Stats>> = handles
                 .into_iter()
                 .map(|h| h.join().expect("a client"))
                 .collect();
-            (
-                before,
-                sizes,
-                per_client,
-                (row_counts(self.db), db_size(self.db)),
-            )
+            (before, sizes, per_client, (row_counts(db), db_size(db)))
         });
         let mut rows: Vec<Stats> = (0..buckets)
             .map(|k| Stats::new("", bucket_length(k, interval, total)))
