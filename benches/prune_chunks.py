@@ -15,7 +15,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHUNK = 100  # src/store/sessions.rs PRUNE_CHUNK
+CHUNK = 100  # src/store/model.rs PRUNE_CHUNK
 
 
 def timed_chunks(conn, sql):
