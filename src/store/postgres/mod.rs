@@ -19,8 +19,10 @@
 //! - Key changes take one advisory lock (`lock_signing_keys`), so that racing
 //!   first starts make one first key; the partial unique index on the current
 //!   key refuses a second one whatever happens.
-//! - Everything else is one statement on one row (status, unlock, links, a
-//!   seed's upserts), which READ COMMITTED makes atomic, or pruning, which
+//! - A seed takes one advisory lock (`lock_seeding`): what it reads of orgs
+//!   and users stays true until it commits, so racing seeds create each once.
+//! - Everything else is one statement on one row (status, unlock, links),
+//!   which READ COMMITTED makes atomic, or pruning, which
 //!   skips rows locked by another instance (`FOR UPDATE SKIP LOCKED`).
 //!
 //! No state another instance would need is kept in memory here: every answer
