@@ -17,7 +17,8 @@ use crate::state::AppState;
 use crate::store::{Status, Store, User};
 use crate::tokens::{AccessClaims, Verified};
 
-/// The user and session behind a live access token, or the 401 that says why not.
+/// The user and session behind a live access token, or the 401 that says why
+/// not. What it read of the session is kept for `known_user`.
 pub(crate) fn authenticate(
     state: &AppState,
     store: &mut dyn Store,
@@ -27,7 +28,11 @@ pub(crate) fn authenticate(
         .keys
         .verify_access(store, token, &state.settings.issuer)
         .map_err(token_error)?;
+    let (epoch, read_at) = (state.sessions.epoch(), Instant::now());
     let found = store.find_user_by_session(&verified.claims.sid)?;
+    state
+        .sessions
+        .put(epoch, &verified.claims.sid, found.clone(), read_at);
     judge(found, verified)
 }
 
@@ -59,20 +64,6 @@ fn known_user(state: &AppState, token: &str) -> Option<Result<User, ApiError>> {
     Some(judge(found, verified).map(|(user, _)| user))
 }
 
-/// `authenticate`, keeping what it read of the session for `known_user`.
-fn read_user(state: &AppState, store: &mut dyn Store, token: &str) -> Result<User, ApiError> {
-    let verified = state
-        .keys
-        .verify_access(store, token, &state.settings.issuer)
-        .map_err(token_error)?;
-    let (epoch, read_at) = (state.sessions.epoch(), Instant::now());
-    let found = store.find_user_by_session(&verified.claims.sid)?;
-    state
-        .sessions
-        .put(epoch, &verified.claims.sid, found.clone(), read_at);
-    judge(found, verified).map(|(user, _)| user)
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct MeBody {
     success: bool,
@@ -88,7 +79,12 @@ pub async fn me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     let token = bearer(&req)?;
     let user = match known_user(&state, &token) {
         Some(known) => known?,
-        None => blocking(&state, move |state, store| read_user(state, store, &token)).await?,
+        None => {
+            blocking(&state, move |state, store| {
+                authenticate(state, store, &token).map(|(user, _)| user)
+            })
+            .await?
+        }
     };
     Ok(HttpResponse::Ok().json(MeBody {
         success: true,
