@@ -4,20 +4,22 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use authlite::cli::{Cli, Command};
-use authlite::commands;
+use authlite::{commands, logging};
 
 fn main() -> ExitCode {
     let Cli { globals, command } = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(usage) => return print_usage(&usage),
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let log = logging::init();
     let result = match command {
         Command::Serve(args) => commands::serve(&globals, &args),
         Command::Seed(args) => commands::seed(&globals, &args),
         Command::User(user) => commands::user(&globals, user),
         Command::Keys(keys) => commands::keys(&globals, keys),
     };
+    // The log's last lines come before the failure's sentence, and before exit.
+    log.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),

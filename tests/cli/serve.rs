@@ -118,6 +118,42 @@ fn serve_logs_in_the_demo_user_stops_cleanly_on_sigterm_and_keeps_sessions_acros
 }
 
 #[test]
+fn the_log_has_an_access_line_per_request_and_every_line_is_out_before_exit() {
+    let (_dir, db) = temp();
+    let mut server = serve_demo(&db, &[]);
+    let agent = http_agent();
+    let (status, body) = login(&agent, &server, ADA, ADA_PASSWORD);
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = login(&agent, &server, ADA, "not-adas-password-42");
+    assert_eq!(status, 401);
+    drop(agent);
+
+    let err = assert_clean_stop(&mut server);
+    let access: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("\"POST /user/login\""))
+        .collect();
+    assert_eq!(access.len(), 2, "one access line per login:\n{err}");
+    assert!(
+        access[0].contains("127.0.0.1 \"POST /user/login\" 200 "),
+        "{err}"
+    );
+    assert!(
+        access[1].contains("127.0.0.1 \"POST /user/login\" 401 "),
+        "{err}"
+    );
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with("stopped"),
+        "the last line is the stop, logged as the process ends:\n{err}"
+    );
+    assert!(
+        !err.contains(ADA_PASSWORD) && !err.contains("not-adas-password-42"),
+        "{err}"
+    );
+}
+
+#[test]
 fn user_unlock_takes_effect_on_a_running_server() {
     let (_dir, db) = temp();
     let mut server = serve_demo(&db, &["--max-failures", "2"]);

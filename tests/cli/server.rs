@@ -112,8 +112,10 @@ pub fn serve_demo(db: &Path, extra: &[&str]) -> Server {
     Server::start(cmd)
 }
 
+/// Stops the server with SIGTERM, checks it exited 0 without a panic, and
+/// returns what it wrote to standard error.
 #[track_caller]
-pub fn assert_clean_stop(server: &mut Server) {
+pub fn assert_clean_stop(server: &mut Server) -> String {
     let (status, err) = server.terminate();
     assert_no_panic(&err);
     assert_eq!(
@@ -121,6 +123,7 @@ pub fn assert_clean_stop(server: &mut Server) {
         Some(0),
         "serve must exit 0 on SIGTERM; stderr:\n{err}"
     );
+    err
 }
 
 /// A command that fails before it binds never prints the listening line.
