@@ -3,7 +3,7 @@
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
@@ -128,9 +128,7 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
     if version > SCHEMA_VERSION {
         return Err(newer(version));
     }
-    let journal: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(|e| format!("cannot switch to WAL mode: {e}"))?;
+    let journal = switch_to_wal(conn)?;
     if !journal.eq_ignore_ascii_case("wal") {
         return Err(format!("cannot switch to WAL mode (still {journal})"));
     }
@@ -158,6 +156,25 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         tx.commit().map_err(|e| e.to_string())?;
         if version > 0 {
             log::info!("database schema migrated to version {target}");
+        }
+    }
+}
+
+/// Switches a new database to WAL, and says the journal mode it is in. The
+/// switch needs the file to itself and, unlike other statements, does not wait
+/// for it through the busy timeout: of processes opening one new file at once,
+/// all but one are told "database is locked" until the first is through.
+fn switch_to_wal(conn: &Connection) -> Result<String, String> {
+    let started = Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            answer => return answer.map_err(|e| format!("cannot switch to WAL mode: {e}")),
         }
     }
 }
