@@ -84,7 +84,8 @@ fn check(
     let issuer = &state.settings.issuer;
     let ring = state.keys.ring(store);
     let claims = ring.peek_refresh(token, issuer).map_err(token_error)?;
-    let record = store.find_refresh(&claims.sid)?;
+    let sid = claims.sid.clone();
+    let record = state.db.read_hot(store, move |s| s.find_refresh(&sid))?;
     let newest = record.as_ref().is_some_and(|r| {
         r.refresh_jti == claims.jti && same_digest(&r.refresh_hash, &digest(token))
     });

@@ -271,6 +271,21 @@ impl Db {
         }
     }
 
+    /// On the writer thread's connection when there is one, in its transaction,
+    /// answered once that commits (so nothing is decided on a write that then
+    /// fails); else on `store`. See `Database::read_hot` for why.
+    pub fn read_hot<T, E, F>(&self, store: &mut dyn Store, work: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut dyn Store) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(move |conn| work(&mut SqliteStore(conn))),
+            None => work(store),
+        }
+    }
+
     pub fn start_writer(&mut self) -> std::io::Result<()> {
         if self.writer.is_none() {
             let conn = self.pool.get().map_err(std::io::Error::other)?;
