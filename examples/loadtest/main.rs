@@ -61,9 +61,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if opts.log {
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    }
+    // Held to the end: the log thread's handle, as the binary holds it.
+    let _log = opts.log.then(authlite::logging::init);
     print_header(&opts);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("load.db");
