@@ -95,8 +95,8 @@ impl Database {
     /// or where the engine answers it faster. SQLite's writer thread has in its
     /// cache every page it wrote; a pooled connection throws its cache away
     /// whenever the file has changed since its last read, which under refreshes
-    /// is every time, and reads each page again: measured, ~12 % of the refresh
-    /// rate. So on SQLite with a writer running the read runs there. On
+    /// is every time, and reads each page again: measured, 8-12 % of the
+    /// refresh rate. So on SQLite with a writer running the read runs there. On
     /// PostgreSQL it runs on `store`.
     pub fn read_hot<T, E, F>(&self, store: &mut dyn Store, work: F) -> Result<T, E>
     where
