@@ -280,8 +280,8 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        match &self.writer {
-            Some(writer) => writer.write(move |conn| work(&mut SqliteStore(conn))),
+        match self.writer {
+            Some(_) => self.write(work),
             None => work(store),
         }
     }
