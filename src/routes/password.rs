@@ -2,8 +2,9 @@
 //! (a set-password link's token).
 //!
 //! Both hash on the hashing gate, as login does, and write through `db.write`.
-//! The order of the checks is the README's ("Choices"): nothing is hashed or
-//! counted for a request refused before the password check.
+//! The order of the checks is the one docs/behaviour.md gives ("Password
+//! change order", "Password reset order"): nothing is hashed or counted for a
+//! request refused before the password check.
 
 use std::net::IpAddr;
 
