@@ -66,7 +66,8 @@ error_codes! {
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,
         "This path does not take that method.";
-    RequestTimeout => "REQUEST_TIMEOUT", REQUEST_TIMEOUT, "The request body did not arrive in time.";
+    RequestTimeout => "REQUEST_TIMEOUT", REQUEST_TIMEOUT,
+        "The request body did not arrive in time.";
     PayloadTooLarge => "PAYLOAD_TOO_LARGE", PAYLOAD_TOO_LARGE, "The request body is too large.";
     UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE", UNSUPPORTED_MEDIA_TYPE,
         "The request body must be JSON (Content-Type: application/json).";
