@@ -5,31 +5,38 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-/// Every outcome a login is counted under (a 400 is not counted), shown at 0
-/// from the start so that an alert on any of them can be written.
-pub const LOGIN_OUTCOMES: &[&str] = &[
-    "ok",
-    "USER_NOT_FOUND",
-    "NO_PASSWORD_SET",
-    "INVALID_PASSWORD",
-    "USER_INACTIVE",
-    "TOO_MANY_ATTEMPTS",
-    "SERVER_BUSY",
-    "INTERNAL_ERROR",
+use crate::error::ErrorCode;
+
+/// The outcome label of an attempt that was not refused.
+pub const OK: &str = "ok";
+
+/// Every code a login is refused with and counted under (a 400 is not
+/// counted), shown at 0 from the start so that an alert on any of them can be written.
+pub const LOGIN_REFUSALS: &[ErrorCode] = &[
+    ErrorCode::UserNotFound,
+    ErrorCode::NoPasswordSet,
+    ErrorCode::InvalidPassword,
+    ErrorCode::UserInactive,
+    ErrorCode::TooManyAttempts,
+    ErrorCode::ServerBusy,
+    ErrorCode::InternalError,
 ];
 
-/// Every outcome a refresh is counted under (a 400 is not counted).
-pub const REFRESH_OUTCOMES: &[&str] = &[
-    "ok",
-    "INVALID_TOKEN",
-    "TOKEN_EXPIRED",
-    "TOKEN_REVOKED",
-    "TOKEN_REUSED",
-    "USER_NOT_FOUND",
-    "USER_INACTIVE",
-    "SERVER_BUSY",
-    "INTERNAL_ERROR",
+/// Every code a refresh is refused with and counted under (a 400 is not counted).
+pub const REFRESH_REFUSALS: &[ErrorCode] = &[
+    ErrorCode::InvalidToken,
+    ErrorCode::TokenExpired,
+    ErrorCode::TokenRevoked,
+    ErrorCode::TokenReused,
+    ErrorCode::UserNotFound,
+    ErrorCode::UserInactive,
+    ErrorCode::ServerBusy,
+    ErrorCode::InternalError,
 ];
+
+fn label(refused: Option<ErrorCode>) -> &'static str {
+    refused.map_or(OK, ErrorCode::as_str)
+}
 
 pub struct Metrics {
     registry: Registry,
@@ -67,12 +74,14 @@ impl Metrics {
         let hash_queue = IntGauge::new("hash_queue_depth", "Logins waiting for a hashing thread")?;
         let live_sessions =
             IntGauge::new("active_sessions", "Sessions neither revoked nor expired")?;
-        for outcome in LOGIN_OUTCOMES {
-            logins.with_label_values(&[*outcome]);
+        for code in LOGIN_REFUSALS {
+            logins.with_label_values(&[code.as_str()]);
         }
-        for outcome in REFRESH_OUTCOMES {
-            refreshes.with_label_values(&[*outcome]);
+        for code in REFRESH_REFUSALS {
+            refreshes.with_label_values(&[code.as_str()]);
         }
+        logins.with_label_values(&[OK]);
+        refreshes.with_label_values(&[OK]);
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(refreshes.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -88,12 +97,14 @@ impl Metrics {
         })
     }
 
-    pub fn login(&self, outcome: &str) {
-        self.logins.with_label_values(&[outcome]).inc();
+    /// Counts a login: `None` when it succeeded, else the code it was refused with.
+    pub fn login(&self, refused: Option<ErrorCode>) {
+        self.logins.with_label_values(&[label(refused)]).inc();
     }
 
-    pub fn refresh(&self, outcome: &str) {
-        self.refreshes.with_label_values(&[outcome]).inc();
+    /// Counts a refresh: `None` when it succeeded, else the code it was refused with.
+    pub fn refresh(&self, refused: Option<ErrorCode>) {
+        self.refreshes.with_label_values(&[label(refused)]).inc();
     }
 
     /// `route` is the route's pattern, never the raw path (which may hold ids).
@@ -123,9 +134,9 @@ mod tests {
     #[test]
     fn outcomes_and_latency_appear_in_the_text() {
         let m = Metrics::new().unwrap();
-        m.login("ok");
-        m.login("INVALID_PASSWORD");
-        m.login("INVALID_PASSWORD");
+        m.login(None);
+        m.login(Some(ErrorCode::InvalidPassword));
+        m.login(Some(ErrorCode::InvalidPassword));
         m.observe("POST", "/user/login", 200, 0.09);
         let text = m.render(3, 7);
         assert!(
@@ -138,5 +149,48 @@ mod tests {
         assert!(text.contains(
             "authlite_http_request_duration_seconds_count{method=\"POST\",route=\"/user/login\",status=\"200\"} 1"
         ));
+    }
+
+    #[test]
+    fn every_outcome_is_shown_at_zero_from_the_start() {
+        let text = Metrics::new().unwrap().render(0, 0);
+        let refusals = [("logins", LOGIN_REFUSALS), ("refreshes", REFRESH_REFUSALS)];
+        for (counter, refused) in refusals {
+            let labels = refused.iter().map(|c| c.as_str()).chain([OK]);
+            for label in labels {
+                let line = format!("authlite_{counter}_total{{outcome=\"{label}\"}} 0");
+                assert!(text.lines().any(|l| l == line), "no {line} in {text}");
+            }
+        }
+    }
+
+    /// What the document says login and refresh answer (an error in reading
+    /// the body apart, which is not counted) is what they are counted under.
+    #[test]
+    fn the_outcomes_are_the_codes_the_document_lists() {
+        use crate::openapi::BODY_ERRORS;
+        let doc = crate::openapi::document();
+        for (path, refused) in [
+            ("/user/login", LOGIN_REFUSALS),
+            ("/user/refresh", REFRESH_REFUSALS),
+        ] {
+            let responses = doc["paths"][path]["post"]["responses"].as_object().unwrap();
+            let body_errors: Vec<&str> = BODY_ERRORS.iter().map(|c| c.as_str()).collect();
+            let mut documented: Vec<&str> = responses
+                .values()
+                .filter_map(|r| {
+                    r["content"]["application/json"]["schema"]["properties"]["error_code"]["enum"]
+                        .as_array()
+                })
+                .flatten()
+                .filter_map(|c| c.as_str())
+                .filter(|c| !body_errors.contains(c))
+                .chain([ErrorCode::InternalError.as_str()])
+                .collect();
+            let mut counted: Vec<&str> = refused.iter().map(|c| c.as_str()).collect();
+            documented.sort_unstable();
+            counted.sort_unstable();
+            assert_eq!(counted, documented, "{path}");
+        }
     }
 }

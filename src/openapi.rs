@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::error::ErrorCode::{self, *};
 use crate::routes;
 
 #[derive(OpenApi)]
@@ -39,96 +40,87 @@ use crate::routes;
 pub struct ApiDoc;
 
 /// The codes a bearer-token endpoint refuses a token with.
-const BEARER: &[&str] = &[
-    "MISSING_TOKEN",
-    "INVALID_TOKEN",
-    "TOKEN_EXPIRED",
-    "TOKEN_REVOKED",
-    "USER_INACTIVE",
+const BEARER: &[ErrorCode] = &[
+    MissingToken,
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    UserInactive,
 ];
 
-/// The `error_code`s of each error answer, as (path, method, status, codes):
-/// the document lists them as an `enum`, so that generated clients get a union
-/// type. A new endpoint adds its rows here; rows for one status merge.
-pub const ERROR_CODES: &[(&str, &str, u16, &[&str])] = &[
+/// The `error_code`s of each endpoint, as (path, method, codes): the document
+/// lists them by status as an `enum`, so that generated clients get a union
+/// type. A new endpoint adds its rows here; rows for one endpoint merge.
+pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
     (
         "/user/login",
         "post",
-        401,
         &[
-            "USER_NOT_FOUND",
-            "NO_PASSWORD_SET",
-            "INVALID_PASSWORD",
-            "USER_INACTIVE",
+            UserNotFound,
+            NoPasswordSet,
+            InvalidPassword,
+            UserInactive,
+            TooManyAttempts,
+            ServerBusy,
         ],
     ),
-    ("/user/login", "post", 429, &["TOO_MANY_ATTEMPTS"]),
-    ("/user/login", "post", 503, &["SERVER_BUSY"]),
     (
         "/user/refresh",
         "post",
-        401,
         &[
-            "INVALID_TOKEN",
-            "TOKEN_EXPIRED",
-            "TOKEN_REVOKED",
-            "TOKEN_REUSED",
-            "USER_NOT_FOUND",
-            "USER_INACTIVE",
+            InvalidToken,
+            TokenExpired,
+            TokenRevoked,
+            TokenReused,
+            UserNotFound,
+            UserInactive,
+            ServerBusy,
         ],
     ),
-    ("/user/refresh", "post", 503, &["SERVER_BUSY"]),
     (
         "/user/logout",
         "post",
-        401,
-        &["MISSING_TOKEN", "INVALID_TOKEN", "TOKEN_EXPIRED"],
+        &[MissingToken, InvalidToken, TokenExpired, ServerBusy],
     ),
-    ("/user/logout", "post", 503, &["SERVER_BUSY"]),
-    ("/user/me", "get", 401, BEARER),
-    ("/user/sessions", "get", 401, BEARER),
-    ("/user/sessions/{sid}", "delete", 401, BEARER),
+    ("/user/me", "get", BEARER),
+    ("/user/sessions", "get", BEARER),
+    ("/user/sessions/{sid}", "delete", BEARER),
     (
         "/user/sessions/{sid}",
         "delete",
-        404,
-        &["SESSION_NOT_FOUND"],
+        &[SessionNotFound, ServerBusy],
     ),
-    ("/user/sessions/{sid}", "delete", 503, &["SERVER_BUSY"]),
+    ("/user/password", "post", BEARER),
     (
         "/user/password",
         "post",
-        401,
-        &[
-            "MISSING_TOKEN",
-            "INVALID_TOKEN",
-            "TOKEN_EXPIRED",
-            "TOKEN_REVOKED",
-            "USER_INACTIVE",
-            "INVALID_PASSWORD",
-        ],
+        &[InvalidPassword, WeakPassword, TooManyAttempts, ServerBusy],
     ),
-    ("/user/password", "post", 400, &["WEAK_PASSWORD"]),
-    ("/user/password", "post", 429, &["TOO_MANY_ATTEMPTS"]),
-    ("/user/password", "post", 503, &["SERVER_BUSY"]),
     (
         "/user/password/reset",
         "post",
-        401,
-        &["INVALID_TOKEN", "TOKEN_EXPIRED", "USER_NOT_FOUND"],
+        &[
+            InvalidToken,
+            TokenExpired,
+            UserNotFound,
+            WeakPassword,
+            ServerBusy,
+        ],
     ),
-    ("/user/password/reset", "post", 400, &["WEAK_PASSWORD"]),
-    ("/user/password/reset", "post", 503, &["SERVER_BUSY"]),
-    ("/healthz", "get", 503, &["SERVER_BUSY"]),
+    ("/healthz", "get", &[ServerBusy]),
 ];
 
 /// What every endpoint that reads a JSON body may also answer.
-const BODY_ERRORS: &[(u16, &str)] = &[
-    (400, "INVALID_REQUEST"),
-    (408, "REQUEST_TIMEOUT"),
-    (413, "PAYLOAD_TOO_LARGE"),
-    (415, "UNSUPPORTED_MEDIA_TYPE"),
+pub const BODY_ERRORS: &[ErrorCode] = &[
+    InvalidRequest,
+    RequestTimeout,
+    PayloadTooLarge,
+    UnsupportedMediaType,
 ];
+
+/// What any request may get, whatever its path: the document names them once,
+/// in the `ErrorCode` schema, rather than under every endpoint.
+pub const ANY_REQUEST: &[ErrorCode] = &[NotFound, MethodNotAllowed, InternalError, HttpError];
 
 /// Request fields that hold an email address: (schema, property).
 const EMAIL_FIELDS: &[(&str, &str)] = &[("LoginRequest", "email")];
@@ -163,14 +155,14 @@ pub fn document() -> Value {
             let body_rows = BODY_ERRORS.iter().filter(|_| takes_body);
             let rows = ERROR_CODES
                 .iter()
-                .filter(|(p, m, _, _)| p == path && m == method)
-                .flat_map(|(_, _, status, codes)| codes.iter().map(move |c| (*status, *c)))
-                .chain(body_rows.copied());
+                .filter(|(p, m, _)| p == path && m == method)
+                .flat_map(|(_, _, codes)| codes.iter())
+                .chain(body_rows);
             let mut codes: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
-            for (status, code) in rows {
-                let list = codes.entry(status).or_default();
-                if !list.contains(&code) {
-                    list.push(code);
+            for code in rows {
+                let list = codes.entry(code.status().as_u16()).or_default();
+                if !list.contains(&code.as_str()) {
+                    list.push(code.as_str());
                 }
             }
             if let Some(responses) = operation
@@ -257,6 +249,47 @@ mod tests {
                 "INVALID_PASSWORD",
                 "USER_INACTIVE"
             ])
+        );
+    }
+
+    /// Every code in some endpoint's enum or among those any request may get,
+    /// each under its own status, and the `ErrorCode` schema is exactly `ALL`.
+    #[test]
+    fn the_document_names_every_code_once_each_under_its_status() {
+        let doc = document();
+        let mut listed: Vec<&str> = ANY_REQUEST.iter().map(|c| c.as_str()).collect();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    let schema = &response["content"]["application/json"]["schema"];
+                    let Some(codes) = schema["properties"]["error_code"]["enum"].as_array() else {
+                        continue;
+                    };
+                    for code in codes.iter().map(|c| c.as_str().unwrap()) {
+                        let known = ErrorCode::ALL.iter().find(|c| c.as_str() == code);
+                        let known_status = known.map(|c| c.status().as_u16().to_string());
+                        assert_eq!(known_status.as_deref(), Some(status.as_str()), "{code}");
+                        listed.push(code);
+                    }
+                }
+            }
+        }
+        listed.sort_unstable();
+        listed.dedup();
+        let mut all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        all.sort_unstable();
+        assert_eq!(
+            listed, all,
+            "a code no endpoint lists, or one missing from ALL"
+        );
+        let schema: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorCode"]["enum"],
+            json!(schema)
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorBody"]["properties"]["error_code"]["$ref"],
+            "#/components/schemas/ErrorCode"
         );
     }
 

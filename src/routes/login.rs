@@ -10,8 +10,8 @@ use super::lockout::{self, Slot};
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{client_ip, json_body};
 use crate::db::{new_id, now};
-use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::error::{ApiError, ErrorCode};
 use crate::gate::GateError;
 use crate::password;
 use crate::state::AppState;
@@ -45,8 +45,6 @@ impl Attempt {
         (status = 200, description = "Signed in: a new session and its first token pair", body = TokenPair),
         (status = 400, description = "INVALID_REQUEST: malformed body, missing or mistyped field, or an email that is not one", body = ErrorBody),
         (status = 401, description = "The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD)", body = ErrorBody),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 429, description = "TOO_MANY_ATTEMPTS: too many failed logins for this email or client address",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock lifts"))),
         (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
@@ -83,9 +81,7 @@ pub async fn login(
             GateError::Failed => ApiError::internal("login job failed"),
         })
         .and_then(|outcome| outcome);
-    state
-        .metrics
-        .login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
+    state.metrics.login(outcome.as_ref().err().map(|e| e.code));
     let body = serde_json::to_string(&outcome?).map_err(ApiError::internal)?;
     Ok(token_response().body(body))
 }
@@ -116,7 +112,7 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
                 attempt.ip_shown()
             );
             let shown = conceal(code, state.settings.conceal_accounts);
-            Err(ApiError::unauthorized(shown))
+            Err(ApiError::new(shown))
         }
     }
 }
@@ -132,7 +128,7 @@ struct Checked {
 fn check_password(
     state: &AppState,
     attempt: &Attempt,
-) -> Result<Result<Checked, &'static str>, ApiError> {
+) -> Result<Result<Checked, ErrorCode>, ApiError> {
     let user = state
         .db
         .read(|store| store.find_user_by_email(&attempt.email))?
@@ -144,10 +140,10 @@ fn check_password(
         stored.as_deref().unwrap_or(&state.dummy_hash),
     );
     let (user, stored) = match (user, stored) {
-        (None, _) => return Ok(Err("USER_NOT_FOUND")),
-        (Some(_), None) => return Ok(Err("NO_PASSWORD_SET")),
-        _ if !matches => return Ok(Err("INVALID_PASSWORD")),
-        (Some(u), _) if u.status != Status::Active => return Ok(Err("USER_INACTIVE")),
+        (None, _) => return Ok(Err(ErrorCode::UserNotFound)),
+        (Some(_), None) => return Ok(Err(ErrorCode::NoPasswordSet)),
+        _ if !matches => return Ok(Err(ErrorCode::InvalidPassword)),
+        (Some(u), _) if u.status != Status::Active => return Ok(Err(ErrorCode::UserInactive)),
         (Some(u), Some(stored)) => (u, stored),
     };
     let iterations = state.settings.pbkdf2_iterations;
@@ -206,9 +202,11 @@ fn open_session(
 }
 
 /// With --conceal-accounts, nobody learns from a refusal whether an account exists.
-fn conceal(code: &'static str, conceal_accounts: bool) -> &'static str {
+fn conceal(code: ErrorCode, conceal_accounts: bool) -> ErrorCode {
     match code {
-        "USER_NOT_FOUND" | "NO_PASSWORD_SET" if conceal_accounts => "INVALID_PASSWORD",
+        ErrorCode::UserNotFound | ErrorCode::NoPasswordSet if conceal_accounts => {
+            ErrorCode::InvalidPassword
+        }
         _ => code,
     }
 }

@@ -16,11 +16,11 @@ use request::{bearer, json_body, optional_bearer, optional_json_body, token_erro
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{web, HttpResponse, ResponseError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -28,21 +28,12 @@ use crate::store::Store;
 pub const MAX_BODY: usize = 16 * 1024;
 
 pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        "There is nothing at this path.",
-    ))
+    Err(ApiError::new(ErrorCode::NotFound))
 }
 
 /// 405, with the `Allow` header naming the methods the path takes.
 pub(crate) async fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    let mut res = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "This path does not take that method.",
-    )
-    .error_response();
+    let mut res = ApiError::new(ErrorCode::MethodNotAllowed).error_response();
     res.headers_mut()
         .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     res
@@ -64,24 +55,21 @@ pub fn json_error_body<B: MessageBody>(
     let status = res.status();
     let error = match status.as_u16() {
         400 => ApiError::invalid_request("The request could not be read."),
-        404 => ApiError::new(status, "NOT_FOUND", "There is nothing at this path."),
-        405 => ApiError::new(
-            status,
-            "METHOD_NOT_ALLOWED",
-            "This path does not take that method.",
-        ),
+        404 => ApiError::new(ErrorCode::NotFound),
+        405 => ApiError::new(ErrorCode::MethodNotAllowed),
         413 => too_large(),
         415 => unsupported_media_type(),
-        500..=599 => ApiError::new(
+        500..=599 => ApiError {
             status,
-            "INTERNAL_ERROR",
-            "Something went wrong on the server.",
-        ),
-        _ => ApiError::new(
+            ..ApiError::new(ErrorCode::InternalError)
+        },
+        _ => ApiError {
             status,
-            "HTTP_ERROR",
-            status.canonical_reason().unwrap_or("Error"),
-        ),
+            ..ApiError::with_message(
+                ErrorCode::HttpError,
+                status.canonical_reason().unwrap_or("Error"),
+            )
+        },
     };
     let (req, _) = res.into_parts();
     let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
@@ -89,19 +77,14 @@ pub fn json_error_body<B: MessageBody>(
 }
 
 pub(super) fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
+    ApiError::with_message(
+        ErrorCode::PayloadTooLarge,
         format!("The request body is over {MAX_BODY} bytes."),
     )
 }
 
 pub(super) fn unsupported_media_type() -> ApiError {
-    ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "UNSUPPORTED_MEDIA_TYPE",
-        "The request body must be JSON (Content-Type: application/json).",
-    )
+    ApiError::new(ErrorCode::UnsupportedMediaType)
 }
 
 /// Runs one unit of database work on the blocking pool, reading through a

@@ -1,7 +1,6 @@
 //! GET /healthz, the login page (built in, or from --static DIR), and the
 //! authlite-client module it imports.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
@@ -9,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::blocking;
 use crate::db::now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 const EMBEDDED_PAGE: &str = include_str!("../../static/index.html");
@@ -117,11 +116,7 @@ fn page(name: &str, bytes: Vec<u8>) -> HttpResponse {
 }
 
 fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        "There is nothing at this path.",
-    )
+    ApiError::new(ErrorCode::NotFound)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -8,7 +8,6 @@
 
 use std::net::IpAddr;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,7 +18,7 @@ use super::pair::UserView;
 use super::session::authenticate;
 use super::{bearer, client_ip, json_body};
 use crate::db::now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::gate::GateError;
 use crate::password::{self, link, policy};
@@ -57,8 +56,6 @@ pub struct ResetPasswordBody {
         (status = 200, description = "The password is replaced; every other session of the user is revoked, this one goes on", body = SuccessBody),
         (status = 400, description = "INVALID_REQUEST, or WEAK_PASSWORD: newPassword is too short (--min-password-length), over 1024 bytes, the account's email, or a common password", body = ErrorBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE as for /user/me; INVALID_PASSWORD when currentPassword is wrong (counted as a failed login)", body = ErrorBody),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 429, description = "TOO_MANY_ATTEMPTS: too many failed logins for this account or client address",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock lifts"))),
         (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
@@ -85,8 +82,6 @@ pub async fn change(
         (status = 200, description = "The password is set, the link spent, every session of the user revoked and its failed logins cleared", body = ResetPasswordBody),
         (status = 400, description = "INVALID_REQUEST, or WEAK_PASSWORD as for /user/password (the link is not spent)", body = ErrorBody),
         (status = 401, description = "INVALID_TOKEN (unknown, already used, or replaced by a newer link), TOKEN_EXPIRED, or USER_NOT_FOUND (the user was deleted since)", body = ErrorBody),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
     ))]
 pub async fn reset(
@@ -145,7 +140,7 @@ fn change_password(
             "password change refused: INVALID_PASSWORD for {}",
             user.email
         );
-        return Err(ApiError::unauthorized("INVALID_PASSWORD"));
+        return Err(ApiError::new(ErrorCode::InvalidPassword));
     }
     let phc = password::hash(&body.new_password, state.settings.pbkdf2_iterations)
         .map_err(ApiError::internal)?;
@@ -168,16 +163,16 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
     let now = now();
     let digest = link::digest(&body.token);
     let Some(found) = state.db.read(|store| store.find_link(&digest))? else {
-        return Err(link_refused("INVALID_TOKEN"));
+        return Err(link_refused(ErrorCode::InvalidToken));
     };
     if found.expires_at <= now {
-        return Err(link_refused("TOKEN_EXPIRED"));
+        return Err(link_refused(ErrorCode::TokenExpired));
     }
     let user = state
         .db
         .read(|store| store.find_user_by_id(&found.user_id))?
         .filter(|u| u.status != Status::Deleted)
-        .ok_or_else(|| link_refused("USER_NOT_FOUND"))?;
+        .ok_or_else(|| link_refused(ErrorCode::UserNotFound))?;
     policy::check(
         &body.new_password,
         &user.email,
@@ -191,7 +186,7 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
     let ended = state.write_ending_sessions(move |store| {
         // A reset racing this one, or a newer link made meanwhile, wins.
         if !store.spend_link(&digest)? {
-            return Err(link_refused("INVALID_TOKEN"));
+            return Err(link_refused(ErrorCode::InvalidToken));
         }
         store.set_password_hash(&user_id, &phc, now)?;
         store.clear_failures(&email_key)?;
@@ -223,18 +218,14 @@ fn under_lockout(
 }
 
 fn weak(weakness: policy::Weakness) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "WEAK_PASSWORD",
-        weakness.to_string(),
-    )
+    ApiError::with_message(ErrorCode::WeakPassword, weakness.to_string())
 }
 
-fn link_refused(code: &'static str) -> ApiError {
+fn link_refused(code: ErrorCode) -> ApiError {
     let message = match code {
-        "TOKEN_EXPIRED" => "This link has expired; ask for a new one.",
-        "USER_NOT_FOUND" => "The account of this link no longer exists.",
+        ErrorCode::TokenExpired => "This link has expired; ask for a new one.",
+        ErrorCode::UserNotFound => "The account of this link no longer exists.",
         _ => "This link is not valid: it was used, replaced by a newer one, or never made.",
     };
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    ApiError::with_message(code, message)
 }

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{blocking, json_body, token_error};
 use crate::db::{now, now_ms};
-use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, Status, Store, User};
 use crate::tokens::{digest, same_digest, Unverified};
@@ -23,10 +23,7 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair; the token sent is spent. Sent again within --reuse-grace seconds, it gets this same answer.", body = TokenPair),
-        (status = 400, description = "INVALID_REQUEST", body = ErrorBody),
         (status = 401, description = "INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, TOKEN_REUSED (the session is then revoked), USER_NOT_FOUND or USER_INACTIVE (the session is then revoked)", body = ErrorBody),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
     ))]
 pub async fn refresh(
     req: HttpRequest,
@@ -38,9 +35,7 @@ pub async fn refresh(
         rotate(state, store, &body.refresh_token)
     })
     .await;
-    state
-        .metrics
-        .refresh(answer.as_ref().map_or_else(|e| e.code, |_| "ok"));
+    state.metrics.refresh(answer.as_ref().err().map(|e| e.code));
     Ok(token_response().body(answer?))
 }
 
@@ -54,9 +49,9 @@ fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String
     let user = &record.user;
     match user.status {
         Status::Active => {}
-        Status::Deleted => return Err(end_session(state, &claims.sid, "USER_NOT_FOUND")?),
+        Status::Deleted => return Err(end_session(state, &claims.sid, ErrorCode::UserNotFound)?),
         Status::Inactive | Status::Banned => {
-            return Err(end_session(state, &claims.sid, "USER_INACTIVE")?)
+            return Err(end_session(state, &claims.sid, ErrorCode::UserInactive)?)
         }
     }
     let answer = spend(state, store, &claims, user)?;
@@ -68,7 +63,7 @@ fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String
         // A racing use of this token won, or the session ended, while this one signed.
         None => match store.find_refresh(&claims.sid)? {
             Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record),
-            _ => Err(ApiError::unauthorized("TOKEN_REVOKED")),
+            _ => Err(ApiError::new(ErrorCode::TokenRevoked)),
         },
     }
 }
@@ -95,12 +90,12 @@ fn check(
     }
     let record = record
         .filter(|r| r.user.id == claims.sub)
-        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
     if claims.exp * 1000 < now_ms() {
-        return Err(ApiError::unauthorized("TOKEN_EXPIRED"));
+        return Err(ApiError::new(ErrorCode::TokenExpired));
     }
     if record.revoked {
-        return Err(ApiError::unauthorized("TOKEN_REVOKED"));
+        return Err(ApiError::new(ErrorCode::TokenRevoked));
     }
     Ok((claims, record, newest))
 }
@@ -144,13 +139,13 @@ fn replay_or_reuse(
         return String::from_utf8(plain).map_err(ApiError::internal);
     }
     log::warn!("refresh token reused: session {} revoked", claims.sid);
-    Err(end_session(state, &claims.sid, "TOKEN_REUSED")?)
+    Err(end_session(state, &claims.sid, ErrorCode::TokenReused)?)
 }
 
 /// Revokes the session and gives the 401 that says why.
-fn end_session(state: &AppState, sid: &str, code: &'static str) -> Result<ApiError, ApiError> {
+fn end_session(state: &AppState, sid: &str, code: ErrorCode) -> Result<ApiError, ApiError> {
     let (owned_sid, now) = (sid.to_string(), now());
     state.write_ending_sessions(move |store| store.revoke_session(&owned_sid, now))?;
     log::info!("refresh refused: {code}; session {sid} revoked");
-    Ok(ApiError::unauthorized(code))
+    Ok(ApiError::new(code))
 }

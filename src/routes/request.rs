@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::rt::time::timeout;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{too_large, unsupported_media_type, MAX_BODY};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::tokens::TokenError;
 
 /// How long the whole body may take to arrive (SPEC §2).
@@ -54,9 +54,8 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
     };
     // A client that trickles its body holds a connection, never longer than this.
     timeout(BODY_WAIT, read).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "REQUEST_TIMEOUT",
+        ApiError::with_message(
+            ErrorCode::RequestTimeout,
             format!(
                 "The request body did not arrive within {} seconds.",
                 BODY_WAIT.as_secs()
@@ -134,7 +133,7 @@ fn capitalise(s: &str) -> String {
 
 /// The bearer token, or 401 MISSING_TOKEN.
 pub(super) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    optional_bearer(req)?.ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN"))
+    optional_bearer(req)?.ok_or_else(|| ApiError::new(ErrorCode::MissingToken))
 }
 
 /// The bearer token if the request has an Authorization header.
@@ -144,18 +143,18 @@ pub(super) fn optional_bearer(req: &HttpRequest) -> Result<Option<String>, ApiEr
     };
     let value = value
         .to_str()
-        .map_err(|_| ApiError::unauthorized("INVALID_TOKEN"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("MISSING_TOKEN"));
+        return Err(ApiError::new(ErrorCode::MissingToken));
     }
     Ok(Some(token.trim().to_string()))
 }
 
 pub(super) fn token_error(e: TokenError) -> ApiError {
     match e {
-        TokenError::Invalid => ApiError::unauthorized("INVALID_TOKEN"),
-        TokenError::Expired => ApiError::unauthorized("TOKEN_EXPIRED"),
+        TokenError::Invalid => ApiError::new(ErrorCode::InvalidToken),
+        TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
     }
 }
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::pair::UserView;
 use super::{bearer, blocking, optional_bearer, optional_json_body, token_error};
 use crate::db::now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::session_cache::Found;
 use crate::state::AppState;
@@ -42,10 +42,10 @@ fn judge(
     verified: Verified<AccessClaims>,
 ) -> Result<(User, Verified<AccessClaims>), ApiError> {
     match found {
-        Some((_, true)) | None => Err(ApiError::unauthorized("TOKEN_REVOKED")),
+        Some((_, true)) | None => Err(ApiError::new(ErrorCode::TokenRevoked)),
         // The /user/me contract has no USER_NOT_FOUND: a deleted user is an inactive one here.
         Some((user, false)) if user.id != verified.sub || user.status != Status::Active => {
-            Err(ApiError::unauthorized("USER_INACTIVE"))
+            Err(ApiError::new(ErrorCode::UserInactive))
         }
         Some((user, false)) => Ok((user, verified)),
     }
@@ -107,7 +107,6 @@ pub struct LogoutRequest {
     request_body(content = Option<LogoutRequest>, description = "Optional with a bearer token"),
     responses(
         (status = 200, description = "The session (or with all: every session of the user) is revoked", body = SuccessBody),
-        (status = 400, description = "INVALID_REQUEST", body = ErrorBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN or TOKEN_EXPIRED", body = ErrorBody),
     ))]
 pub async fn logout(
@@ -130,7 +129,7 @@ pub async fn logout(
                 let v = ring.verify_refresh(&token, issuer).map_err(token_error)?;
                 (v.sub, v.claims.sid)
             }
-            (None, None) => return Err(ApiError::unauthorized("MISSING_TOKEN")),
+            (None, None) => return Err(ApiError::new(ErrorCode::MissingToken)),
         };
         let now = now();
         state.write_ending_sessions(move |store| {
@@ -217,11 +216,7 @@ pub async fn revoke(
             .find_session(&sid)?
             .filter(|s| s.user_id == user.id && s.revoked_at.is_none() && s.expires_at > now);
         if live.is_none() {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::NOT_FOUND,
-                "SESSION_NOT_FOUND",
-                "You have no live session with that id.",
-            ));
+            return Err(ApiError::new(ErrorCode::SessionNotFound));
         }
         state.write_ending_sessions(move |store| {
             store.revoke_session(&sid, now)?;

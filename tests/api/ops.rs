@@ -1,5 +1,6 @@
 //! Operational endpoints, the login page, and how requests that miss are answered.
 
+use authlite::error::ErrorCode;
 use authlite::settings::Settings;
 use serde_json::json;
 
@@ -185,6 +186,32 @@ fn openapi_json_describes_every_endpoint() {
         .find(|(p, _)| p.starts_with("/user/sessions/{"))
         .map(|(_, item)| item["delete"].is_object());
     assert_eq!(delete, Some(true), "DELETE /user/sessions/{{sid}} missing");
+}
+
+#[test]
+fn openapi_json_names_every_error_code_the_server_sends_and_no_other() {
+    let app = spawn_app();
+
+    let doc = app.get("/openapi.json").json();
+
+    let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["ErrorCode"]["type"], "string");
+    assert_eq!(schemas["ErrorCode"]["enum"], json!(all));
+    assert!(all.contains(&"REQUEST_TIMEOUT"), "{all:?}");
+    assert!(!all.contains(&"DATABASE_UNAVAILABLE"), "{all:?}");
+    assert_eq!(
+        schemas["ErrorBody"]["properties"]["error_code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let login = &doc["paths"]["/user/login"]["post"]["responses"];
+    let codes = |status: &str| {
+        login[status]["content"]["application/json"]["schema"]["properties"]["error_code"]["enum"]
+            .clone()
+    };
+    assert_eq!(codes("408"), json!(["REQUEST_TIMEOUT"]));
+    assert_eq!(codes("413"), json!(["PAYLOAD_TOO_LARGE"]));
+    assert_eq!(codes("503"), json!(["SERVER_BUSY"]));
 }
 
 #[test]

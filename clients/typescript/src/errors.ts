@@ -1,53 +1,22 @@
-import type { paths } from "./generated/api.js";
+import type { components } from "./generated/api.js";
 
 /**
- * Every `error_code` of the authlite contract, as SPEC.md names them, and the
- * codes the server gives for malformed HTTP. Kept by hand so that the union is
- * complete even while the OpenAPI document describes codes only in words.
+ * Every `error_code` the server sends: the `ErrorCode` schema of its OpenAPI
+ * document (the server's one list of codes), generated into `generated/api.ts`.
+ *
+ * @example
+ * const retryable: ServerErrorCode[] = ["SERVER_BUSY", "TOO_MANY_ATTEMPTS"];
  */
-export type ContractErrorCode =
-  | "INVALID_REQUEST"
-  | "USER_NOT_FOUND"
-  | "NO_PASSWORD_SET"
-  | "INVALID_PASSWORD"
-  | "USER_INACTIVE"
-  | "TOO_MANY_ATTEMPTS"
-  | "INVALID_TOKEN"
-  | "TOKEN_EXPIRED"
-  | "TOKEN_REVOKED"
-  | "TOKEN_REUSED"
-  | "MISSING_TOKEN"
-  | "SESSION_NOT_FOUND"
-  | "WEAK_PASSWORD"
-  | "SERVER_BUSY"
-  | "PAYLOAD_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "NOT_FOUND"
-  | "METHOD_NOT_ALLOWED"
-  | "INTERNAL_ERROR"
-  | "DATABASE_UNAVAILABLE"
-  | "HTTP_ERROR";
-
-// Every `error_code` enum of the generated document: each operation, each
-// response, its JSON body. While the document types `error_code` as a plain
-// string this is `never`, and the hand-kept union above stands alone.
-type Operation = { [P in keyof paths]: paths[P][Exclude<keyof paths[P], "parameters">] }[keyof paths];
-type ResponseOf<O> = O extends { responses: infer R } ? R[keyof R] : never;
-type BodyOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
-type CodeOf<B> = B extends { error_code: infer C } ? C : never;
-type DocumentCodes = CodeOf<BodyOf<ResponseOf<Operation>>>;
-
-/** The `error_code` values the OpenAPI document lists as enums. */
-export type DocumentErrorCode = string extends DocumentCodes ? never : DocumentCodes;
+export type ServerErrorCode = components["schemas"]["ErrorCode"];
 
 /**
- * What `AuthliteError.code` can be: every code of the contract and of the
- * server's OpenAPI document, plus `NETWORK_ERROR` when no answer came at all.
+ * What `AuthliteError.code` can be: every code the server sends, plus
+ * `NETWORK_ERROR` when no answer came at all.
  *
  * @example
  * if (err instanceof AuthliteError && err.code === "TOO_MANY_ATTEMPTS") wait(err.retryAfter);
  */
-export type ErrorCode = ContractErrorCode | DocumentErrorCode | "NETWORK_ERROR";
+export type ErrorCode = ServerErrorCode | "NETWORK_ERROR";
 
 /**
  * The one error every failed call rejects with.

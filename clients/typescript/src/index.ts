@@ -11,6 +11,6 @@
 export { AuthliteClient } from "./client.js";
 export type { AuthliteClientOptions, ChangeListener, Session, SessionInfo, User } from "./client.js";
 export { AuthliteError } from "./errors.js";
-export type { ContractErrorCode, DocumentErrorCode, ErrorCode } from "./errors.js";
+export type { ErrorCode, ServerErrorCode } from "./errors.js";
 export type { AuthliteStorage, StorageOption } from "./storage.js";
 export type { components, paths } from "./generated/api.js";

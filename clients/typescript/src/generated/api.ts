@@ -286,16 +286,18 @@ export interface components {
         };
         /** @description Every error answer. */
         ErrorBody: {
-            /**
-             * @description A stable code; the endpoint's responses list which ones it gives.
-             * @example INVALID_PASSWORD
-             */
-            error_code: string;
+            /** @description A stable code; the endpoint's responses list which ones it gives. */
+            error_code: components["schemas"]["ErrorCode"];
             /** @description A short sentence for people. */
             message: string;
             /** @example false */
             success: boolean;
         };
+        /**
+         * @description Every error_code the server sends.
+         * @enum {string}
+         */
+        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "SESSION_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
         Health: {
             /** @example ok */
             status: string;

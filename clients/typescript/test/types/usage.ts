@@ -1,5 +1,5 @@
 // Compiled, never run: what a user writes must type-check against dist/*.d.ts.
-import { AuthliteClient, AuthliteError, type ErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
+import { AuthliteClient, AuthliteError, type ErrorCode, type ServerErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
 
 const auth = new AuthliteClient({ baseUrl: "http://127.0.0.1:8080", storage: "memory", refreshMargin: 60, fetch: globalThis.fetch });
 const custom = new AuthliteClient({
@@ -39,10 +39,16 @@ export function codes(err: unknown): number {
   const all: ErrorCode[] = [
     "INVALID_REQUEST", "USER_NOT_FOUND", "NO_PASSWORD_SET", "INVALID_PASSWORD", "USER_INACTIVE", "TOO_MANY_ATTEMPTS",
     "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "TOKEN_REUSED", "MISSING_TOKEN", "SESSION_NOT_FOUND",
-    "WEAK_PASSWORD", "SERVER_BUSY", "NETWORK_ERROR",
+    "WEAK_PASSWORD", "SERVER_BUSY", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
+    "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "HTTP_ERROR", "NETWORK_ERROR",
   ];
   // @ts-expect-error not a code of the contract
   const wrong: ErrorCode = "NOT_A_CODE";
-  void [code, message, all, wrong];
+  // @ts-expect-error a code the server never sends
+  const never: ErrorCode = "DATABASE_UNAVAILABLE";
+  const server: ServerErrorCode = "SERVER_BUSY";
+  // @ts-expect-error the client's own code, never the server's
+  const local: ServerErrorCode = "NETWORK_ERROR";
+  void [code, message, all, wrong, never, server, local];
   return status;
 }
