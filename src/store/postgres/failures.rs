@@ -4,7 +4,7 @@
 //! trait's `reserve_failures`) cannot interleave with another attempt's on the
 //! same key, in this process or another.
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::{count, int, time, FAILURE_LOCKS};
 use crate::store::{Result, PRUNE_CHUNK};
 

@@ -3,7 +3,7 @@
 //! changes take one advisory lock (`lock`), so that instances starting at
 //! once on a new database make one first key between them.
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::{bytes, int, opt_time, text, time, KEY_LOCK};
 use crate::store::{Result, StoredKey};
 

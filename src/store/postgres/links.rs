@@ -1,6 +1,6 @@
 //! Set-password links: one row per user, keyed by the digest of its token.
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::{int, text, time};
 use crate::store::{Link, Result};
 

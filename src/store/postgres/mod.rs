@@ -36,13 +36,15 @@ use postgres::Row;
 use super::{Link, NewRefresh, RefreshRecord, Result, Session, Status, Store, StoreError};
 use super::{StoredKey, User, BLOCKING_THREADS_PER_WORKER};
 
-mod connect;
+mod conn;
 mod failures;
 mod keys;
 mod links;
 mod migrate;
 mod orgs;
 mod sessions;
+mod tls;
+mod url;
 mod users;
 
 #[cfg(test)]
@@ -50,8 +52,9 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
-use connect::{Conn, Manager};
+use conn::{Conn, Manager};
 pub use migrate::SCHEMA_VERSION;
+pub use url::is_url;
 
 /// Advisory lock keys. Migrations use the one-number form, the others the
 /// two-number form (a separate space): failures `(FAILURE_LOCKS, hash of the
@@ -77,11 +80,6 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(4);
 fn pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     u32::try_from(cores * (BLOCKING_THREADS_PER_WORKER + 1) + 2).unwrap_or(u32::MAX)
-}
-
-/// Whether `target` names a PostgreSQL database rather than an SQLite file.
-pub fn is_url(target: &str) -> bool {
-    target.starts_with("postgres://") || target.starts_with("postgresql://")
 }
 
 /// Unavailable: the database cannot be reached or is busy now, and the same
@@ -364,7 +362,7 @@ impl Db {
     /// database or a bad URL fails within 5 s with one sentence naming the
     /// database without its password.
     pub fn open(url: &str) -> std::result::Result<Db, String> {
-        let target = connect::parse(url)?;
+        let target = url::parse(url)?;
         let name = target.name.clone();
         connect_and_migrate(&target)?;
         let pool = r2d2::Pool::builder()
@@ -498,7 +496,7 @@ impl Drop for Open<'_> {
 /// that accepts the connection and then says nothing fails within
 /// OPEN_TIMEOUT too, and the blocking client never runs on a thread that is
 /// driving async tasks (which it cannot).
-fn connect_and_migrate(target: &connect::Target) -> std::result::Result<(), String> {
+fn connect_and_migrate(target: &url::Target) -> std::result::Result<(), String> {
     let name = target.name.clone();
     let (config, tls) = (target.config.clone(), target.tls.clone());
     let (connected_tx, connected) = std::sync::mpsc::sync_channel(1);

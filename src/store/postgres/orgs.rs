@@ -1,6 +1,6 @@
 //! Organisations: an id and a display name.
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::{text, KEY_LOCK};
 use crate::store::Result;
 

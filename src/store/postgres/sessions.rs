@@ -2,7 +2,7 @@
 
 use postgres::Row;
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::users::{self, user_columns};
 use super::{bytes, count, int, opt_bytes, opt_text, opt_time, text, time};
 use crate::store::{NewRefresh, RefreshRecord, Result, Session, PRUNE_CHUNK};

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use super::connect;
+use super::url;
 
 /// A database made for one test; dropped (with its connections) when this is.
 pub struct TestDatabase {
@@ -74,7 +74,7 @@ impl Drop for TestDatabase {
 }
 
 fn admin_sql(admin: &str, sql: &str) {
-    let target = connect::parse(admin).expect("AUTHLITE_TEST_POSTGRES is a usable URL");
+    let target = url::parse(admin).expect("AUTHLITE_TEST_POSTGRES is a usable URL");
     let mut client = target
         .config
         .connect(target.tls)

@@ -2,7 +2,7 @@
 
 use postgres::Row;
 
-use super::connect::Conn;
+use super::conn::Conn;
 use super::{int, opt_text, text, time};
 use crate::store::{Result, Status, User};
 
