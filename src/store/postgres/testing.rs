@@ -73,6 +73,11 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Runs `sql` on the database of `url`, under the store.
+pub fn run(url: &str, sql: &str) {
+    admin_sql(url, sql);
+}
+
 fn admin_sql(admin: &str, sql: &str) {
     let target = url::parse(admin).expect("AUTHLITE_TEST_POSTGRES is a usable URL");
     let mut client = target
