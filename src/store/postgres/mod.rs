@@ -38,8 +38,7 @@ pub use db::Db;
 pub use migrate::SCHEMA_VERSION;
 pub use url::is_url;
 
-/// A connection as the store: every area's trait is implemented on it, in
-/// the file of that area.
+/// A pooled connection as the store; each area's file implements its trait here.
 pub struct PgStore<'c>(&'c mut conn::Conn);
 
 /// Advisory lock keys. Migrations use the one-number form, the others the
