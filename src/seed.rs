@@ -123,8 +123,7 @@ pub fn apply(
     let hashes = db
         .read(|store| new_hashes(store, &wanted, iterations, dry_run))
         .map_err(fail)?;
-    let applied = db.transaction(|store| {
-        store.lock_seeding()?;
+    let applied = db.seeding(|store| {
         let report = Report {
             orgs: apply_orgs(store, &file.orgs)?,
             users: apply_users(store, &wanted, &hashes)?,

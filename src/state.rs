@@ -71,8 +71,7 @@ impl AppState {
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
-        // Other instances end sessions too on a shared database: no cache there.
-        let sessions = SessionCache::new(matches!(db, Database::Sqlite(_)));
+        let sessions = SessionCache::new(!db.sessions_end_elsewhere());
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             db,

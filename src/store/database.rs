@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{postgres, sqlite, Store, StoreError};
+use super::{postgres, sqlite, KeyStore, Store, StoreError};
 
 pub use super::sqlite::Synchronous;
 
@@ -65,15 +65,31 @@ impl Database {
         }
     }
 
-    /// As `transaction`, and where the engine can, the bytes it overwrites do
-    /// not stay behind in the file (used when keys are sealed in place).
-    pub fn transaction_overwriting<T, E: From<StoreError>>(
+    /// A change of the signing keys: a transaction that keeps every other key
+    /// change out until it commits, so that what it reads of the keys stays
+    /// true. Only here can the keys be changed. With `overwrite`, where the
+    /// engine can, the bytes it replaces do not stay behind in the file (used
+    /// when keys are sealed in place).
+    pub fn change_keys<T, E: From<StoreError>>(
+        &self,
+        overwrite: bool,
+        work: impl FnOnce(&mut dyn KeyStore) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Database::Sqlite(db) => db.change_keys(overwrite, work),
+            Database::Postgres(db) => db.change_keys(work),
+        }
+    }
+
+    /// Applying a seed file: a transaction that keeps every other seed out
+    /// until it commits, so that what it reads of orgs and users stays true.
+    pub fn seeding<T, E: From<StoreError>>(
         &self,
         work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
     ) -> Result<T, E> {
         match self {
-            Database::Sqlite(db) => db.transaction_overwriting(work),
-            Database::Postgres(db) => db.transaction(work),
+            Database::Sqlite(db) => db.transaction(work),
+            Database::Postgres(db) => db.seeding(work),
         }
     }
 
@@ -107,6 +123,16 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.read_hot(store, work),
             Database::Postgres(_) => work(store),
+        }
+    }
+
+    /// Whether other instances serve this database too, and so end sessions
+    /// that this process cannot hear of: then nothing read of a session may
+    /// be kept in memory.
+    pub fn sessions_end_elsewhere(&self) -> bool {
+        match self {
+            Database::Sqlite(_) => false,
+            Database::Postgres(_) => true,
         }
     }
 

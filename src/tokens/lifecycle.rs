@@ -7,7 +7,7 @@ use jwt_simple::prelude::{ES256KeyPair, Ed25519KeyPair};
 use super::sealing::KEY_PAIRS;
 use super::{Algorithm, Keyring, Sealer};
 use crate::db::{new_id, now};
-use crate::store::{Database, Store, StoreError, MASTER_KEY_CHECK};
+use crate::store::{Database, KeyStore, Store, StoreError, MASTER_KEY_CHECK};
 
 type Outcome<T> = Result<T, String>;
 
@@ -24,25 +24,20 @@ pub fn ensure_key(db: &Database, sealer: &Sealer, algorithm: Algorithm) -> Outco
             .read(|s| s.meta(MASTER_KEY_CHECK))
             .map_err(sql)?
             .is_none();
-    let work = |store: &mut dyn Store| {
-        store.lock_signing_keys().map_err(sql)?;
+    // When sealing, the plain key pairs' old bytes are overwritten, not left behind.
+    db.change_keys(sealing, |store| {
         guard(store, sealer)?;
         if store.current_kid().map_err(sql)?.is_none() {
             let kid = add_key(store, sealer, algorithm)?;
             log::debug!("created the first signing key {kid} ({algorithm})");
         }
         Ok(())
-    };
-    match sealing {
-        // The plain key pairs' old bytes are overwritten, not left behind.
-        true => db.transaction_overwriting(work),
-        false => db.transaction(work),
-    }
+    })
 }
 
 /// Fails with one sentence unless `sealer` opens this database's keys; with a
 /// master key on a plain database, seals its keys in place and stores the check.
-fn guard(store: &mut dyn Store, sealer: &Sealer) -> Outcome<()> {
+fn guard(store: &mut dyn KeyStore, sealer: &Sealer) -> Outcome<()> {
     match (store.meta(MASTER_KEY_CHECK).map_err(sql)?, sealer.has_key()) {
         (None, false) => Ok(()),
         (Some(check), true) if sealer.matches(&check) => Ok(()),
@@ -85,7 +80,7 @@ pub fn verify_master_key(db: &Database, sealer: &Sealer) -> Outcome<()> {
     }
 }
 
-fn add_key(store: &mut dyn Store, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
+fn add_key(store: &mut dyn KeyStore, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
     let kid = new_id()[..16].to_string();
     let pair = match algorithm {
         Algorithm::EdDSA => Ed25519KeyPair::generate().to_bytes(),
@@ -109,8 +104,7 @@ pub fn rotate(db: &Database, sealer: &Sealer, algorithm: Algorithm) -> Outcome<S
             .map_err(sql)?
             .ok_or_else(|| "no signing key was made".to_string());
     }
-    let kid = db.transaction(|store| {
-        store.lock_signing_keys().map_err(sql)?;
+    let kid = db.change_keys(false, |store| {
         guard(store, sealer)?;
         add_key(store, sealer, algorithm)
     })?;
@@ -128,8 +122,7 @@ pub struct Retired {
 /// Distrusts key `kid` now: it leaves the JWKS and its tokens are refused. The
 /// current key is first replaced by a new one of `algorithm`.
 pub fn retire(db: &Database, sealer: &Sealer, algorithm: Algorithm, kid: &str) -> Outcome<Retired> {
-    let retired = db.transaction(|store| {
-        store.lock_signing_keys().map_err(sql)?;
+    let retired = db.change_keys(false, |store| {
         let key = store
             .list_keys()
             .map_err(sql)?

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use super::connect;
+use super::url;
 
 /// A database made for one test; dropped (with its connections) when this is.
 pub struct TestDatabase {
@@ -73,8 +73,13 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Runs `sql` on the database of `url`, under the store.
+pub fn run(url: &str, sql: &str) {
+    admin_sql(url, sql);
+}
+
 fn admin_sql(admin: &str, sql: &str) {
-    let target = connect::parse(admin).expect("AUTHLITE_TEST_POSTGRES is a usable URL");
+    let target = url::parse(admin).expect("AUTHLITE_TEST_POSTGRES is a usable URL");
     let mut client = target
         .config
         .connect(target.tls)

@@ -1,10 +1,10 @@
-//! Users: lookup by email or id, create, and change.
+//! Users and orgs.
 
 use postgres::Row;
 
-use super::connect::Conn;
-use super::{int, opt_text, text, time};
-use crate::store::{Result, Status, User};
+use super::values::{int, opt_text, text, time};
+use super::PgStore;
+use crate::store::{Result, Status, User, Users};
 
 /// The columns `from_row` reads, first in every query that gives a user.
 macro_rules! user_columns {
@@ -43,47 +43,49 @@ pub(super) fn from_row(row: &Row) -> Result<User> {
     })
 }
 
-pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
-    let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE email = $1");
-    conn.query_opt(sql, &[&email])?
-        .as_ref()
-        .map(from_row)
-        .transpose()
-}
-
-pub fn find_by_id(conn: &mut Conn, id: &str) -> Result<Option<User>> {
-    let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1");
-    conn.query_opt(sql, &[&id])?
-        .as_ref()
-        .map(from_row)
-        .transpose()
-}
-
-/// The user of session `sid`, and whether that session is revoked.
-pub fn find_by_session(conn: &mut Conn, sid: &str) -> Result<Option<(User, bool)>> {
-    let sql = concat!(
-        "SELECT ",
-        user_columns!("u."),
-        ", s.revoked_at IS NOT NULL
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
-    );
-    match conn.query_opt(sql, &[&sid])? {
-        Some(row) => Ok(Some((from_row(&row)?, row.try_get(7)?))),
-        None => Ok(None),
+impl Users for PgStore<'_> {
+    fn find_user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE email = $1");
+        self.0
+            .query_opt(sql, &[&email])?
+            .as_ref()
+            .map(from_row)
+            .transpose()
     }
-}
 
-pub fn list(conn: &mut Conn) -> Result<Vec<User>> {
-    let sql = concat!(
-        "SELECT ",
-        user_columns!(""),
-        " FROM users ORDER BY created_at, email"
-    );
-    conn.query(sql, &[])?.iter().map(from_row).collect()
-}
+    fn find_user_by_id(&mut self, id: &str) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1");
+        self.0
+            .query_opt(sql, &[&id])?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
 
-pub fn insert(conn: &mut Conn, user: &User, now: u64) -> Result<()> {
-    conn.execute(
+    fn find_user_by_session(&mut self, sid: &str) -> Result<Option<(User, bool)>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!("u."),
+            ", s.revoked_at IS NOT NULL
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        );
+        match self.0.query_opt(sql, &[&sid])? {
+            Some(row) => Ok(Some((from_row(&row)?, row.try_get(7)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn list_users(&mut self) -> Result<Vec<User>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(""),
+            " FROM users ORDER BY created_at, email"
+        );
+        self.0.query(sql, &[])?.iter().map(from_row).collect()
+    }
+
+    fn insert_user(&mut self, user: &User, now: u64) -> Result<()> {
+        self.0.execute(
         "INSERT INTO users (id, email, name, org_id, password_hash, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         &[
@@ -96,36 +98,55 @@ pub fn insert(conn: &mut Conn, user: &User, now: u64) -> Result<()> {
             &int(now),
         ],
     )?;
-    Ok(())
-}
+        Ok(())
+    }
 
-/// Name, org and status: what a seed file may change about an existing user.
-pub fn update_profile(conn: &mut Conn, user: &User, now: u64) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET name = $2, org_id = $3, status = $4, updated_at = $5 WHERE id = $1",
-        &[
-            &user.id,
-            &user.name,
-            &user.org_id,
-            &user.status.as_str(),
-            &int(now),
-        ],
-    )?;
-    Ok(())
-}
+    fn update_user_profile(&mut self, user: &User, now: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE users SET name = $2, org_id = $3, status = $4, updated_at = $5 WHERE id = $1",
+            &[
+                &user.id,
+                &user.name,
+                &user.org_id,
+                &user.status.as_str(),
+                &int(now),
+            ],
+        )?;
+        Ok(())
+    }
 
-pub fn set_password_hash(conn: &mut Conn, id: &str, hash: &str, now: u64) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-        &[&id, &hash, &int(now)],
-    )?;
-    Ok(())
-}
+    fn set_password_hash(&mut self, id: &str, hash: &str, now: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+            &[&id, &hash, &int(now)],
+        )?;
+        Ok(())
+    }
 
-pub fn set_status(conn: &mut Conn, id: &str, status: Status, now: u64) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
-        &[&id, &status.as_str(), &int(now)],
-    )?;
-    Ok(())
+    fn set_user_status(&mut self, id: &str, status: Status, now: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
+            &[&id, &status.as_str(), &int(now)],
+        )?;
+        Ok(())
+    }
+
+    fn org_name(&mut self, id: &str) -> Result<Option<String>> {
+        match self
+            .0
+            .query_opt("SELECT name FROM orgs WHERE id = $1", &[&id])?
+        {
+            Some(row) => Ok(Some(text(&row, 0)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn upsert_org(&mut self, id: &str, name: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO orgs (id, name) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            &[&id, &name],
+        )?;
+        Ok(())
+    }
 }

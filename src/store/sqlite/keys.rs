@@ -1,18 +1,18 @@
-//! Signing keys: key pairs (sealed when the database has a master key), the
-//! one unretired key is current, a distrusted key verifies nothing.
+//! Signing keys and `meta`. Key changes need no lock of their own here: they
+//! run in IMMEDIATE transactions, which keep every other write out.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 
-use crate::store::StoredKey;
+use super::SqliteStore;
+use crate::store::{KeyChanges, Result, SigningKeys, StoredKey};
 
-/// Every key, oldest first.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<StoredKey>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kid, algorithm, key_pair, created_at, retired_at, distrusted_at
-           FROM signing_keys ORDER BY created_at, rowid",
-    )?;
-    let keys = stmt
-        .query_map([], |row| {
+impl SigningKeys for SqliteStore<'_> {
+    fn list_keys(&mut self) -> Result<Vec<StoredKey>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT kid, algorithm, key_pair, created_at, retired_at, distrusted_at
+               FROM signing_keys ORDER BY created_at, rowid",
+        )?;
+        let keys = stmt.query_map([], |row| {
             Ok(StoredKey {
                 kid: row.get(0)?,
                 algorithm: row.get(1)?,
@@ -21,87 +21,88 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<StoredKey>> {
                 retired_at: row.get(4)?,
                 distrusted_at: row.get(5)?,
             })
-        })?
-        .collect();
-    keys
+        })?;
+        Ok(keys.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn key_generation(&mut self) -> Result<(i64, i64, i64)> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT count(*), coalesce(max(rowid), 0), count(distrusted_at) FROM signing_keys",
+        )?;
+        Ok(stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?)
+    }
+
+    fn current_kid(&mut self) -> Result<Option<String>> {
+        let kid = self.0.query_row(
+            "SELECT kid FROM signing_keys WHERE retired_at IS NULL",
+            [],
+            |row| row.get(0),
+        );
+        Ok(kid.optional()?)
+    }
+
+    fn meta(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+        let value = self
+            .0
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |row| {
+                row.get(0)
+            });
+        Ok(value.optional()?)
+    }
 }
 
-/// A cheap fingerprint of the key table, to notice a `keys rotate` or `keys
-/// retire` from another process.
-pub fn generation(conn: &Connection) -> rusqlite::Result<(i64, i64, i64)> {
-    conn.prepare_cached(
-        "SELECT count(*), coalesce(max(rowid), 0), count(distrusted_at) FROM signing_keys",
-    )?
-    .query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-}
+impl KeyChanges for SqliteStore<'_> {
+    fn make_key_current(
+        &mut self,
+        kid: &str,
+        algorithm: &str,
+        key_pair: &[u8],
+        now: u64,
+    ) -> Result<()> {
+        self.0.execute(
+            "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL",
+            [now],
+        )?;
+        self.0.execute(
+            "INSERT INTO signing_keys (kid, algorithm, key_pair, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![kid, algorithm, key_pair, now],
+        )?;
+        Ok(())
+    }
 
-/// The kid of the current key, if there is one.
-pub fn current_kid(conn: &Connection) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "SELECT kid FROM signing_keys WHERE retired_at IS NULL",
-        [],
-        |row| row.get(0),
-    )
-    .optional()
-}
+    fn distrust_key(&mut self, kid: &str, now: u64) -> Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE signing_keys SET distrusted_at = coalesce(distrusted_at, ?2),
+                    retired_at = coalesce(retired_at, ?2)
+              WHERE kid = ?1",
+            params![kid, now],
+        )?;
+        Ok(changed == 1)
+    }
 
-/// Retires the current key (if any) and makes `kid` current.
-pub fn make_current(
-    conn: &Connection,
-    kid: &str,
-    algorithm: &str,
-    key_pair: &[u8],
-    now: u64,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL",
-        [now],
-    )?;
-    conn.execute(
-        "INSERT INTO signing_keys (kid, algorithm, key_pair, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![kid, algorithm, key_pair, now],
-    )?;
-    Ok(())
-}
+    fn set_key_pair(&mut self, kid: &str, key_pair: &[u8]) -> Result<()> {
+        self.0.execute(
+            "UPDATE signing_keys SET key_pair = ?2 WHERE kid = ?1",
+            params![kid, key_pair],
+        )?;
+        Ok(())
+    }
 
-/// Distrusts a key that is no longer current; false if there is no such key.
-pub fn distrust(conn: &Connection, kid: &str, now: u64) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE signing_keys SET distrusted_at = coalesce(distrusted_at, ?2),
-                retired_at = coalesce(retired_at, ?2)
-          WHERE kid = ?1",
-        params![kid, now],
-    )?;
-    Ok(changed == 1)
-}
-
-/// Replaces a key's stored bytes (sealing it in place).
-pub fn set_key_pair(conn: &Connection, kid: &str, key_pair: &[u8]) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE signing_keys SET key_pair = ?2 WHERE kid = ?1",
-        params![kid, key_pair],
-    )
-    .map(drop)
-}
-
-pub fn meta(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |row| {
-        row.get(0)
-    })
-    .optional()
-}
-
-pub fn set_meta(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO meta (name, value) VALUES (?1, ?2)
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        params![name, value],
-    )
-    .map(drop)
+    fn set_meta(&mut self, name: &str, value: &[u8]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
     use super::*;
 
     /// The signing_keys table as schema version 1 made it.
@@ -118,10 +119,11 @@ mod tests {
         .unwrap();
         conn.execute_batch(include_str!("../../../migrations/003_signing_keys.sql"))
             .unwrap();
-        let keys = list(&conn).unwrap();
+        let keys = SqliteStore(&conn).list_keys().unwrap();
         assert_eq!(keys.len(), 2);
         assert!(keys.iter().all(|k| k.algorithm == "EdDSA"));
-        assert_eq!(current_kid(&conn).unwrap().as_deref(), Some("new"));
+        let current = SqliteStore(&conn).current_kid().unwrap();
+        assert_eq!(current.as_deref(), Some("new"));
         let second = conn.execute(
             "INSERT INTO signing_keys (kid, key_pair, created_at) VALUES ('x', x'03', 3)",
             [],
@@ -146,7 +148,7 @@ mod tests {
                 .unwrap();
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .unwrap()
-                .map(Result::unwrap)
+                .map(std::result::Result::unwrap)
                 .collect()
         };
         for table in ["signing_keys", "meta"] {

@@ -1,0 +1,72 @@
+//! Sessions, one per login, each also the refresh record of its newest token.
+
+use super::{Result, User};
+
+/// Sessions and their refresh tokens, as both engines store them.
+pub trait Sessions {
+    fn create_session(&mut self, session: &Session, refresh: &NewRefresh) -> Result<()>;
+    fn find_session(&mut self, id: &str) -> Result<Option<Session>>;
+    /// The user's sessions that are neither revoked nor expired, newest first.
+    fn list_live_sessions(&mut self, user_id: &str, now: u64) -> Result<Vec<Session>>;
+    fn count_live_sessions(&mut self, now: u64) -> Result<i64>;
+    /// Revokes one session; false if it was already revoked or does not exist.
+    fn revoke_session(&mut self, id: &str, now: u64) -> Result<bool>;
+    /// Revokes every session of the user but `keep`, if given; returns how many.
+    fn revoke_user_sessions(
+        &mut self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<usize>;
+    fn find_refresh(&mut self, sid: &str) -> Result<Option<RefreshRecord>>;
+    /// Spends the session's newest token `spent_jti` and records `next` in its
+    /// place, with the answer to replay within the grace. One conditional UPDATE:
+    /// false if another use came first or the session has ended.
+    fn rotate_refresh(
+        &mut self,
+        sid: &str,
+        spent_jti: &str,
+        next: &NewRefresh,
+        now_ms: u64,
+        grace_answer: &[u8],
+    ) -> Result<bool>;
+    /// Deletes up to PRUNE_CHUNK sessions whose newest token has expired; returns how many.
+    fn prune_expired_sessions(&mut self, now: u64) -> Result<usize>;
+    /// Clears up to PRUNE_CHUNK grace answers spent before `spent_before_ms`.
+    fn clear_grace_answers(&mut self, spent_before_ms: u64) -> Result<usize>;
+    /// Clears every stored grace answer at once (when a plain database is sealed).
+    fn forget_grace_answers(&mut self) -> Result<usize>;
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: u64,
+    pub last_used_at: u64,
+    pub expires_at: u64,
+    pub revoked_at: Option<u64>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A session's refresh record: its user, its newest token, and the one spent before it.
+pub struct RefreshRecord {
+    pub user: User,
+    pub revoked: bool,
+    pub refresh_jti: String,
+    /// SHA-256 of the newest token as issued.
+    pub refresh_hash: Vec<u8>,
+    pub spent_jti: Option<String>,
+    /// When the spent token was used, Unix milliseconds.
+    pub spent_at_ms: Option<u64>,
+    /// The answer its use returned (sealed JSON holding tokens: never log it).
+    pub grace_answer: Option<Vec<u8>>,
+}
+
+/// The token that a login or refresh issues, as the session records it.
+pub struct NewRefresh<'a> {
+    pub jti: &'a str,
+    pub hash: &'a [u8],
+    pub expires_at: u64,
+}
