@@ -25,6 +25,8 @@ pub struct State {
     pub db: Database,
     pub keys: Keys,
     pub gate: HashGate,
+    /// Where logins whose stored hash costs more than our own are checked.
+    pub imported_gate: HashGate,
     pub settings: Settings,
     pub metrics: Metrics,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
@@ -67,6 +69,8 @@ impl AppState {
         let keys = Keys::open(&db, policy).map_err(StartupError)?;
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
+        let imported_gate = HashGate::for_imported_hashes()
+            .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
@@ -78,6 +82,7 @@ impl AppState {
             db,
             keys,
             gate,
+            imported_gate,
             settings,
             metrics,
             sealer,
