@@ -31,6 +31,9 @@ pub struct State {
     pub metrics: Metrics,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
+    /// With --conceal-accounts, how long a refused login takes at least: the
+    /// slowest check authlite accepts, so that no stored hash shows by its time.
+    pub conceal_refusals_for: Duration,
     /// Seals secrets stored in the database with the master key, if there is one.
     pub sealer: Sealer,
     /// Sessions as last read, for `/user/me`.
@@ -71,6 +74,10 @@ impl AppState {
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
         let imported_gate = HashGate::for_imported_hashes()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
+        let conceal_refusals_for = match settings.conceal_accounts {
+            true => password::cost::slowest_verification_here(settings.pbkdf2_iterations),
+            false => Duration::ZERO,
+        };
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
@@ -83,6 +90,7 @@ impl AppState {
             keys,
             gate,
             imported_gate,
+            conceal_refusals_for,
             settings,
             metrics,
             sealer,

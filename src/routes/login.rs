@@ -1,6 +1,7 @@
 //! POST /user/login, and issuing a token pair (shared with refresh).
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -70,6 +71,7 @@ pub async fn login(
             .map(|ua| ua.chars().take(512).collect()),
     };
     let state = state.get_ref().clone();
+    let started = Instant::now();
     let outcome = match on_lane(&state, Lane::Ordinary, attempt).await {
         Step::Imported(attempt) => on_lane(&state, Lane::Imported, attempt).await,
         step => step,
@@ -78,6 +80,14 @@ pub async fn login(
         Step::Done(outcome) => outcome,
         Step::Imported(_) => Err(ApiError::internal("login deferred twice")),
     };
+    let refused = outcome
+        .as_ref()
+        .is_err_and(|e| e.code == "INVALID_PASSWORD");
+    if refused && state.settings.conceal_accounts {
+        // A sleep, not work: the time is padded without holding a thread.
+        let padded = started + state.conceal_refusals_for;
+        actix_web::rt::time::sleep_until(padded.into()).await;
+    }
     state
         .metrics
         .login(outcome.as_ref().map_or_else(|e| e.code, |_| "ok"));
