@@ -29,6 +29,10 @@ pub struct HashGate {
 
 impl HashGate {
     pub fn new(threads: usize, queue: usize) -> std::io::Result<HashGate> {
+        HashGate::named("authlite-hash", threads, queue)
+    }
+
+    fn named(name: &str, threads: usize, queue: usize) -> std::io::Result<HashGate> {
         let threads = threads.max(1);
         let (sender, receiver) = sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
@@ -37,7 +41,7 @@ impl HashGate {
             let receiver = Arc::clone(&receiver);
             let waiting = Arc::clone(&waiting);
             thread::Builder::new()
-                .name(format!("authlite-hash-{n}"))
+                .name(format!("{name}-{n}"))
                 .spawn(move || work(&receiver, &waiting))?;
         }
         Ok(HashGate { sender, waiting })
@@ -48,6 +52,16 @@ impl HashGate {
     pub fn for_this_machine() -> std::io::Result<HashGate> {
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
         HashGate::new(cores, cores * 16)
+    }
+
+    /// The lane for imported hashes that cost more than authlite's own (up to
+    /// about 1 s each): half the cores, so that however many such logins
+    /// arrive, the other half keeps answering ordinary ones; a short queue,
+    /// as each place in it is a second of waiting.
+    pub fn for_imported_hashes() -> std::io::Result<HashGate> {
+        let cores = thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = (cores / 2).max(1);
+        HashGate::named("authlite-imported", threads, threads * 4)
     }
 
     /// Runs `job` on a hashing thread, or fails at once if the queue is full.

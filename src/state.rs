@@ -25,10 +25,15 @@ pub struct State {
     pub db: Database,
     pub keys: Keys,
     pub gate: HashGate,
+    /// Where logins whose stored hash costs more than our own are checked.
+    pub imported_gate: HashGate,
     pub settings: Settings,
     pub metrics: Metrics,
     /// Checked instead of a real hash when there is none, so every failure costs the same.
     pub dummy_hash: String,
+    /// With --conceal-accounts, how long a refused login takes at least: the
+    /// slowest check authlite accepts, so that no stored hash shows by its time.
+    pub conceal_refusals_for: Duration,
     /// Seals secrets stored in the database with the master key, if there is one.
     pub sealer: Sealer,
     /// Sessions as last read, for `/user/me`.
@@ -67,6 +72,12 @@ impl AppState {
         let keys = Keys::open(&db, policy).map_err(StartupError)?;
         let gate = HashGate::for_this_machine()
             .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
+        let imported_gate = HashGate::for_imported_hashes()
+            .map_err(|e| StartupError(format!("cannot start the hashing threads: {e}")))?;
+        let conceal_refusals_for = match settings.conceal_accounts {
+            true => password::cost::slowest_verification_here(settings.pbkdf2_iterations),
+            false => Duration::ZERO,
+        };
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
@@ -77,6 +88,8 @@ impl AppState {
             db,
             keys,
             gate,
+            imported_gate,
+            conceal_refusals_for,
             settings,
             metrics,
             sealer,

@@ -17,13 +17,7 @@ use pbkdf2::Pbkdf2;
 use scrypt::Scrypt;
 use subtle::ConstantTimeEq;
 
-/// The most an imported hash may make one login compute or allocate, so that
-/// a bad export cannot stall the hashing threads: checked at import.
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-const MAX_BCRYPT_COST: u32 = 18;
-const MAX_MEMORY_BYTES: u64 = 1 << 30;
-const MAX_ARGON2_PASSES: u32 = 64;
-const MAX_PARALLELISM: u32 = 16;
+use super::cost::{OverCap, Work};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
@@ -64,8 +58,8 @@ pub enum ImportError {
     UnknownFormat,
     /// A known format, but the string does not parse as one.
     Malformed(&'static str),
-    /// Parses, but would cost a login more than authlite allows.
-    TooCostly(&'static str),
+    /// Parses, but one check would cost a login more than authlite allows.
+    TooCostly(OverCap),
 }
 
 impl fmt::Display for ImportError {
@@ -76,7 +70,7 @@ impl fmt::Display for ImportError {
                  $scrypt$, $pbkdf2-sha256$, $pbkdf2-sha512$ or Django's pbkdf2_sha256$)",
             ),
             ImportError::Malformed(format) => write!(f, "is not a well-formed {format} hash"),
-            ImportError::TooCostly(why) => write!(f, "is too costly to check at login ({why})"),
+            ImportError::TooCostly(why) => write!(f, "is too costly to check at login: {why}"),
         }
     }
 }
@@ -85,19 +79,31 @@ impl std::error::Error for ImportError {}
 
 /// Whether `hash` is one authlite can check at login, and if not, why.
 pub fn check_importable(hash: &str) -> Result<(), ImportError> {
+    work_of(hash)?.check().map_err(ImportError::TooCostly)
+}
+
+/// What one check of `hash` costs, if it is a hash authlite reads.
+pub fn work_of(hash: &str) -> Result<Work, ImportError> {
     match format_of(hash).ok_or(ImportError::UnknownFormat)? {
-        Format::Pbkdf2 => check_pbkdf2(hash),
-        Format::Bcrypt => check_bcrypt(hash),
-        Format::Argon2 => check_argon2(hash),
-        Format::Scrypt => check_scrypt(hash),
+        Format::Pbkdf2 => pbkdf2_work(hash),
+        Format::Bcrypt => bcrypt_work(hash),
+        Format::Argon2 => argon2_work(hash),
+        Format::Scrypt => scrypt_work(hash),
         Format::Django => django_parts(hash)
             .ok_or(ImportError::Malformed("Django pbkdf2_sha256"))
-            .and_then(|parts| within(parts.iterations <= MAX_PBKDF2_ITERATIONS, "iterations")),
+            .map(|parts| Work::pbkdf2_sha256(parts.iterations, 32)),
     }
 }
 
-/// Checks `password` against `stored` in whichever format it is.
+/// Checks `password` against `stored` in whichever format it is. A hash
+/// over the cap never verifies and costs nothing: one stored before the cap
+/// existed cannot exhaust the server. authlite's own PBKDF2-SHA256 hashes are
+/// exempt, as their cost is the operator's `--pbkdf2-iterations`.
 pub fn verify(password: &str, stored: &str) -> bool {
+    let own = stored.starts_with("$pbkdf2-sha256$");
+    if !own && check_importable(stored).is_err() {
+        return false;
+    }
     let password = password.as_bytes();
     match format_of(stored) {
         Some(Format::Pbkdf2) => {
@@ -121,15 +127,7 @@ fn phc(hash: &str) -> Option<PasswordHash> {
         .filter(|h| h.salt.is_some() && h.hash.is_some())
 }
 
-fn within(ok: bool, what: &'static str) -> Result<(), ImportError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ImportError::TooCostly(what))
-    }
-}
-
-fn check_pbkdf2(hash: &str) -> Result<(), ImportError> {
+fn pbkdf2_work(hash: &str) -> Result<Work, ImportError> {
     let malformed = ImportError::Malformed("PBKDF2 PHC");
     let parsed = phc(hash).ok_or(ImportError::Malformed("PBKDF2 PHC"))?;
     let params = pbkdf2::Params::try_from(&parsed).map_err(|_| malformed)?;
@@ -139,19 +137,22 @@ fn check_pbkdf2(hash: &str) -> Result<(), ImportError> {
             "PBKDF2 PHC (hash length differs from l)",
         ));
     }
-    within(params.rounds() <= MAX_PBKDF2_ITERATIONS, "iterations")
+    Ok(match hash.starts_with("$pbkdf2-sha512$") {
+        true => Work::pbkdf2_sha512(params.rounds(), params.output_len()),
+        false => Work::pbkdf2_sha256(params.rounds(), params.output_len()),
+    })
 }
 
-fn check_bcrypt(hash: &str) -> Result<(), ImportError> {
+fn bcrypt_work(hash: &str) -> Result<Work, ImportError> {
     let parts: bcrypt::HashParts = hash.parse().map_err(|_| ImportError::Malformed("bcrypt"))?;
     // The costs bcrypt defines; the crate refuses others when verifying.
     if !(4..=31).contains(&parts.get_cost()) {
         return Err(ImportError::Malformed("bcrypt"));
     }
-    within(parts.get_cost() <= MAX_BCRYPT_COST, "bcrypt cost")
+    Ok(Work::bcrypt(parts.get_cost()))
 }
 
-fn check_argon2(hash: &str) -> Result<(), ImportError> {
+fn argon2_work(hash: &str) -> Result<Work, ImportError> {
     let malformed = || ImportError::Malformed("Argon2 PHC");
     let parsed = phc(hash).ok_or_else(malformed)?;
     argon2::Algorithm::try_from(parsed.algorithm.as_str()).map_err(|_| malformed())?;
@@ -159,24 +160,14 @@ fn check_argon2(hash: &str) -> Result<(), ImportError> {
         argon2::Version::try_from(version).map_err(|_| malformed())?;
     }
     let params = argon2::Params::try_from(&parsed).map_err(|_| malformed())?;
-    within(
-        u64::from(params.m_cost()) * 1024 <= MAX_MEMORY_BYTES,
-        "memory",
-    )?;
-    within(params.t_cost() <= MAX_ARGON2_PASSES, "passes")?;
-    within(params.p_cost() <= MAX_PARALLELISM, "parallelism")
+    Ok(Work::argon2(params.m_cost(), params.t_cost()))
 }
 
-fn check_scrypt(hash: &str) -> Result<(), ImportError> {
+fn scrypt_work(hash: &str) -> Result<Work, ImportError> {
     let malformed = || ImportError::Malformed("scrypt PHC");
     let parsed = phc(hash).ok_or_else(malformed)?;
     let params = scrypt::Params::try_from(&parsed).map_err(|_| malformed())?;
-    let memory = 128u64.checked_mul(u64::from(params.r())).and_then(|m| {
-        1u64.checked_shl(u32::from(params.log_n()))
-            .and_then(|n| m.checked_mul(n))
-    });
-    within(memory.is_some_and(|m| m <= MAX_MEMORY_BYTES), "memory")?;
-    within(params.p() <= MAX_PARALLELISM, "parallelism")
+    Ok(Work::scrypt(params.log_n(), params.r(), params.p()))
 }
 
 /// Django's `pbkdf2_sha256$ITERATIONS$SALT$BASE64(HASH)`: the salt is used as
@@ -203,12 +194,21 @@ fn django_parts(stored: &str) -> Option<DjangoParts<'_>> {
 impl DjangoParts<'_> {
     fn verify(&self, password: &[u8]) -> bool {
         let mut derived = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-            password,
-            self.salt.as_bytes(),
-            self.iterations,
-            &mut derived,
-        );
+        let salt = self.salt.as_bytes();
+        // The non-generic entry point is compiled with the pbkdf2 crate's own
+        // optimisation, so that test builds check a Django hash as fast as a PHC one.
+        match pbkdf2::Params::new(self.iterations) {
+            Ok(params) => pbkdf2::pbkdf2_hmac_with_params(
+                password,
+                salt,
+                pbkdf2::Algorithm::Pbkdf2Sha256,
+                params,
+                &mut derived,
+            ),
+            Err(_) => {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, self.iterations, &mut derived)
+            }
+        }
         let encoded = Base64::encode_string(&derived);
         encoded.as_bytes().ct_eq(self.hash.as_bytes()).into()
     }
@@ -275,6 +275,39 @@ mod tests {
                 "{hash}: {:?}",
                 check_importable(hash)
             );
+        }
+    }
+
+    /// Hashes the old per-parameter caps accepted: each alone fits, together
+    /// they cost 18 GiB (scrypt's B), ~80 s (Argon2 m·t) or ~16 s (bcrypt 18).
+    const OVER_THE_CAP: [&str; 6] = [
+        "$scrypt$ln=0,r=8388608,p=16$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        "$scrypt$ln=18,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        "$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        "$argon2id$v=19$m=262144,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        "$2b$18$abcdefghijklmnopqrstuu5bYMXbkbWu8Mqn1SNr3yPQV9pU3iHgS",
+        "$pbkdf2-sha512$i=2000000,l=64$c2FsdHNhbHQ$\
+         AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ];
+
+    #[test]
+    fn the_cap_is_on_one_check_not_on_each_parameter() {
+        for hash in OVER_THE_CAP {
+            let refusal = check_importable(hash);
+            assert!(
+                matches!(refusal, Err(ImportError::TooCostly(_))),
+                "{hash}: {refusal:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stored_hash_over_the_cap_never_verifies_and_costs_nothing() {
+        use std::time::{Duration, Instant};
+        for hash in OVER_THE_CAP {
+            let started = Instant::now();
+            assert!(!verify(PASSWORD, hash), "{hash}");
+            assert!(started.elapsed() < Duration::from_millis(50), "{hash}");
         }
     }
 

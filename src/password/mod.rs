@@ -5,6 +5,7 @@
 //! Each hash carries its own cost, so raising it only changes new hashes;
 //! older or imported ones are re-hashed on the next good login.
 
+pub mod cost;
 mod imported;
 pub mod link;
 pub mod policy;
@@ -14,6 +15,8 @@ use pbkdf2::phc::PasswordHash;
 use pbkdf2::{Algorithm, Params, Pbkdf2};
 
 pub use imported::{check_importable, ImportError};
+
+use cost::Work;
 
 /// The smallest count the pbkdf2 crate accepts.
 pub const MIN_ITERATIONS: u32 = Params::MIN_ROUNDS;
@@ -58,6 +61,14 @@ pub fn needs_rehash(stored: &str, iterations: u32) -> bool {
         .ok()
         .and_then(|parsed| Params::try_from(&parsed).ok())
         .is_none_or(|params| params.rounds() < iterations)
+}
+
+/// Whether one check of `stored` costs more than one of authlite's own hashes
+/// at `iterations`: such checks run on the imported-hash lane, so that they
+/// never hold up ordinary logins. A hash that does not parse costs nothing.
+pub fn costs_more_than_own(stored: &str, iterations: u32) -> bool {
+    imported::work_of(stored)
+        .is_ok_and(|work| work.nanos > Work::pbkdf2_sha256(iterations, 32).nanos)
 }
 
 /// A hash no password matches that costs the same to check as a real one at

@@ -1,6 +1,7 @@
 //! POST /user/login, and issuing a token pair (shared with refresh).
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -68,44 +69,90 @@ pub async fn login(
             .map(|ua| ua.chars().take(512).collect()),
     };
     let state = state.get_ref().clone();
-    let job_state = state.clone();
-    let outcome = state
-        .gate
-        .run(move || perform(&job_state, attempt))
-        .await
-        .map_err(|e| match e {
-            GateError::Busy => {
-                log::warn!("login refused: hashing queue full");
-                ApiError::busy()
-            }
-            GateError::Failed => ApiError::internal("login job failed"),
-        })
-        .and_then(|outcome| outcome);
+    let started = Instant::now();
+    let outcome = match on_lane(&state, Lane::Ordinary, attempt).await {
+        Step::Imported(attempt) => on_lane(&state, Lane::Imported, attempt).await,
+        step => step,
+    };
+    let outcome = match outcome {
+        Step::Done(outcome) => outcome,
+        Step::Imported(_) => Err(ApiError::internal("login deferred twice")),
+    };
+    let refused = outcome
+        .as_ref()
+        .is_err_and(|e| e.code == ErrorCode::InvalidPassword);
+    if refused && state.settings.conceal_accounts {
+        // A sleep, not work: the time is padded without holding a thread.
+        let padded = started + state.conceal_refusals_for;
+        actix_web::rt::time::sleep_until(padded.into()).await;
+    }
     state.metrics.login(outcome.as_ref().err().map(|e| e.code));
     let body = serde_json::to_string(&outcome?).map_err(ApiError::internal)?;
     Ok(token_response().body(body))
 }
 
+/// Which hashing threads a login runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Ordinary,
+    /// For stored hashes that cost more than our own, so that a few slow
+    /// imported accounts cannot hold up everyone else's logins.
+    Imported,
+}
+
+/// How far a login got on its lane.
+enum Step {
+    Done(Result<TokenPair, ApiError>),
+    /// The stored hash belongs on the imported lane; nothing was recorded.
+    Imported(Attempt),
+}
+
+async fn on_lane(state: &AppState, lane: Lane, attempt: Attempt) -> Step {
+    let job_state = state.clone();
+    let gate = match lane {
+        Lane::Ordinary => &state.gate,
+        Lane::Imported => &state.imported_gate,
+    };
+    gate.run(move || perform(&job_state, attempt, lane))
+        .await
+        .unwrap_or_else(|e| {
+            Step::Done(Err(match e {
+                GateError::Busy => {
+                    log::warn!("login refused: hashing queue full");
+                    ApiError::busy()
+                }
+                GateError::Failed => ApiError::internal("login job failed"),
+            }))
+        })
+}
+
 /// The whole login, on a hashing thread: take a failure slot, check the
 /// password, then give the slot back and open a session, or keep it as the failure.
-fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
+fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
     let now = now();
-    let slot = lockout::reserve(state, "login", &attempt.email, attempt.ip, now)?;
-    let checked = match check_password(state, &attempt) {
+    let slot = match lockout::reserve(state, "login", &attempt.email, attempt.ip, now) {
+        Ok(slot) => slot,
+        Err(e) => return Step::Done(Err(e)),
+    };
+    let checked = match check_password(state, &attempt, lane) {
         Ok(checked) => checked,
         Err(e) => {
             let _ = lockout::give_back(state, slot.rows);
-            return Err(e);
+            return Step::Done(Err(e));
         }
     };
-    match checked {
-        Ok(user) => {
+    Step::Done(match checked {
+        Verdict::Match(user) => {
             let rows = slot.rows.clone();
             open_session(state, attempt, user, slot, now).inspect_err(|_| {
                 let _ = lockout::give_back(state, rows);
             })
         }
-        Err(code) => {
+        Verdict::Imported => {
+            let _ = lockout::give_back(state, slot.rows);
+            return Step::Imported(attempt);
+        }
+        Verdict::Refused(code) => {
             log::info!(
                 "login refused: {code} for {} from {}",
                 attempt.email,
@@ -114,7 +161,15 @@ fn perform(state: &AppState, attempt: Attempt) -> Result<TokenPair, ApiError> {
             let shown = conceal(code, state.settings.conceal_accounts);
             Err(ApiError::new(shown))
         }
-    }
+    })
+}
+
+/// What the password check found.
+enum Verdict {
+    Match(Checked),
+    Refused(ErrorCode),
+    /// Not checked: the stored hash belongs on the imported lane.
+    Imported,
 }
 
 /// A user whose password matched, with the hash to store if it should be upgraded.
@@ -125,33 +180,39 @@ struct Checked {
 
 /// Looks the user up and verifies the password: the user, or the code that
 /// refuses them. No connection is held while hashing.
-fn check_password(
-    state: &AppState,
-    attempt: &Attempt,
-) -> Result<Result<Checked, ErrorCode>, ApiError> {
+fn check_password(state: &AppState, attempt: &Attempt, lane: Lane) -> Result<Verdict, ApiError> {
     let user = state
         .db
         .read(|store| store.find_user_by_email(&attempt.email))?
         .filter(|u| u.status != Status::Deleted);
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let iterations = state.settings.pbkdf2_iterations;
+    if lane == Lane::Ordinary
+        && stored
+            .as_deref()
+            .is_some_and(|s| password::costs_more_than_own(s, iterations))
+    {
+        return Ok(Verdict::Imported);
+    }
     // Always run one full verification, so that a missing account costs what a wrong password does.
     let matches = password::verify(
         &attempt.password,
         stored.as_deref().unwrap_or(&state.dummy_hash),
     );
     let (user, stored) = match (user, stored) {
-        (None, _) => return Ok(Err(ErrorCode::UserNotFound)),
-        (Some(_), None) => return Ok(Err(ErrorCode::NoPasswordSet)),
-        _ if !matches => return Ok(Err(ErrorCode::InvalidPassword)),
-        (Some(u), _) if u.status != Status::Active => return Ok(Err(ErrorCode::UserInactive)),
+        (None, _) => return Ok(Verdict::Refused(ErrorCode::UserNotFound)),
+        (Some(_), None) => return Ok(Verdict::Refused(ErrorCode::NoPasswordSet)),
+        _ if !matches => return Ok(Verdict::Refused(ErrorCode::InvalidPassword)),
+        (Some(u), _) if u.status != Status::Active => {
+            return Ok(Verdict::Refused(ErrorCode::UserInactive))
+        }
         (Some(u), Some(stored)) => (u, stored),
     };
-    let iterations = state.settings.pbkdf2_iterations;
     let upgraded = match password::needs_rehash(&stored, iterations) {
         true => Some(password::hash(&attempt.password, iterations).map_err(ApiError::internal)?),
         false => None,
     };
-    Ok(Ok(Checked { user, upgraded }))
+    Ok(Verdict::Match(Checked { user, upgraded }))
 }
 
 /// Clears the email's failures, gives the address's slot back, stores an

@@ -108,3 +108,64 @@ fn hashes_made_by_other_tools_log_in_and_are_upgraded_on_the_first_good_login() 
         }
     }
 }
+
+/// Issue 18, point 1: imported hashes that cost more than our own are checked
+/// on a lane of their own (half the cores), so that a few accounts with
+/// second-long hashes cannot make everyone else's login wait. Before, four
+/// such attempts filled both hashing threads and an ordinary login waited
+/// for two of them (2-4 s here).
+#[test]
+fn slow_imported_logins_do_not_hold_up_ordinary_ones() {
+    use std::time::{Duration, Instant};
+    let app = spawn_app_with(Settings {
+        max_failures: 1000,
+        max_failures_per_ip: 1000,
+        ..test_settings()
+    });
+    // bcrypt at cost 14, the most authlite accepts: about a second of one core.
+    let slow = "$2b$14$abcdefghijklmnopqrstuu5bYMXbkbWu8Mqn1SNr3yPQV9pU3iHgS";
+    app.cli(&[
+        "user",
+        "add",
+        "--email",
+        "slow@import.test",
+        "--name",
+        "Slow",
+        "--password-hash",
+        slow,
+    ]);
+    let ordinary = std::thread::scope(|scope| {
+        let attempts: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let started = Instant::now();
+                    let resp = app.login("slow@import.test", "not the password");
+                    (resp.status, started.elapsed())
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut ordinary = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            app.login(ADA, "not the password")
+                .assert_error(401, "INVALID_PASSWORD");
+            ordinary.push(started.elapsed());
+        }
+        for attempt in attempts {
+            let (status, took) = attempt.join().expect("the attempt's thread");
+            // 401, or 503 if this machine's imported lane is shorter than four.
+            assert!(matches!(status, 401 | 503), "{status}");
+            assert!(
+                status == 503 || took > Duration::from_millis(500),
+                "{took:?}"
+            );
+        }
+        ordinary
+    });
+    let slowest = ordinary.iter().max().copied().unwrap_or_default();
+    assert!(
+        slowest < Duration::from_millis(400),
+        "ordinary logins took {ordinary:?} beside four slow imported ones"
+    );
+}

@@ -3,6 +3,7 @@
 //! and `serve` starting, stopping on SIGTERM and restarting on the same file.
 
 mod helpers;
+mod import_cost;
 mod keys;
 mod link;
 mod open;

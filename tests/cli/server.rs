@@ -68,6 +68,11 @@ impl Server {
         }
     }
 
+    /// The server's process id, to read its /proc entries.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
