@@ -12,6 +12,7 @@ mod jwt;
 mod keys;
 mod lockout;
 mod login;
+mod logout;
 mod ops;
 mod password;
 mod raw_http;
