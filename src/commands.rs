@@ -273,8 +273,9 @@ fn print_keys(list: &[StoredKey], lifetime: u64) -> Outcome {
         let state = match (key.retired_at, key.distrusted_at) {
             (_, Some(at)) => format!("distrusted at {at}: verifies nothing"),
             (None, None) => "current".to_string(),
-            (Some(at), None) if at + lifetime > now => {
-                format!("retired at {at}, verifies until {}", at + lifetime)
+            (Some(at), None) if at.saturating_add(lifetime) > now => {
+                let until = at.saturating_add(lifetime);
+                format!("retired at {at}, verifies until {until}")
             }
             (Some(at), None) => format!("retired at {at}, verifies nothing (expired)"),
         };

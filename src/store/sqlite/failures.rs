@@ -44,7 +44,7 @@ pub fn locked_until(
         })
         .optional()?;
     Ok(nth_newest
-        .map(|at| at + window)
+        .map(|at| at.saturating_add(window))
         .filter(|&until| until > now))
 }
 
