@@ -124,14 +124,30 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
         UserCommand::SetPassword { email, .. } => {
             let user = find(&db, &email)?;
             let phc = hash_stdin_password(iterations)?;
-            db.transaction(|s| s.set_password_hash(&user.id, &phc, now()))
+            let now = now();
+            // Whoever held the old password, a link or a session is shut out.
+            let ended = db
+                .transaction(|s| {
+                    s.set_password_hash(&user.id, &phc, now)?;
+                    s.remove_user_links(&user.id)?;
+                    s.revoke_user_sessions(&user.id, None, now)
+                })
                 .map_err(failed)?;
-            say(format_args!("password set for {email}"))?;
+            say(format_args!(
+                "password set for {email} ({ended} sessions ended)"
+            ))?;
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&db, &email)?;
-            db.transaction(|s| s.set_user_status(&user.id, status, now()))
-                .map_err(failed)?;
+            let shut_out = matches!(status, Status::Deleted | Status::Banned);
+            db.transaction(|s| {
+                s.set_user_status(&user.id, status, now())?;
+                match shut_out {
+                    true => s.remove_user_links(&user.id),
+                    false => Ok(()),
+                }
+            })
+            .map_err(failed)?;
             say(format_args!("{email} is now {status}"))?;
         }
         UserCommand::List { json } => {

@@ -2,6 +2,7 @@
 
 mod algorithms;
 mod attacks;
+mod cli_writes;
 mod conventions;
 mod errors;
 mod hardening;
