@@ -175,9 +175,10 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             let (token, digest) = password::link::new_token()
                 .map_err(|e| format!("no random bytes for a link: {e}"))?;
             let now = now();
+            // Printed first: a link that could not be written out replaces nothing.
+            say(format_args!("{public_url}/#set-password={token}"))?;
             db.transaction(|s| s.replace_link(&user.id, &digest, now.saturating_add(ttl), now))
-                .map_err(failed)?;
-            println!("{public_url}/#set-password={token}");
+                .map_err(|e| format!("the link above was not saved: {}", failed(e)))?;
         }
     }
     Ok(())
