@@ -139,7 +139,10 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&db, &email)?;
-            let shut_out = matches!(status, Status::Deleted | Status::Banned);
+            // A deleted user's link stays on record, refused as USER_NOT_FOUND
+            // (SPEC §2), until the account comes back: then it is gone too.
+            let shut_out = status == Status::Banned
+                || (user.status == Status::Deleted && status != Status::Deleted);
             db.transaction(|s| {
                 s.set_user_status(&user.id, status, now())?;
                 match shut_out {
