@@ -12,6 +12,11 @@ use crate::store::Synchronous;
 use crate::store::{normalize_email, Status};
 use crate::tokens::Algorithm;
 
+/// The longest lifetime or lockout window a flag takes: 10 years, in seconds.
+pub const MAX_DURATION: u64 = 315_360_000;
+/// The longest reuse grace, in seconds.
+pub const MAX_REUSE_GRACE: u64 = 300;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "authlite",
@@ -87,22 +92,22 @@ pub struct ServeArgs {
     #[arg(long, env = "AUTHLITE_SEED")]
     pub seed: Option<String>,
     /// Access token lifetime in seconds
-    #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
     pub access_ttl: u64,
     /// Refresh token lifetime in seconds
-    #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
     pub refresh_ttl: u64,
     /// The `iss` claim, checked on every token read
     #[arg(long, env = "AUTHLITE_ISSUER", default_value = "authlite")]
     pub issuer: String,
     /// Seconds in which a used refresh token still returns the pair its first use got
-    #[arg(long, env = "AUTHLITE_REUSE_GRACE", default_value_t = 10)]
+    #[arg(long, env = "AUTHLITE_REUSE_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_REUSE_GRACE))]
     pub reuse_grace: u64,
     /// Failed logins per email within --lockout seconds before 429
     #[arg(long, env = "AUTHLITE_MAX_FAILURES", default_value_t = 5)]
     pub max_failures: u32,
     /// The lockout window in seconds
-    #[arg(long, env = "AUTHLITE_LOCKOUT", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "AUTHLITE_LOCKOUT", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
     pub lockout: u64,
     /// Failed logins from one client address within the window before 429
     #[arg(long, env = "AUTHLITE_MAX_FAILURES_PER_IP", default_value_t = 50)]
@@ -225,7 +230,7 @@ pub enum UserCommand {
         #[arg(value_parser = parse_email)]
         email: String,
         /// Seconds the link stays valid
-        #[arg(long, env = "AUTHLITE_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, env = "AUTHLITE_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
         ttl: u64,
         /// The server's address as its users see it; the link starts with it
         #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
@@ -244,10 +249,10 @@ pub enum KeysCommand {
     /// Show the signing keys: kid, algorithm, created, retired, whether it still verifies
     List {
         /// Access token lifetime the servers use, in seconds (how long a retired key verifies)
-        #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600)]
+        #[arg(long, env = "AUTHLITE_ACCESS_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
         access_ttl: u64,
         /// Refresh token lifetime the servers use, in seconds
-        #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000)]
+        #[arg(long, env = "AUTHLITE_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
         refresh_ttl: u64,
     },
     /// Distrust a key now: it leaves the JWKS and every token it signed is refused

@@ -124,14 +124,33 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
         UserCommand::SetPassword { email, .. } => {
             let user = find(&db, &email)?;
             let phc = hash_stdin_password(iterations)?;
-            db.transaction(|s| s.set_password_hash(&user.id, &phc, now()))
+            let now = now();
+            // Whoever held the old password, a link or a session is shut out.
+            let ended = db
+                .transaction(|s| {
+                    s.set_password_hash(&user.id, &phc, now)?;
+                    s.remove_user_links(&user.id)?;
+                    s.revoke_user_sessions(&user.id, None, now)
+                })
                 .map_err(failed)?;
-            say(format_args!("password set for {email}"))?;
+            say(format_args!(
+                "password set for {email} ({ended} sessions ended)"
+            ))?;
         }
         UserCommand::SetStatus { email, status } => {
             let user = find(&db, &email)?;
-            db.transaction(|s| s.set_user_status(&user.id, status, now()))
-                .map_err(failed)?;
+            // A deleted user's link stays on record, refused as USER_NOT_FOUND
+            // (SPEC §2), until the account comes back: then it is gone too.
+            let shut_out = status == Status::Banned
+                || (user.status == Status::Deleted && status != Status::Deleted);
+            db.transaction(|s| {
+                s.set_user_status(&user.id, status, now())?;
+                match shut_out {
+                    true => s.remove_user_links(&user.id),
+                    false => Ok(()),
+                }
+            })
+            .map_err(failed)?;
             say(format_args!("{email} is now {status}"))?;
         }
         UserCommand::List { json } => {
@@ -159,9 +178,10 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             let (token, digest) = password::link::new_token()
                 .map_err(|e| format!("no random bytes for a link: {e}"))?;
             let now = now();
+            // Printed first: a link that could not be written out replaces nothing.
+            say(format_args!("{public_url}/#set-password={token}"))?;
             db.transaction(|s| s.replace_link(&user.id, &digest, now.saturating_add(ttl), now))
-                .map_err(failed)?;
-            println!("{public_url}/#set-password={token}");
+                .map_err(|e| format!("the link above was not saved: {}", failed(e)))?;
         }
     }
     Ok(())
@@ -273,8 +293,9 @@ fn print_keys(list: &[StoredKey], lifetime: u64) -> Outcome {
         let state = match (key.retired_at, key.distrusted_at) {
             (_, Some(at)) => format!("distrusted at {at}: verifies nothing"),
             (None, None) => "current".to_string(),
-            (Some(at), None) if at + lifetime > now => {
-                format!("retired at {at}, verifies until {}", at + lifetime)
+            (Some(at), None) if at.saturating_add(lifetime) > now => {
+                let until = at.saturating_add(lifetime);
+                format!("retired at {at}, verifies until {until}")
             }
             (Some(at), None) => format!("retired at {at}, verifies nothing (expired)"),
         };

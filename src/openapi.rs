@@ -80,7 +80,15 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
     (
         "/user/logout",
         "post",
-        &[MissingToken, InvalidToken, TokenExpired, ServerBusy],
+        &[
+            MissingToken,
+            InvalidToken,
+            TokenExpired,
+            TokenRevoked,
+            UserNotFound,
+            UserInactive,
+            ServerBusy,
+        ],
     ),
     ("/user/me", "get", BEARER),
     ("/user/sessions", "get", BEARER),

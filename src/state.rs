@@ -124,7 +124,8 @@ impl State {
 
     /// Clears the answers kept for the reuse grace once it has passed.
     fn clear_grace_answers(&self) -> store::Result<()> {
-        let spent_before_ms = db::now_ms().saturating_sub(self.settings.reuse_grace * 1000);
+        let spent_before_ms =
+            db::now_ms().saturating_sub(self.settings.reuse_grace.saturating_mul(1000));
         self.in_chunks(move |store| store.clear_grace_answers(spent_before_ms))
     }
 

@@ -10,12 +10,16 @@ use super::blocking;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// How long verifiers may keep the keys: a retired key leaves their caches
+/// within this (SPEC §2: at most 60 s).
+const CACHE_CONTROL: &str = "public, max-age=60";
+
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
     responses((status = 200, description = "Every public key whose tokens may still be alive", body = Jwks)))]
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ring = blocking(&state, |state, store| Ok(state.keys.fresh_ring(store))).await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", CACHE_CONTROL))
         .json(ring.jwks()))
 }
 
@@ -47,7 +51,7 @@ pub async fn openid_configuration(
         "claims_supported": ["iss", "sub", "aud", "iat", "exp", "jti", "sid", "typ", "email", "name", "orgId"],
     });
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", CACHE_CONTROL))
         .json(document))
 }
 

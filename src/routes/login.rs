@@ -230,7 +230,7 @@ fn open_session(
         user_id: user.id.clone(),
         created_at: now,
         last_used_at: now,
-        expires_at: now + state.settings.refresh_ttl,
+        expires_at: now.saturating_add(state.settings.refresh_ttl),
         revoked_at: None,
         user_agent: attempt.user_agent.clone(),
         ip: attempt.ip.map(|ip| ip.to_string()),

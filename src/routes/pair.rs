@@ -74,8 +74,8 @@ pub fn sign_pair(
     now: u64,
 ) -> Result<SignedPair, ApiError> {
     let settings = &state.settings;
-    let access_exp = now + settings.access_ttl;
-    let refresh_exp = now + settings.refresh_ttl;
+    let access_exp = now.saturating_add(settings.access_ttl);
+    let refresh_exp = now.saturating_add(settings.refresh_ttl);
     let access_token = ring
         .sign(Claims {
             iss: settings.issuer.clone(),

@@ -71,7 +71,7 @@ fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String
 /// Reads the token and its session's record, in the contract's order of refusals:
 /// INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED. Also says whether it is the
 /// session's newest token, the only one that can be spent.
-fn check(
+pub(super) fn check(
     state: &AppState,
     store: &mut dyn Store,
     token: &str,
@@ -91,7 +91,7 @@ fn check(
     let record = record
         .filter(|r| r.user.id == claims.sub)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
-    if claims.exp * 1000 < now_ms() {
+    if claims.exp.saturating_mul(1000) < now_ms() {
         return Err(ApiError::new(ErrorCode::TokenExpired));
     }
     if record.revoked {
@@ -128,18 +128,29 @@ fn replay_or_reuse(
     claims: &Unverified,
     record: &RefreshRecord,
 ) -> Result<String, ApiError> {
-    let grace_ms = state.settings.reuse_grace * 1000;
-    let within_grace = record.spent_jti.as_deref() == Some(claims.jti.as_str())
-        && record
-            .spent_at_ms
-            .is_some_and(|at| now_ms().saturating_sub(at) <= grace_ms);
-    let answer = record.grace_answer.as_deref().filter(|_| within_grace);
+    let answer = record
+        .grace_answer
+        .as_deref()
+        .filter(|_| spent_within_grace(state, claims, record));
     if let Some(sealed) = answer {
         let plain = state.sealer.open(sealed).map_err(ApiError::internal)?;
         return String::from_utf8(plain).map_err(ApiError::internal);
     }
     log::warn!("refresh token reused: session {} revoked", claims.sid);
     Err(end_session(state, &claims.sid, ErrorCode::TokenReused)?)
+}
+
+/// Whether the token is the one its session spent last, and that within the grace.
+pub(super) fn spent_within_grace(
+    state: &AppState,
+    claims: &Unverified,
+    record: &RefreshRecord,
+) -> bool {
+    let grace_ms = state.settings.reuse_grace.saturating_mul(1000);
+    record.spent_jti.as_deref() == Some(claims.jti.as_str())
+        && record
+            .spent_at_ms
+            .is_some_and(|at| now_ms().saturating_sub(at) <= grace_ms)
 }
 
 /// Revokes the session and gives the 401 that says why.

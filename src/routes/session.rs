@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::pair::UserView;
-use super::{bearer, blocking, optional_bearer, optional_json_body, token_error};
+use super::{bearer, blocking, optional_bearer, optional_json_body, refresh, token_error};
 use crate::db::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
@@ -107,7 +107,7 @@ pub struct LogoutRequest {
     request_body(content = Option<LogoutRequest>, description = "Optional with a bearer token"),
     responses(
         (status = 200, description = "The session (or with all: every session of the user) is revoked", body = SuccessBody),
-        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN or TOKEN_EXPIRED", body = ErrorBody),
+        (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED (the session has ended, or the refresh token is not its newest), USER_NOT_FOUND or USER_INACTIVE; nothing is revoked", body = ErrorBody),
     ))]
 pub async fn logout(
     req: HttpRequest,
@@ -117,18 +117,12 @@ pub async fn logout(
     let access = optional_bearer(&req)?;
     let body: LogoutRequest = optional_json_body(&req, payload).await?.unwrap_or_default();
     blocking(&state, move |state, store| {
-        let ring = state.keys.ring(store);
-        let issuer = &state.settings.issuer;
-        // Either token names the session; a session already ended is not an error.
         let (user_id, sid) = match (access, body.refresh_token) {
             (Some(token), _) => {
-                let v = ring.verify_access(&token, issuer).map_err(token_error)?;
-                (v.sub, v.claims.sid)
+                let (user, verified) = authenticate(state, store, &token)?;
+                (user.id, verified.claims.sid)
             }
-            (None, Some(token)) => {
-                let v = ring.verify_refresh(&token, issuer).map_err(token_error)?;
-                (v.sub, v.claims.sid)
-            }
+            (None, Some(token)) => live_refresh(state, store, &token)?,
             (None, None) => return Err(ApiError::new(ErrorCode::MissingToken)),
         };
         let now = now();
@@ -145,6 +139,25 @@ pub async fn logout(
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
+}
+
+/// The user and session of a refresh token that `/user/refresh` would take:
+/// its session's newest, or the one spent last within the grace. Any other
+/// (rotated, reused) is TOKEN_REVOKED; unlike a refresh, nothing is revoked.
+fn live_refresh(
+    state: &AppState,
+    store: &mut dyn Store,
+    token: &str,
+) -> Result<(String, String), ApiError> {
+    let (claims, record, newest) = refresh::check(state, store, token)?;
+    if !newest && !refresh::spent_within_grace(state, &claims, &record) {
+        return Err(ApiError::new(ErrorCode::TokenRevoked));
+    }
+    match record.user.status {
+        Status::Active => Ok((claims.sub, claims.sid)),
+        Status::Deleted => Err(ApiError::new(ErrorCode::UserNotFound)),
+        Status::Inactive | Status::Banned => Err(ApiError::new(ErrorCode::UserInactive)),
+    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -72,7 +72,9 @@ impl Keyring {
         let mut jwks = Vec::new();
         let mut changes_at: Option<u64> = None;
         for key in stored {
-            let ends = key.retired_at.map(|at| at + lifetime + SIGNING_SLACK);
+            let ends = key
+                .retired_at
+                .map(|at| at.saturating_add(lifetime).saturating_add(SIGNING_SLACK));
             if key.distrusted_at.is_some() || ends.is_some_and(|end| end <= now) {
                 continue;
             }

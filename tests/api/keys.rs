@@ -237,3 +237,20 @@ fn a_rotated_out_key_leaves_the_jwks_once_its_tokens_have_expired_without_a_rest
     let refused = app.refresh(&old.refresh);
     assert_eq!(refused.status, 401, "{}", refused.text);
 }
+
+#[test]
+fn verifiers_may_cache_the_keys_for_a_minute_at_most() {
+    let app = spawn_app();
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+    ] {
+        let resp = app.get(path);
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text);
+        assert_eq!(
+            resp.header("cache-control"),
+            Some("public, max-age=60"),
+            "{path}"
+        );
+    }
+}

@@ -44,6 +44,27 @@ fn after_max_failures_wrong_passwords_every_attempt_is_too_many_attempts() {
 }
 
 #[test]
+fn a_lockout_window_near_the_end_of_time_still_locks() {
+    // `at + window` must saturate, not wrap to a time long past.
+    let app = spawn_app_with(Settings {
+        lockout: u64::MAX,
+        ..three_strikes()
+    });
+
+    for _ in 0..3 {
+        app.login(ADA, "wrong")
+            .assert_error(401, "INVALID_PASSWORD");
+    }
+
+    for _ in 0..5 {
+        app.login(ADA, "wrong")
+            .assert_error(429, "TOO_MANY_ATTEMPTS");
+    }
+    app.login(ADA, ADA_PASSWORD)
+        .assert_error(429, "TOO_MANY_ATTEMPTS");
+}
+
+#[test]
 fn retry_after_stays_within_a_short_lockout_window() {
     let app = spawn_app_with(Settings {
         lockout: 60,

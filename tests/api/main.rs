@@ -2,6 +2,7 @@
 
 mod algorithms;
 mod attacks;
+mod cli_writes;
 mod conventions;
 mod errors;
 mod hardening;
@@ -12,6 +13,7 @@ mod jwt;
 mod keys;
 mod lockout;
 mod login;
+mod logout;
 mod ops;
 mod password;
 mod raw_http;

@@ -164,12 +164,15 @@ fn a_malformed_logout_body_is_invalid_request() {
 }
 
 #[test]
-fn logging_out_a_session_twice_is_still_200() {
+fn logging_out_a_session_twice_is_token_revoked_the_second_time() {
     let app = spawn_app();
     let tokens = app.login_ok(ADA, ADA_PASSWORD);
 
     app.logout_refresh(&tokens.refresh).assert_success();
-    app.logout_refresh(&tokens.refresh).assert_success();
+    app.logout_refresh(&tokens.refresh)
+        .assert_error(401, "TOKEN_REVOKED");
+    app.logout_bearer(&tokens.access)
+        .assert_error(401, "TOKEN_REVOKED");
 }
 
 // ---- GET /user/sessions and DELETE /user/sessions/{sid}

@@ -198,3 +198,20 @@ fn a_seed_with_a_hash_it_cannot_read_names_the_file_and_user_and_changes_nothing
     assert_fails_naming(&out, &["import.json", "users[1]", "bad@example.test"]);
     assert_user_count(&db, 0);
 }
+
+#[test]
+fn a_link_that_cannot_be_written_out_is_one_sentence_and_replaces_no_link() {
+    let (_dir, db) = seeded();
+    succeeds(&db, &["user", "link", ADA]);
+    let before = stored_links(&db);
+
+    let full = std::fs::File::create("/dev/full").expect("open /dev/full");
+    let mut cmd = command(&db);
+    cmd.args(["user", "link", ADA])
+        .stdin(std::process::Stdio::null())
+        .stdout(full);
+    let out = cmd.output().expect("run authlite");
+
+    assert_fails_naming(&out, &["standard output", "No space left on device"]);
+    assert_eq!(stored_links(&db), before);
+}

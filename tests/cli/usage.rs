@@ -135,6 +135,54 @@ fn usage_errors_exit_2_with_a_message_and_no_panic() {
     assert!(stderr(&out).contains("soon"), "{}", stderr(&out));
 }
 
+/// SPEC §1: lifetimes and --lockout from 1 s to 10 years, --reuse-grace 0 to 300 s.
+#[test]
+fn a_duration_outside_its_range_is_a_usage_error_naming_the_flag() {
+    let (_dir, db) = temp();
+    let too_long = "315360001";
+    let wraps = "18446744073709551615";
+    let cases: &[(&[&str], &str)] = &[
+        (&["serve", "--lockout", wraps], "--lockout"),
+        (&["serve", "--lockout", too_long], "--lockout"),
+        (&["serve", "--lockout", "0"], "--lockout"),
+        (&["serve", "--access-ttl", too_long], "--access-ttl"),
+        (&["serve", "--access-ttl", "0"], "--access-ttl"),
+        (&["serve", "--refresh-ttl", wraps], "--refresh-ttl"),
+        (&["serve", "--refresh-ttl", "0"], "--refresh-ttl"),
+        (&["serve", "--reuse-grace", "301"], "--reuse-grace"),
+        (&["serve", "--reuse-grace", wraps], "--reuse-grace"),
+        (&["user", "link", ADA, "--ttl", too_long], "--ttl"),
+        (&["user", "link", ADA, "--ttl", "0"], "--ttl"),
+        (&["keys", "list", "--access-ttl", too_long], "--access-ttl"),
+        (&["keys", "list", "--refresh-ttl", wraps], "--refresh-ttl"),
+    ];
+    for (args, flag) in cases {
+        let out = authlite(&db, args);
+        let what = format!("authlite {}", args.join(" "));
+        assert_usage_error(&out, &what);
+        assert!(stderr(&out).contains(flag), "{what}: {}", stderr(&out));
+    }
+
+    let mut cmd = command(&db);
+    cmd.env("AUTHLITE_LOCKOUT", wraps).arg("serve");
+    let out = run(cmd, None);
+    assert_usage_error(&out, "AUTHLITE_LOCKOUT=2^64-1 authlite serve");
+    assert!(stderr(&out).contains("--lockout"), "{}", stderr(&out));
+
+    let longest = "315360000";
+    succeeds(
+        &db,
+        &[
+            "keys",
+            "list",
+            "--access-ttl",
+            longest,
+            "--refresh-ttl",
+            longest,
+        ],
+    );
+}
+
 #[test]
 fn pbkdf2_iterations_of_zero_or_not_a_number_is_a_usage_error() {
     let (_dir, db) = temp();

@@ -34,7 +34,7 @@ impl Failures for SqliteStore<'_> {
             })
             .optional()?;
         Ok(nth_newest
-            .map(|at| at + window)
+            .map(|at| at.saturating_add(window))
             .filter(|&until| until > now))
     }
 

@@ -739,7 +739,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description MISSING_TOKEN, INVALID_TOKEN or TOKEN_EXPIRED */
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED (the session has ended, or the refresh token is not its newest), USER_NOT_FOUND or USER_INACTIVE; nothing is revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -747,7 +747,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED";
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_NOT_FOUND" | "USER_INACTIVE";
                         /** @description A short sentence for people. */
                         message: string;
                         /** @constant */
