@@ -16,6 +16,7 @@ mod ops;
 mod password;
 mod raw_http;
 mod refresh;
+mod sealed_rows;
 mod sealing;
 mod secrets;
 mod session;
