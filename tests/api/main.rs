@@ -17,6 +17,7 @@ mod password;
 mod raw_http;
 mod refresh;
 mod sealed_rows;
+mod sealed_upgrade;
 mod sealing;
 mod secrets;
 mod session;

@@ -1,26 +1,24 @@
 //! A sealed database refuses secrets it did not seal in their own rows: a plain
-//! key planted by hand, a sealed key pair or grace answer moved to another row,
-//! a round-2 value put back after the upgrade. Both engines.
+//! key planted by hand, a sealed key pair or grace answer moved to another row.
+//! Both engines.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use authlite::settings::Settings;
-use authlite::tokens::{Sealer, KEY_PAIRS};
 use jwt_simple::prelude::Ed25519KeyPair;
-use serde_json::Value;
 
 use crate::helpers::*;
 
 /// The database as someone with write access to it sees it, on either engine.
-enum Raw {
+pub enum Raw {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
 }
 
 impl Raw {
-    fn open(app: &TestApp) -> Raw {
+    pub fn open(app: &TestApp) -> Raw {
         if app.db.starts_with("postgres") {
             let client = postgres::Client::connect(&app.db, postgres::NoTls).unwrap();
             Raw::Postgres(Box::new(client))
@@ -30,7 +28,7 @@ impl Raw {
     }
 
     /// `bytes` as a literal of this engine's blob type.
-    fn blob(&self, bytes: &[u8]) -> String {
+    pub fn blob(&self, bytes: &[u8]) -> String {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         match self {
             Raw::Sqlite(_) => format!("X'{hex}'"),
@@ -38,7 +36,7 @@ impl Raw {
         }
     }
 
-    fn execute(&mut self, sql: &str) {
+    pub fn execute(&mut self, sql: &str) {
         match self {
             Raw::Sqlite(conn) => conn.execute_batch(sql).unwrap(),
             Raw::Postgres(client) => client.batch_execute(sql).unwrap(),
@@ -46,7 +44,7 @@ impl Raw {
     }
 
     /// (kid, key pair) of every signing key, oldest first.
-    fn keys(&mut self) -> Vec<(String, Vec<u8>)> {
+    pub fn keys(&mut self) -> Vec<(String, Vec<u8>)> {
         let sql = "SELECT kid, key_pair FROM signing_keys ORDER BY created_at, kid";
         match self {
             Raw::Sqlite(conn) => {
@@ -70,7 +68,7 @@ fn key_file(dir: &Path, byte: u8) -> PathBuf {
     path
 }
 
-fn sealed(file: &Path) -> Settings {
+pub fn sealed(file: &Path) -> Settings {
     Settings {
         master_key_file: Some(file.to_path_buf()),
         ..test_settings()
@@ -78,11 +76,11 @@ fn sealed(file: &Path) -> Settings {
 }
 
 /// Why a server on `app`'s database with `settings` does not start.
-fn start_error(app: &TestApp, settings: Settings) -> String {
+pub fn start_error(app: &TestApp, settings: Settings) -> String {
     start_error_on(&app.db, settings)
 }
 
-fn start_error_on(target: &str, settings: Settings) -> String {
+pub fn start_error_on(target: &str, settings: Settings) -> String {
     let db = authlite::store::Database::open(target, Default::default()).unwrap();
     match authlite::state::AppState::new(db, settings) {
         Ok(_) => panic!("the server started"),
@@ -117,7 +115,7 @@ fn run_binary(app: &TestApp, args: &[&str]) -> (String, Option<i32>) {
 }
 
 /// One line, naming `kid` and what to do, and nothing of a panic.
-fn assert_refuses(message: &str, kid: &str) {
+pub fn assert_refuses(message: &str, kid: &str) {
     let message = message.trim_end();
     assert!(
         message.contains(&format!("signing key {kid} ")),
@@ -227,82 +225,23 @@ fn a_grace_answer_moved_to_another_session_is_not_replayed() {
     app.me(&one_answer.access).assert_success();
 }
 
-/// Made by round 2's binary: `seed examples/demo-seed.json`, two keys (one
-/// retired), all sealed with the key file beside it, then Ada signed in (10-year
-/// tokens) and refreshed once; its values are sealed bound to no row.
-const ROUND_2: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/v2-sealed.sqlite"
-);
-const ROUND_2_KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-sealed.key");
-const ROUND_2_TOKENS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/v2-sealed-tokens.json"
-);
-
-fn round_2_tokens() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(ROUND_2_TOKENS).unwrap()).unwrap()
-}
-
 #[test]
-fn a_database_sealed_by_round_2_is_bound_in_place_and_keeps_its_sessions() {
-    let settings = sealed(Path::new(ROUND_2_KEY));
-    let mut app = spawn_app_on_copy(Path::new(ROUND_2), settings.clone());
-    let tokens = round_2_tokens();
-    app.me(tokens["access"].as_str().unwrap()).assert_success();
-    let next = app.refresh_ok(tokens["refresh"].as_str().unwrap());
-    app.me(&next.access).assert_success();
-    app.stop();
-
-    let sealer = Sealer::from_file(Path::new(ROUND_2_KEY)).unwrap();
-    let mut raw = Raw::open(&app);
-    let keys = raw.keys();
-    assert_eq!(keys.len(), 2);
-    for (kid, pair) in &keys {
-        assert!(pair.starts_with(b"\0AS2"), "{kid} is not bound");
-        sealer.open(KEY_PAIRS, kid, pair).unwrap();
-    }
-    // Round 2's sealed value of the current key, put back after the upgrade.
-    let unbound = rusqlite::Connection::open(ROUND_2)
-        .unwrap()
-        .query_row(
-            "SELECT key_pair FROM signing_keys WHERE kid = ?1",
-            [next.kid()],
-            |r| r.get::<_, Vec<u8>>(0),
-        )
-        .unwrap();
-    let put_back = raw.blob(&unbound);
-    raw.execute(&format!(
-        "UPDATE signing_keys SET key_pair = {put_back} WHERE kid = '{}'",
-        next.kid()
-    ));
-    let message = start_error(&app, settings);
-    assert_refuses(&message, &next.kid());
-    assert!(message.contains("round 2"), "{message}");
-}
-
-#[test]
-fn a_plain_key_planted_in_a_database_sealed_by_round_2_is_refused_when_binding() {
+fn a_plain_key_planted_under_a_running_server_never_signs() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("authlite.db");
-    std::fs::copy(ROUND_2, &db).unwrap();
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "INSERT INTO signing_keys (kid, key_pair, created_at, retired_at, algorithm)
-         VALUES ('planted', ?1, 1, 2, 'EdDSA')",
-        [Ed25519KeyPair::generate().to_bytes()],
-    )
-    .unwrap();
-    let rows = |conn: &rusqlite::Connection| -> Vec<(String, Vec<u8>)> {
-        let mut stmt = conn
-            .prepare("SELECT kid, key_pair FROM signing_keys")
-            .unwrap();
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)));
-        rows.unwrap().map(Result::unwrap).collect()
-    };
-    let unchanged = rows(&conn);
-    let message = start_error_on(db.to_str().unwrap(), sealed(Path::new(ROUND_2_KEY)));
-    assert_refuses(&message, "planted");
-    assert!(message.contains("unsealed"), "{message}");
-    assert!(rows(&conn) == unchanged, "a refused start changed the keys");
+    let file = key_file(dir.path(), 7);
+    let app = spawn_app_with(sealed(&file));
+    let before = app.login_ok(ADA, ADA_PASSWORD);
+    let mut raw = Raw::open(&app);
+    let plain = raw.blob(&Ed25519KeyPair::generate().to_bytes());
+    raw.execute(&format!(
+        "UPDATE signing_keys SET retired_at = {now} WHERE retired_at IS NULL;
+         INSERT INTO signing_keys (kid, key_pair, created_at, algorithm)
+         VALUES ('planted', {plain}, {now}, 'EdDSA');",
+        now = now()
+    ));
+    // The server looks at the key table every half second: it keeps its ring.
+    std::thread::sleep(Duration::from_millis(1200));
+    let after = app.login_ok(ADA, ADA_PASSWORD);
+    assert_eq!(after.kid(), before.kid());
+    app.me(&after.access).assert_success();
 }
