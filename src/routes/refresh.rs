@@ -11,7 +11,7 @@ use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, Status, Store, User};
-use crate::tokens::{digest, same_digest, Unverified};
+use crate::tokens::{digest, same_digest, Unverified, GRACE_ANSWERS};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +111,8 @@ fn spend(
     let (now, now_ms) = (now(), now_ms());
     let signed = sign_pair(state, &state.keys.ring(store), user, &claims.sid, now)?;
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
-    let grace_answer = state.sealer.seal(answer.as_bytes());
+    let row = grace_row(&claims.sid, &claims.jti);
+    let grace_answer = state.sealer.seal(GRACE_ANSWERS, &row, answer.as_bytes());
     let (sid, spent_jti) = (claims.sid.clone(), claims.jti.clone());
     let spent = state.db.write(move |store| {
         let next = signed.refresh_record();
@@ -132,9 +133,8 @@ fn replay_or_reuse(
         .grace_answer
         .as_deref()
         .filter(|_| spent_within_grace(state, claims, record));
-    if let Some(sealed) = answer {
-        let plain = state.sealer.open(sealed).map_err(ApiError::internal)?;
-        return String::from_utf8(plain).map_err(ApiError::internal);
+    if let Some(answer) = answer.and_then(|sealed| open_grace_answer(state, claims, sealed)) {
+        return Ok(answer);
     }
     log::warn!("refresh token reused: session {} revoked", claims.sid);
     Err(end_session(state, &claims.sid, ErrorCode::TokenReused)?)
@@ -151,6 +151,26 @@ pub(super) fn spent_within_grace(
         && record
             .spent_at_ms
             .is_some_and(|at| now_ms().saturating_sub(at) <= grace_ms)
+}
+
+/// What a grace answer is bound to: the session and the token whose use it answers.
+fn grace_row(sid: &str, spent_jti: &str) -> String {
+    format!("{sid}/{spent_jti}")
+}
+
+/// The stored answer, unless it is not the one sealed for this session and token
+/// (moved from another row, planted plain): that one is not used.
+fn open_grace_answer(state: &AppState, claims: &Unverified, sealed: &[u8]) -> Option<String> {
+    let row = grace_row(&claims.sid, &claims.jti);
+    let opened = state.sealer.open(GRACE_ANSWERS, &row, sealed);
+    match opened.map(String::from_utf8) {
+        Ok(Ok(answer)) => Some(answer),
+        Ok(Err(_)) => None,
+        Err(why) => {
+            log::warn!("the grace answer of session {} {why}: not used", claims.sid);
+            None
+        }
+    }
 }
 
 /// Revokes the session and gives the 401 that says why.

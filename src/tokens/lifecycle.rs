@@ -4,80 +4,37 @@
 
 use jwt_simple::prelude::{ES256KeyPair, Ed25519KeyPair};
 
+use super::sealed_keys::{guard, live_keys, open_pairs, rewrites, sql};
 use super::sealing::KEY_PAIRS;
 use super::{Algorithm, Keyring, Sealer};
 use crate::db::{new_id, now};
-use crate::store::{Database, KeyStore, Store, StoreError, MASTER_KEY_CHECK};
+use crate::store::{Database, KeyStore, Store, MASTER_KEY_CHECK};
 
 type Outcome<T> = Result<T, String>;
 
-fn sql(e: StoreError) -> String {
-    format!("the signing keys cannot be read or written: {e}")
-}
-
-/// Checks `sealer` against the database and seals plain keys in place; then
-/// creates the first key (of `algorithm`) if there is none. Nothing is written
-/// when the master key is missing or another one.
+/// Checks `sealer` against the database and every live key pair against it,
+/// sealing or binding them in place where needed; then creates the first key
+/// (of `algorithm`) if there is none. Nothing is written when it fails.
 pub fn ensure_key(db: &Database, sealer: &Sealer, algorithm: Algorithm) -> Outcome<()> {
-    let sealing = sealer.has_key()
-        && db
-            .read(|s| s.meta(MASTER_KEY_CHECK))
-            .map_err(sql)?
-            .is_none();
-    // When sealing, the plain key pairs' old bytes are overwritten, not left behind.
-    db.change_keys(sealing, |store| {
-        guard(store, sealer)?;
+    let work = |store: &mut dyn KeyStore| {
+        guard(store, sealer, None)?;
         if store.current_kid().map_err(sql)?.is_none() {
             let kid = add_key(store, sealer, algorithm)?;
             log::debug!("created the first signing key {kid} ({algorithm})");
         }
         Ok(())
-    })
+    };
+    rewriting_if_needed(db, sealer, work)
 }
 
-/// Fails with one sentence unless `sealer` opens this database's keys; with a
-/// master key on a plain database, seals its keys in place and stores the check.
-fn guard(store: &mut dyn KeyStore, sealer: &Sealer) -> Outcome<()> {
-    match (store.meta(MASTER_KEY_CHECK).map_err(sql)?, sealer.has_key()) {
-        (None, false) => Ok(()),
-        (Some(check), true) if sealer.matches(&check) => Ok(()),
-        (Some(_), true) => Err(
-            "the master key file is not the one this database's signing keys are sealed with"
-                .into(),
-        ),
-        (Some(_), false) => Err(
-            "this database's signing keys are sealed: give its master key file with \
-             --master-key-file (or AUTHLITE_MASTER_KEY_FILE)"
-                .into(),
-        ),
-        (None, true) => {
-            let stored = store.list_keys().map_err(sql)?;
-            for key in &stored {
-                let sealed = sealer.seal_for(KEY_PAIRS, &key.key_pair);
-                store.set_key_pair(&key.kid, &sealed).map_err(sql)?;
-            }
-            store
-                .set_meta(MASTER_KEY_CHECK, &sealer.check_value())
-                .map_err(sql)?;
-            // Reuse-grace answers stored plain hold live tokens: they go, as they
-            // would within a minute anyway (a tab racing this start gets TOKEN_REUSED).
-            store.forget_grace_answers().map_err(sql)?;
-            log::info!("sealed {} signing keys with the master key", stored.len());
-            Ok(())
-        }
-    }
-}
-
-/// Only checks that `sealer` is this database's master key (or that it has none
-/// and needs none), for commands that do not touch the keys.
-pub fn verify_master_key(db: &Database, sealer: &Sealer) -> Outcome<()> {
-    match db.read(|s| s.meta(MASTER_KEY_CHECK)).map_err(sql)? {
-        Some(check) if sealer.has_key() && !sealer.matches(&check) => Err(
-            "the master key file is not the one this database's signing keys are sealed with"
-                .into(),
-        ),
-        _ => Ok(()),
-    }
+/// `work` in one transaction; where it will rewrite key pairs, the old bytes
+/// are overwritten in the file, not left behind.
+fn rewriting_if_needed<T>(
+    db: &Database,
+    sealer: &Sealer,
+    work: impl FnOnce(&mut dyn KeyStore) -> Outcome<T>,
+) -> Outcome<T> {
+    db.change_keys(rewrites(db, sealer)?, work)
 }
 
 fn add_key(store: &mut dyn KeyStore, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
@@ -86,7 +43,7 @@ fn add_key(store: &mut dyn KeyStore, sealer: &Sealer, algorithm: Algorithm) -> O
         Algorithm::EdDSA => Ed25519KeyPair::generate().to_bytes(),
         Algorithm::ES256 => ES256KeyPair::generate().to_bytes(),
     };
-    let stored = sealer.seal_for(KEY_PAIRS, &pair);
+    let stored = sealer.seal(KEY_PAIRS, &kid, &pair);
     store
         .make_key_current(&kid, algorithm.as_str(), &stored, now())
         .map_err(sql)?;
@@ -105,7 +62,7 @@ pub fn rotate(db: &Database, sealer: &Sealer, algorithm: Algorithm) -> Outcome<S
             .ok_or_else(|| "no signing key was made".to_string());
     }
     let kid = db.change_keys(false, |store| {
-        guard(store, sealer)?;
+        guard(store, sealer, None)?;
         add_key(store, sealer, algorithm)
     })?;
     log::info!("signing key rotated: {kid} ({algorithm}) is current");
@@ -122,7 +79,7 @@ pub struct Retired {
 /// Distrusts key `kid` now: it leaves the JWKS and its tokens are refused. The
 /// current key is first replaced by a new one of `algorithm`.
 pub fn retire(db: &Database, sealer: &Sealer, algorithm: Algorithm, kid: &str) -> Outcome<Retired> {
-    let retired = db.change_keys(false, |store| {
+    let retired = rewriting_if_needed(db, sealer, |store| {
         let key = store
             .list_keys()
             .map_err(sql)?
@@ -139,7 +96,8 @@ pub fn retire(db: &Database, sealer: &Sealer, algorithm: Algorithm, kid: &str) -
         }
         let new_current = match key.retired_at {
             None => {
-                guard(store, sealer)?;
+                // The key going may be the very one refused (planted or moved).
+                guard(store, sealer, Some(kid))?;
                 Some(add_key(store, sealer, algorithm)?)
             }
             Some(_) => None,
@@ -163,14 +121,15 @@ pub fn load_ring(
     audience: Option<String>,
     sealer: &Sealer,
 ) -> Outcome<Keyring> {
-    let mut stored = store.list_keys().map_err(sql)?;
+    let mut stored = live_keys(store, None)?;
     let sealed = store.meta(MASTER_KEY_CHECK).map_err(sql)?.is_some();
-    if sealed {
-        for key in stored.iter_mut().filter(|k| k.distrusted_at.is_none()) {
-            key.key_pair = sealer
-                .open_for(KEY_PAIRS, &key.key_pair)
-                .map_err(|e| format!("signing key {}: {e}", key.kid))?;
-        }
+    if sealed && !sealer.has_key() {
+        return Err(
+            "this database's signing keys are sealed, and no master key file was given".into(),
+        );
+    }
+    if sealer.has_key() {
+        open_pairs(&mut stored, sealer)?;
     }
     Keyring::from_stored(&stored, lifetime, now(), audience)
 }
@@ -178,6 +137,7 @@ pub fn load_ring(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokens::verify_master_key;
 
     fn db() -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().unwrap();

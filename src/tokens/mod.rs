@@ -5,15 +5,17 @@ mod keyring;
 mod keys;
 mod lifecycle;
 mod refresh;
+mod sealed_keys;
 mod sealing;
 
 use serde::{Deserialize, Serialize};
 
 pub use keyring::Keyring;
 pub use keys::{Keys, Policy};
-pub use lifecycle::{ensure_key, load_ring, retire, rotate, verify_master_key, Retired};
+pub use lifecycle::{ensure_key, load_ring, retire, rotate, Retired};
 pub use refresh::{digest, same_digest, Unverified};
-pub use sealing::{Sealer, KEY_PAIRS, MIN_MASTER_KEY};
+pub use sealed_keys::verify_master_key;
+pub use sealing::{Sealer, GRACE_ANSWERS, KEY_PAIRS, MIN_MASTER_KEY};
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";

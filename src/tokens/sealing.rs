@@ -1,6 +1,8 @@
 //! Secrets at rest under the master key (`--master-key-file`): XChaCha20-Poly1305
 //! with a 24-byte random nonce, under a key derived from the file by HKDF-SHA256,
-//! one derived key per purpose so that a value sealed for one use opens for no other.
+//! one derived key per purpose so that a value sealed for one use opens for no
+//! other, and the row it belongs to (a kid, a session) in the associated data so
+//! that it opens in no other row either.
 
 use std::fmt;
 use std::path::Path;
@@ -11,21 +13,28 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-/// Every sealed value starts with this. A NUL never starts JSON, a token or
-/// text, so a plain value written before the master key is never taken for a
-/// sealed one; the version lets a later format come in beside this one.
-const VERSION: &[u8] = b"\0AS1";
+/// Every sealed value starts with `\0AS` and a version. A NUL never starts
+/// JSON, a token or text, so a plain value is never taken for a sealed one.
+const FAMILY: &[u8] = b"\0AS";
+/// Round 2's values: sealed for a purpose but for no row. Opened only to bind
+/// them when a database sealed by that version is opened.
+const UNBOUND: &[u8] = b"\0AS1";
+/// Values bound to their row: the associated data is this prefix and the row.
+const BOUND: &[u8] = b"\0AS2";
 const NONCE_LEN: usize = 24;
 /// The fewest bytes a master key file may hold.
 pub const MIN_MASTER_KEY: usize = 32;
 
-/// The purpose of what `seal` and `open` hold (the lead's refresh records).
-const DATA: &[u8] = b"authlite sealed data v1";
+/// The purpose of the answers kept for the reuse grace (they hold tokens).
+pub const GRACE_ANSWERS: &[u8] = b"authlite sealed data v1";
 /// The purpose of signing key pairs.
 pub const KEY_PAIRS: &[u8] = b"authlite signing key v1";
 /// The purpose of the check value that tells one master key from another.
-pub const CHECK: &[u8] = b"authlite master key check v1";
+const CHECK: &[u8] = b"authlite master key check v1";
 const CHECK_TEXT: &[u8] = b"authlite: this database's secrets are sealed with this key";
+
+/// Why a stored value was not opened: the end of a sentence that names it.
+pub type Refusal = &'static str;
 
 /// Seals and opens stored secrets; without a master key values pass through.
 #[derive(Clone)]
@@ -84,65 +93,87 @@ impl Sealer {
         self.master.is_some()
     }
 
-    /// With a key: AEAD, random nonce, a version prefix. Without: `plain` as is.
-    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
-        self.seal_for(DATA, plain)
-    }
-
-    /// Refuses sealed data without the key or with another key; a plain value
-    /// (written before there was a master key) comes back as it is.
-    pub fn open(&self, stored: &[u8]) -> Result<Vec<u8>, String> {
-        self.open_for(DATA, stored)
-    }
-
-    pub fn seal_for(&self, purpose: &[u8], plain: &[u8]) -> Vec<u8> {
+    /// With a key: AEAD under `purpose`'s key, `row` (a kid, a session) in the
+    /// associated data, a random nonce. Without: `plain` as it is.
+    pub fn seal(&self, purpose: &[u8], row: &str, plain: &[u8]) -> Vec<u8> {
         let Some(cipher) = self.cipher(purpose) else {
             return plain.to_vec();
         };
         let mut nonce = [0u8; NONCE_LEN];
         // The OS random source failing is not recoverable for a login server.
         getrandom::fill(&mut nonce).expect("the operating system's random source failed");
+        let aad = [BOUND, row.as_bytes()].concat();
         let payload = Payload {
             msg: plain,
-            aad: VERSION,
+            aad: &aad,
         };
         // Encryption fails only past 256 GiB of input.
         let sealed = cipher
             .encrypt(&XNonce::from(nonce), payload)
             .expect("a secret of sane length seals");
-        [VERSION, &nonce, &sealed].concat()
+        [BOUND, &nonce, &sealed].concat()
     }
 
-    pub fn open_for(&self, purpose: &[u8], stored: &[u8]) -> Result<Vec<u8>, String> {
-        let Some(rest) = stored.strip_prefix(VERSION) else {
-            return Ok(stored.to_vec());
-        };
+    /// Opens what `seal` made for this `purpose` and `row`. With a key, every
+    /// other value is refused: a plain one (nothing authlite wrote once the
+    /// database was sealed), an unbound one, one sealed for another row. Without
+    /// a key a plain value comes back as it is and a sealed one is refused.
+    pub fn open(&self, purpose: &[u8], row: &str, stored: &[u8]) -> Result<Vec<u8>, Refusal> {
         let Some(cipher) = self.cipher(purpose) else {
-            return Err("a value in the database is sealed with a master key, and none was given (--master-key-file)".into());
+            return match stored.starts_with(FAMILY) {
+                true => Err("is sealed with a master key, and none was given (--master-key-file)"),
+                false => Ok(stored.to_vec()),
+            };
         };
-        let (nonce, sealed) = rest
-            .split_at_checked(NONCE_LEN)
-            .ok_or("a sealed value in the database is cut short")?;
-        let nonce = XNonce::try_from(nonce).map_err(|_| "a sealed value has a bad nonce")?;
-        let payload = Payload {
-            msg: sealed,
-            aad: VERSION,
-        };
-        cipher.decrypt(&nonce, payload).map_err(|_| {
-            "a sealed value in the database does not open with this master key file".to_string()
-        })
+        match stored.strip_prefix(BOUND) {
+            Some(rest) => decrypt(&cipher, &[BOUND, row.as_bytes()].concat(), rest),
+            None if stored.starts_with(UNBOUND) => Err(
+                "is sealed in round 2's format, bound to no row, in a database already upgraded",
+            ),
+            None if stored.starts_with(FAMILY) => {
+                Err("is sealed in a format newer than this version of authlite knows")
+            }
+            None => Err("is stored unsealed in a database whose secrets are sealed"),
+        }
     }
 
-    /// The check value stored beside sealed keys.
+    /// Opens a value sealed by round 2 (bound to no row), to bind it.
+    pub fn open_unbound(&self, purpose: &[u8], stored: &[u8]) -> Result<Vec<u8>, Refusal> {
+        let cipher = self.cipher(purpose).ok_or("needs the master key to open")?;
+        match stored.strip_prefix(UNBOUND) {
+            Some(rest) => decrypt(&cipher, UNBOUND, rest),
+            None if stored.starts_with(FAMILY) => {
+                Err("is sealed in a format round 2 did not write")
+            }
+            None => Err("is stored unsealed in a database whose secrets are sealed"),
+        }
+    }
+
+    /// Whether `stored` carries a sealed prefix (of any version).
+    pub fn looks_sealed(stored: &[u8]) -> bool {
+        stored.starts_with(FAMILY)
+    }
+
+    /// The check value stored beside sealed keys; bound, so it also records
+    /// that the database's values are bound to their rows.
     pub fn check_value(&self) -> Vec<u8> {
-        self.seal_for(CHECK, CHECK_TEXT)
+        self.seal(CHECK, "", CHECK_TEXT)
     }
 
-    /// Whether `stored` (a check value) was sealed with this sealer's key.
+    /// Whether `stored` (a check value, bound or round 2's) was sealed with
+    /// this sealer's key.
     pub fn matches(&self, stored: &[u8]) -> bool {
-        self.has_key()
-            && stored.starts_with(VERSION)
-            && self.open_for(CHECK, stored).is_ok_and(|t| t == CHECK_TEXT)
+        let opened = match Sealer::is_bound(stored) {
+            true => self.open(CHECK, "", stored),
+            false => self.open_unbound(CHECK, stored),
+        };
+        self.has_key() && opened.is_ok_and(|t| t == CHECK_TEXT)
+    }
+
+    /// Whether a check value is of the bound format (else round 2 sealed the
+    /// database, and its values are still to be bound to their rows).
+    pub fn is_bound(check: &[u8]) -> bool {
+        check.starts_with(BOUND)
     }
 
     fn cipher(&self, purpose: &[u8]) -> Option<XChaCha20Poly1305> {
@@ -156,6 +187,17 @@ impl Sealer {
     }
 }
 
+fn decrypt(cipher: &XChaCha20Poly1305, aad: &[u8], rest: &[u8]) -> Result<Vec<u8>, Refusal> {
+    let (nonce, sealed) = rest
+        .split_at_checked(NONCE_LEN)
+        .ok_or("is a sealed value cut short")?;
+    let nonce = XNonce::try_from(nonce).map_err(|_| "is a sealed value with a bad nonce")?;
+    let payload = Payload { msg: sealed, aad };
+    cipher.decrypt(&nonce, payload).map_err(|_| {
+        "does not open with this master key file in this row (sealed for another row, with another key, or damaged)"
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,41 +206,84 @@ mod tests {
         Sealer::with_secret(&[byte; 32]).unwrap()
     }
 
+    /// What round 2 stored: sealed for a purpose, bound to no row.
+    fn seal_unbound(sealer: &Sealer, purpose: &[u8], plain: &[u8]) -> Vec<u8> {
+        let nonce = [5u8; NONCE_LEN];
+        let payload = Payload {
+            msg: plain,
+            aad: UNBOUND,
+        };
+        let sealed = sealer.cipher(purpose).unwrap();
+        let sealed = sealed.encrypt(&XNonce::from(nonce), payload).unwrap();
+        [UNBOUND, &nonce, &sealed].concat()
+    }
+
     #[test]
     fn sealed_values_open_with_the_same_key_only() {
         let (a, b) = (keyed(1), keyed(2));
-        let sealed = a.seal(b"{\"accessToken\":\"x\"}");
-        assert!(sealed.starts_with(VERSION));
+        let sealed = a.seal(GRACE_ANSWERS, "s1", b"{\"accessToken\":\"x\"}");
+        assert!(sealed.starts_with(BOUND));
         assert!(!sealed.windows(11).any(|w| w == b"accessToken"));
-        assert_eq!(a.open(&sealed).unwrap(), b"{\"accessToken\":\"x\"}");
-        assert!(b.open(&sealed).is_err());
-        assert!(Sealer::plain().open(&sealed).is_err());
-        assert_ne!(a.seal(b"same"), a.seal(b"same"), "the nonce is random");
+        let opened = a.open(GRACE_ANSWERS, "s1", &sealed).unwrap();
+        assert_eq!(opened, b"{\"accessToken\":\"x\"}");
+        assert!(b.open(GRACE_ANSWERS, "s1", &sealed).is_err());
+        assert!(Sealer::plain().open(GRACE_ANSWERS, "s1", &sealed).is_err());
+        assert_ne!(
+            a.seal(KEY_PAIRS, "k", b"same"),
+            a.seal(KEY_PAIRS, "k", b"same")
+        );
     }
 
     #[test]
-    fn without_a_key_values_pass_through_and_plain_values_open_anywhere() {
-        let plain = Sealer::plain();
-        assert_eq!(plain.seal(b"abc"), b"abc");
-        assert_eq!(plain.open(b"abc").unwrap(), b"abc");
-        assert_eq!(keyed(1).open(b"{}").unwrap(), b"{}");
-    }
-
-    #[test]
-    fn purposes_do_not_mix_and_the_check_tells_keys_apart() {
+    fn a_value_sealed_for_one_row_opens_in_no_other() {
         let a = keyed(1);
-        let sealed = a.seal_for(KEY_PAIRS, b"secret");
-        assert!(a.open(&sealed).is_err());
-        assert_eq!(a.open_for(KEY_PAIRS, &sealed).unwrap(), b"secret");
+        let sealed = a.seal(KEY_PAIRS, "kid-a", b"secret");
+        assert_eq!(a.open(KEY_PAIRS, "kid-a", &sealed).unwrap(), b"secret");
+        assert_eq!(
+            a.open(KEY_PAIRS, "kid-b", &sealed),
+            Err("does not open with this master key file in this row (sealed for another row, with another key, or damaged)")
+        );
+        assert!(a.open(GRACE_ANSWERS, "kid-a", &sealed).is_err());
+    }
+
+    #[test]
+    fn with_a_key_plain_unbound_and_unknown_values_are_refused() {
+        let a = keyed(1);
+        assert_eq!(
+            a.open(KEY_PAIRS, "k", b"plain key bytes"),
+            Err("is stored unsealed in a database whose secrets are sealed")
+        );
+        let unbound = seal_unbound(&a, KEY_PAIRS, b"secret");
+        assert!(a.open(KEY_PAIRS, "k", &unbound).is_err());
+        assert_eq!(a.open_unbound(KEY_PAIRS, &unbound).unwrap(), b"secret");
+        assert!(a.open_unbound(KEY_PAIRS, b"plain").is_err());
+        assert!(a.open(KEY_PAIRS, "k", b"\0AS9future").is_err());
+        assert!(Sealer::looks_sealed(&unbound) && !Sealer::looks_sealed(b"{}"));
+    }
+
+    #[test]
+    fn without_a_key_values_pass_through() {
+        let plain = Sealer::plain();
+        assert_eq!(plain.seal(KEY_PAIRS, "k", b"abc"), b"abc");
+        assert_eq!(plain.open(KEY_PAIRS, "k", b"abc").unwrap(), b"abc");
+    }
+
+    #[test]
+    fn the_check_tells_keys_apart_in_both_formats() {
+        let a = keyed(1);
         let check = a.check_value();
+        assert!(Sealer::is_bound(&check));
         assert!(a.matches(&check));
         assert!(!keyed(2).matches(&check));
         assert!(!Sealer::plain().matches(&check));
-        let mut damaged = a.seal(b"x");
+        let old = seal_unbound(&a, CHECK, CHECK_TEXT);
+        assert!(!Sealer::is_bound(&old));
+        assert!(a.matches(&old) && !keyed(2).matches(&old));
+        let mut damaged = a.seal(KEY_PAIRS, "k", b"x");
         let last = damaged.len() - 1;
         damaged[last] ^= 1;
-        assert!(a.open(&damaged).is_err());
-        assert!(a.open(&damaged[..10]).is_err());
+        assert!(a.open(KEY_PAIRS, "k", &damaged).is_err());
+        assert!(a.open(KEY_PAIRS, "k", &damaged[..10]).is_err());
     }
 
     #[test]

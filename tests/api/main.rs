@@ -18,6 +18,8 @@ mod ops;
 mod password;
 mod raw_http;
 mod refresh;
+mod sealed_rows;
+mod sealed_upgrade;
 mod sealing;
 mod secrets;
 mod session;

@@ -35,9 +35,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The stored key pairs, as the table holds them.
 fn stored_pairs(db: &Path) -> Vec<Vec<u8>> {
+    stored_keys(db).into_iter().map(|(_, pair)| pair).collect()
+}
+
+/// The stored (kid, key pair) rows, as the table holds them.
+fn stored_keys(db: &Path) -> Vec<(String, Vec<u8>)> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT key_pair FROM signing_keys").unwrap();
-    stmt.query_map([], |r| r.get(0))
+    let mut stmt = conn
+        .prepare("SELECT kid, key_pair FROM signing_keys ORDER BY created_at")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -71,11 +78,12 @@ fn with_a_master_key_the_database_bytes_hold_no_private_key_and_no_token() {
     app.stop();
 
     let sealer = Sealer::from_file(&file).unwrap();
-    let pairs = stored_pairs(&app.db_path);
-    assert_eq!(pairs.len(), 1);
-    let opened: Vec<Vec<u8>> = pairs
+    let keys = stored_keys(&app.db_path);
+    assert_eq!(keys.len(), 1);
+    let pairs: Vec<Vec<u8>> = keys.iter().map(|(_, pair)| pair.clone()).collect();
+    let opened: Vec<Vec<u8>> = keys
         .iter()
-        .map(|p| sealer.open_for(KEY_PAIRS, p).expect("opens with the key"))
+        .map(|(kid, p)| sealer.open(KEY_PAIRS, kid, p).expect("opens with the key"))
         .collect();
     assert_ne!(opened, pairs, "the key pair is stored as it is");
     let bytes = file_bytes(&app.db_path);

@@ -195,6 +195,7 @@ describe("the built-in page's password flows", { skip: missing && "no chromium" 
       const page = await open(context, url);
       await page.waitForSelector("#set-password-form", { state: "visible" });
       assert.equal(await page.isVisible("#signin-form"), false);
+      assert.equal(new URL(page.url()).hash, "", "the link's token left the address bar at once");
 
       await page.fill("#new-password", "a long new password 1");
       await page.fill("#new-password-again", "a long new password 2");
