@@ -16,9 +16,10 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
         return Err(format!("--static {}: not a directory", dir.display()).into());
     }
     let db = open(globals)?;
-    // The master key is checked (and a first key made) before the seed changes anything.
+    // The master key is checked before the seed changes anything, and the
+    // first key made only after it: a bad seed file changes nothing at all.
     let sealer = tokens::Sealer::from_option(settings.master_key_file.as_deref())?;
-    tokens::ensure_key(&db, &sealer, settings.algorithm)?;
+    tokens::check_master_key(&db, &sealer)?;
     if let Some(file) = &args.seed {
         let report = seed::apply_file(&db, file, iterations, false)?;
         // As for the listening line: a server whose standard output has gone
@@ -28,6 +29,7 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
             Err(failed) => return Err(failed),
         }
     }
+    tokens::ensure_key(&db, &sealer, settings.algorithm)?;
     let state = AppState::new(db, settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

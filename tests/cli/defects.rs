@@ -1,10 +1,81 @@
-//! Defects found from outside (issue 19): a closed pipe ended a command
-//! with `process::exit`, before the log's last lines were out.
+//! Defects found from outside (issue 19): `serve --seed` with a bad file
+//! wrote the first signing key before failing, and a closed pipe ended a
+//! command with `process::exit`, before the log's last lines were out.
 
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::helpers::*;
 use crate::state::*;
+
+/// The rows of each table a failed `serve --seed` must leave empty.
+fn rows(db: &Path) -> Vec<(&'static str, i64)> {
+    let conn = rusqlite::Connection::open(db).expect("open the database file");
+    ["signing_keys", "meta", "orgs", "users"]
+        .into_iter()
+        .map(|table| {
+            let count = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .expect("count rows");
+            (table, count)
+        })
+        .collect()
+}
+
+const EMPTY: [(&str, i64); 4] = [("signing_keys", 0), ("meta", 0), ("orgs", 0), ("users", 0)];
+
+/// Seed files that fail, and what the sentence must name: the file and the
+/// line or the field. The last two fail only inside the seed's transaction
+/// or after its checks, halfway through the file.
+const BAD_SEEDS: &[(&str, &str, &[&str])] = &[
+    ("syntax.json", "{ \"orgs\": [ }", &["syntax.json", "line 1"]),
+    (
+        "unknown-org.json",
+        r#"{ "orgs": [{ "id": "acme", "name": "Acme" }],
+             "users": [{ "email": "ada@acme.test", "name": "Ada", "orgId": "acme" },
+                       { "email": "bob@acme.test", "name": "Bob", "orgId": "nowhere" }] }"#,
+        &["unknown-org.json", "users[1].orgId", "nowhere"],
+    ),
+    (
+        "bad-hash.json",
+        r#"{ "orgs": [{ "id": "acme", "name": "Acme" }],
+             "users": [{ "email": "ada@acme.test", "name": "Ada", "passwordHash": "$md5$nope" }] }"#,
+        &["bad-hash.json", "users[0].passwordHash"],
+    ),
+];
+
+#[test]
+fn serve_with_a_bad_seed_on_a_new_database_writes_no_key_no_org_and_no_user() {
+    for with_master_key in [false, true] {
+        for (name, text, names) in BAD_SEEDS {
+            let (dir, db) = temp();
+            let file = write(&dir, name, text);
+            let key = write(&dir, "authlite.key", &"k".repeat(32));
+            let mut args = vec![];
+            if with_master_key {
+                args.extend(["--master-key-file", s(&key)]);
+            }
+            args.extend(["serve", "--bind", "127.0.0.1:0", "--seed", s(&file)]);
+            let out = authlite(&db, &args);
+            assert_fails_naming(&out, names);
+            assert_eq!(rows(&db), EMPTY, "{name}, master key: {with_master_key}");
+        }
+    }
+}
+
+#[test]
+fn serve_with_a_good_seed_on_a_sealed_database_without_its_master_key_applies_nothing() {
+    let (dir, db) = temp();
+    let key = write(&dir, "authlite.key", &"k".repeat(32));
+    succeeds(&db, &["--master-key-file", s(&key), "keys", "rotate"]);
+    let out = authlite(
+        &db,
+        &["serve", "--bind", "127.0.0.1:0", "--seed", DEMO_SEED],
+    );
+    assert_fails_naming(&out, &["--master-key-file"]);
+    let count = |table| rows(&db).into_iter().find(|(t, _)| *t == table).unwrap().1;
+    assert_eq!((count("orgs"), count("users")), (0, 0));
+}
 
 /// Runs `cmd` with its standard output a pipe closed before anything is
 /// written, and standard error captured.
