@@ -164,3 +164,23 @@ fn serve_with_a_seed_and_its_standard_output_closed_goes_on_serving() {
     let _ = child.wait();
     answered.expect("serve goes on serving");
 }
+
+#[test]
+fn user_commands_into_a_full_disk_are_one_sentence_and_exit_1() {
+    let (_dir, db) = seeded();
+    for args in [
+        &["user", "unlock", ADA][..],
+        &["user", "set-status", ADA, "active"],
+        &["user", "link", ADA],
+    ] {
+        let mut cmd = command(&db);
+        cmd.args(args);
+        let full = std::fs::File::create("/dev/full").expect("open /dev/full");
+        let out = cmd
+            .stdin(Stdio::null())
+            .stdout(full)
+            .output()
+            .expect("run authlite");
+        assert_fails_naming(&out, &["standard output", "No space left on device"]);
+    }
+}
