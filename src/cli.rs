@@ -178,28 +178,7 @@ pub struct SeedArgs {
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Create one user (without --password-stdin the user has no password)
-    Add {
-        #[arg(long, env = "AUTHLITE_EMAIL", value_parser = parse_email)]
-        email: String,
-        #[arg(long, env = "AUTHLITE_NAME")]
-        name: String,
-        /// The org id the user belongs to
-        #[arg(long, env = "AUTHLITE_ORG")]
-        org: Option<String>,
-        /// Read the password from standard input
-        #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
-        password_stdin: bool,
-        /// Import a hash made elsewhere: bcrypt, Argon2, scrypt or PBKDF2 PHC, or Django's pbkdf2_sha256
-        #[arg(
-            long,
-            env = "AUTHLITE_PASSWORD_HASH",
-            value_name = "HASH",
-            conflicts_with = "password_stdin"
-        )]
-        password_hash: Option<String>,
-        #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
-        status: Status,
-    },
+    Add(AddUserArgs),
     /// Set or replace a user's password, read from standard input
     SetPassword {
         #[arg(value_parser = parse_email)]
@@ -236,6 +215,30 @@ pub enum UserCommand {
         #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
         public_url: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct AddUserArgs {
+    #[arg(long, env = "AUTHLITE_EMAIL", value_parser = parse_email)]
+    pub email: String,
+    #[arg(long, env = "AUTHLITE_NAME")]
+    pub name: String,
+    /// The org id the user belongs to
+    #[arg(long, env = "AUTHLITE_ORG")]
+    pub org: Option<String>,
+    /// Read the password from standard input
+    #[arg(long, env = "AUTHLITE_PASSWORD_STDIN")]
+    pub password_stdin: bool,
+    /// Import a hash made elsewhere: bcrypt, Argon2, scrypt or PBKDF2 PHC, or Django's pbkdf2_sha256
+    #[arg(
+        long,
+        env = "AUTHLITE_PASSWORD_HASH",
+        value_name = "HASH",
+        conflicts_with = "password_stdin"
+    )]
+    pub password_hash: Option<String>,
+    #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
+    pub status: Status,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use authlite::cli::{Cli, Command};
-use authlite::{commands, logging};
+use authlite::commands::{self, Stop};
+use authlite::logging;
 
 fn main() -> ExitCode {
     let Cli { globals, command } = match Cli::try_parse() {
@@ -21,8 +22,8 @@ fn main() -> ExitCode {
     // The log's last lines come before the failure's sentence, and before exit.
     log.flush();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => fail(&message),
+        Ok(()) | Err(Stop::ReaderGone) => ExitCode::SUCCESS,
+        Err(Stop::Failed(message)) => fail(&message),
     }
 }
 

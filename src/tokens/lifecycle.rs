@@ -137,7 +137,7 @@ pub fn load_ring(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokens::verify_master_key;
+    use crate::tokens::{check_master_key, verify_master_key};
 
     fn db() -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().unwrap();
@@ -195,5 +195,29 @@ mod tests {
                 .already
         );
         assert!(retire(&db, &plain, Algorithm::EdDSA, "nope").is_err());
+    }
+
+    #[test]
+    fn check_master_key_refuses_where_ensure_key_would_and_writes_nothing() {
+        let (_dir, db) = db();
+        let key = Sealer::with_secret(&[9; 32]).unwrap();
+        let other = Sealer::with_secret(&[8; 32]).unwrap();
+        assert!(check_master_key(&db, &key).is_ok());
+        assert_eq!(db.read(|s| s.meta(MASTER_KEY_CHECK)).unwrap(), None);
+        ensure_key(&db, &key, Algorithm::EdDSA).unwrap();
+        assert!(check_master_key(&db, &key).is_ok());
+        for sealer in [&Sealer::plain(), &other] {
+            assert!(check_master_key(&db, sealer).is_err());
+            assert!(ensure_key(&db, sealer, Algorithm::EdDSA).is_err());
+        }
+
+        let planted = Ed25519KeyPair::generate().to_bytes();
+        db.change_keys(false, |s| {
+            s.make_key_current("planted", "EdDSA", &planted, now())
+        })
+        .unwrap();
+        let refused = check_master_key(&db, &key).unwrap_err();
+        assert!(refused.contains("planted"), "{refused}");
+        assert!(ensure_key(&db, &key, Algorithm::EdDSA).is_err());
     }
 }

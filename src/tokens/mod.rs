@@ -14,7 +14,7 @@ pub use keyring::Keyring;
 pub use keys::{Keys, Policy};
 pub use lifecycle::{ensure_key, load_ring, retire, rotate, Retired};
 pub use refresh::{digest, same_digest, Unverified};
-pub use sealed_keys::verify_master_key;
+pub use sealed_keys::{check_master_key, verify_master_key};
 pub use sealing::{Sealer, GRACE_ANSWERS, KEY_PAIRS, MIN_MASTER_KEY};
 
 pub const ACCESS: &str = "access";

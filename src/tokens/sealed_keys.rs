@@ -63,6 +63,23 @@ pub fn verify_master_key(db: &Database, sealer: &Sealer) -> Outcome<()> {
     }
 }
 
+/// What `guard` checks, reading only: fails with its sentence where it would,
+/// so that a command (`serve --seed`) can refuse before it writes anything.
+/// What `guard` would rewrite in place is left for it.
+pub fn check_master_key(db: &Database, sealer: &Sealer) -> Outcome<()> {
+    db.read(
+        |store| match (store.meta(MASTER_KEY_CHECK).map_err(sql)?, sealer.has_key()) {
+            (Some(_), false) => Err(NEEDS_KEY.into()),
+            (Some(check), true) if !sealer.matches(&check) => Err(NOT_THE_ONE.into()),
+            (Some(check), true) if Sealer::is_bound(&check) => {
+                let mut keys = live_keys(store, None)?;
+                open_pairs(&mut keys, sealer)
+            }
+            _ => Ok(()),
+        },
+    )
+}
+
 /// Replaces each stored key pair by its open bytes, refusing any that does not
 /// open with `sealer` in its own row (with a key: one planted plain, or moved).
 pub(super) fn open_pairs(keys: &mut [StoredKey], sealer: &Sealer) -> Outcome<()> {

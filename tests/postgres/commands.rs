@@ -363,3 +363,35 @@ fn every_cli_command_answers_on_postgresql_as_it_does_on_sqlite() {
         .login("x@acme.test", "whatever")
         .assert_error(401, "USER_NOT_FOUND");
 }
+
+#[test]
+fn serve_with_a_bad_seed_on_a_new_database_writes_no_key_no_org_and_no_user() {
+    let Some(db) = Database::create() else { return };
+    let files = tempfile::tempdir().expect("a temp dir");
+    let key = files.path().join("authlite.key");
+    std::fs::write(&key, [7u8; 32]).expect("a master key");
+    let unknown_org = json!({
+        "orgs": [{ "id": "acme", "name": "Acme Inc" }],
+        "users": [
+            { "email": ADA, "name": "Ada", "orgId": "acme" },
+            { "email": "bob@acme.test", "name": "Bob", "orgId": "nowhere" }
+        ]
+    });
+    let file = seed_file(files.path(), "unknown-org.json", &unknown_org);
+    for master_key in [None, Some(key.display().to_string())] {
+        let mut args = vec![];
+        if let Some(key) = &master_key {
+            args.extend(["--master-key-file", key.as_str()]);
+        }
+        args.extend(["serve", "--bind", "127.0.0.1:0", "--seed", &file]);
+        let out = cli(&db.url, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one sentence:\n{err}");
+        assert!(err.contains("unknown-org.json") && err.contains("users[1].orgId"));
+        for table in ["signing_keys", "meta", "orgs", "users"] {
+            let rows = db.query(&format!("SELECT count(*) FROM {table}"));
+            assert_eq!(rows.trim(), "0", "{table}, master key: {master_key:?}");
+        }
+    }
+}

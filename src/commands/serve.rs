@@ -1,0 +1,48 @@
+//! `authlite serve`: check everything, apply the seed, make the first key, listen.
+
+use std::net::TcpListener;
+
+use super::{open, say, seed, write_line, Outcome, Stop};
+use crate::app;
+use crate::cli::{Globals, ServeArgs};
+use crate::state::AppState;
+use crate::tokens;
+
+pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
+    let iterations = globals.pbkdf2_iterations;
+    let mut settings = args.settings(iterations);
+    settings.master_key_file = globals.master_key_file.clone();
+    if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(format!("--static {}: not a directory", dir.display()).into());
+    }
+    let db = open(globals)?;
+    // The master key is checked before the seed changes anything, and the
+    // first key made only after it: a bad seed file changes nothing at all.
+    let sealer = tokens::Sealer::from_option(settings.master_key_file.as_deref())?;
+    tokens::check_master_key(&db, &sealer)?;
+    if let Some(file) = &args.seed {
+        let report = seed::apply_file(&db, file, iterations, false)?;
+        // As for the listening line: a server whose standard output has gone
+        // goes on serving.
+        match say(report) {
+            Ok(()) | Err(Stop::ReaderGone) => {}
+            Err(failed) => return Err(failed),
+        }
+    }
+    tokens::ensure_key(&db, &sealer, settings.algorithm)?;
+    let state = AppState::new(db, settings.clone()).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let running = state.clone();
+    let served = actix_web::rt::System::new().block_on(async move {
+        let server = app::run(listener, running)?;
+        // A server whose standard output has gone goes on serving.
+        let _ = write_line(format_args!("authlite listening on http://{address}"));
+        server.await
+    });
+    served.map_err(|e| format!("the server stopped: {e}"))?;
+    state.db.close();
+    log::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! `authlite user …`: one function per subcommand.
+
+use std::io::Read;
+
+use super::{open, say, Outcome};
+use crate::cli::{AddUserArgs, Globals, UserCommand};
+use crate::db::{new_id, now};
+use crate::password;
+use crate::store::{email_key, Database, Status, StoreError, User};
+
+pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
+    let iterations = globals.pbkdf2_iterations;
+    let db = open(globals)?;
+    match command {
+        UserCommand::Add(args) => add(&db, iterations, args),
+        UserCommand::SetPassword { email, .. } => set_password(&db, iterations, &email),
+        UserCommand::SetStatus { email, status } => set_status(&db, &email, status),
+        UserCommand::List { json } => list(&db, json),
+        UserCommand::Unlock { email } => unlock(&db, &email),
+        UserCommand::Link {
+            email,
+            ttl,
+            public_url,
+        } => link(&db, &email, ttl, &public_url),
+    }
+}
+
+/// The sentence for a database that failed under a command.
+fn failed(db: &Database) -> impl Fn(StoreError) -> String + '_ {
+    |e| format!("database {}: {e}", db.name())
+}
+
+fn add(db: &Database, iterations: u32, args: AddUserArgs) -> Outcome {
+    let email = args.email;
+    if db
+        .read(|s| s.find_user_by_email(&email))
+        .map_err(failed(db))?
+        .is_some()
+    {
+        return Err(format!("a user with the email {email} already exists").into());
+    }
+    if let Some(org) = &args.org {
+        if db.read(|s| s.org_name(org)).map_err(failed(db))?.is_none() {
+            return Err(format!("there is no org \"{org}\" (orgs are made by a seed file)").into());
+        }
+    }
+    if let Some(hash) = &args.password_hash {
+        password::check_importable(hash)
+            .map_err(|why| format!("the --password-hash given for {email} {why}"))?;
+    }
+    let password_hash = match args.password_stdin {
+        true => Some(hash_stdin_password(iterations)?),
+        false => args.password_hash,
+    };
+    let user = User {
+        id: new_id(),
+        email,
+        name: args.name,
+        org_id: args.org,
+        password_hash,
+        status: args.status,
+        created_at: now(),
+    };
+    db.transaction(|s| s.insert_user(&user, now()))
+        .map_err(failed(db))?;
+    say(format_args!("created user {} {}", user.id, user.email))
+}
+
+fn set_password(db: &Database, iterations: u32, email: &str) -> Outcome {
+    let user = find(db, email)?;
+    let phc = hash_stdin_password(iterations)?;
+    let now = now();
+    // Whoever held the old password, a link or a session is shut out.
+    let ended = db
+        .transaction(|s| {
+            s.set_password_hash(&user.id, &phc, now)?;
+            s.remove_user_links(&user.id)?;
+            s.revoke_user_sessions(&user.id, None, now)
+        })
+        .map_err(failed(db))?;
+    say(format_args!(
+        "password set for {email} ({ended} sessions ended)"
+    ))
+}
+
+fn set_status(db: &Database, email: &str, status: Status) -> Outcome {
+    let user = find(db, email)?;
+    // A deleted user's link stays on record, refused as USER_NOT_FOUND
+    // (SPEC §2), until the account comes back: then it is gone too.
+    let shut_out =
+        status == Status::Banned || (user.status == Status::Deleted && status != Status::Deleted);
+    db.transaction(|s| {
+        s.set_user_status(&user.id, status, now())?;
+        match shut_out {
+            true => s.remove_user_links(&user.id),
+            false => Ok(()),
+        }
+    })
+    .map_err(failed(db))?;
+    say(format_args!("{email} is now {status}"))
+}
+
+fn list(db: &Database, json: bool) -> Outcome {
+    let users = db.read(|s| s.list_users()).map_err(failed(db))?;
+    match json {
+        true => print_json(&users),
+        false => print_table(&users),
+    }
+}
+
+fn unlock(db: &Database, email: &str) -> Outcome {
+    let cleared = db
+        .transaction(|s| s.clear_failures(&email_key(email)))
+        .map_err(failed(db))?;
+    say(format_args!(
+        "{email} unlocked ({cleared} failed logins cleared)"
+    ))
+}
+
+fn link(db: &Database, email: &str, ttl: u64, public_url: &str) -> Outcome {
+    let user = find(db, email)?;
+    if user.status == Status::Deleted {
+        return Err(format!("the user {email} is deleted: no link is made for them").into());
+    }
+    let (token, digest) =
+        password::link::new_token().map_err(|e| format!("no random bytes for a link: {e}"))?;
+    let now = now();
+    // Printed first: a link that could not be written out replaces nothing.
+    say(format_args!("{public_url}/#set-password={token}"))?;
+    db.transaction(|s| s.replace_link(&user.id, &digest, now.saturating_add(ttl), now))
+        .map_err(|e| format!("the link above was not saved: {}", failed(db)(e)))?;
+    Ok(())
+}
+
+fn find(db: &Database, email: &str) -> Result<User, String> {
+    db.read(|s| s.find_user_by_email(email))
+        .map_err(failed(db))?
+        .ok_or_else(|| format!("there is no user with the email {email}"))
+}
+
+/// Reads one password from standard input (a trailing newline is not part of it) and hashes it.
+fn hash_stdin_password(iterations: u32) -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input.strip_suffix('\n').unwrap_or(&input);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err("the password read from standard input is empty".into());
+    }
+    password::hash(password, iterations).map_err(|e| e.to_string())
+}
+
+fn print_json(list: &[User]) -> Outcome {
+    let rows: Vec<_> = list
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "id": u.id, "email": u.email, "name": u.name, "orgId": u.org_id,
+                "status": u.status.as_str(), "hasPassword": u.password_hash.is_some(),
+                "createdAt": u.created_at,
+            })
+        })
+        .collect();
+    say(serde_json::Value::Array(rows))
+}
+
+fn print_table(list: &[User]) -> Outcome {
+    say(format_args!(
+        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
+        "ID", "EMAIL", "NAME", "ORG", "STATUS"
+    ))?;
+    for u in list {
+        let has_password = if u.password_hash.is_some() {
+            "yes"
+        } else {
+            "no"
+        };
+        say(format_args!(
+            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {has_password}",
+            u.id,
+            u.email,
+            u.name,
+            u.org_id.as_deref().unwrap_or("-"),
+            u.status,
+        ))?;
+    }
+    Ok(())
+}
