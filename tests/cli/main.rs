@@ -2,7 +2,6 @@
 //! describes it: every command, its exit status, its environment variables,
 //! and `serve` starting, stopping on SIGTERM and restarting on the same file.
 
-mod helpers;
 mod import_cost;
 mod keys;
 mod link;
@@ -10,8 +9,14 @@ mod open;
 mod output;
 mod seed;
 mod serve;
-mod server;
 mod state;
 mod summary;
+// Each suite uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/mod.rs"]
+mod support;
 mod usage;
 mod user;
+
+// The modules of tests/support under the names this suite has always used.
+use support::{binary as helpers, serve as server};
