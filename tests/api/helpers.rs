@@ -7,15 +7,11 @@
 //! on a fresh PostgreSQL database instead (`.ci/run` runs the suite both ways);
 //! the few tests that read the SQLite file itself then say so and pass over it.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use authlite::settings::Settings;
 use serde_json::{json, Value};
 use ureq::http;
@@ -23,54 +19,9 @@ use ureq::http;
 pub use crate::jwt::*;
 pub use crate::raw_http::post_chunked;
 use crate::raw_http::send_over_tcp;
-
-pub const ADA: &str = "ada@acme.test";
-pub const ADA_PASSWORD: &str = "correct horse battery staple";
-pub const BOB: &str = "bob@globex.test";
-pub const BOB_PASSWORD: &str = "bob's own pass phrase";
-/// Active, but has never set a password.
-pub const INVITED: &str = "invited@acme.test";
-pub const SLEEPY: &str = "sleepy@acme.test";
-pub const SLEEPY_PASSWORD: &str = "sleepy pass";
-pub const BANNED: &str = "gone@acme.test";
-pub const BANNED_PASSWORD: &str = "gone pass";
-pub const DELETED: &str = "deleted@acme.test";
-pub const DELETED_PASSWORD: &str = "deleted pass";
-/// Inactive and without a password: NO_PASSWORD_SET comes before USER_INACTIVE.
-pub const DORMANT: &str = "dormant@acme.test";
-pub const UNKNOWN: &str = "nobody@acme.test";
-
-pub const ITERATIONS: u32 = 1_000;
-
-pub fn seed_json() -> String {
-    json!({
-        "orgs": [
-            { "id": "acme", "name": "Acme Inc" },
-            { "id": "globex", "name": "Globex" }
-        ],
-        "users": [
-            { "email": ADA, "name": "Ada Lovelace", "orgId": "acme", "password": ADA_PASSWORD },
-            { "email": BOB, "name": "Bøb Büilder", "orgId": "globex", "password": BOB_PASSWORD },
-            { "email": INVITED, "name": "Invited", "orgId": "acme" },
-            { "email": SLEEPY, "name": "Sleepy", "orgId": "acme",
-              "password": SLEEPY_PASSWORD, "status": "inactive" },
-            { "email": BANNED, "name": "Gone", "orgId": "acme",
-              "password": BANNED_PASSWORD, "status": "banned" },
-            { "email": DELETED, "name": "Deleted", "orgId": "acme",
-              "password": DELETED_PASSWORD, "status": "deleted" },
-            { "email": DORMANT, "name": "Dormant", "orgId": "acme", "status": "inactive" }
-        ]
-    })
-    .to_string()
-}
-
-/// The spec defaults, with cheap hashing so that tests stay fast.
-pub fn test_settings() -> Settings {
-    Settings {
-        pbkdf2_iterations: ITERATIONS,
-        ..Settings::default()
-    }
-}
+pub use crate::support::cast::*;
+pub use crate::support::clock::{next_second, now, past_a_grace_of_zero, sleep_past};
+use crate::support::in_process::{InProcess, TestDatabase};
 
 pub struct TestApp {
     pub address: String,
@@ -80,8 +31,7 @@ pub struct TestApp {
     pub db_path: PathBuf,
     database: Arc<TestDatabase>,
     agent: ureq::Agent,
-    handle: Option<ServerHandle>,
-    thread: Option<JoinHandle<()>>,
+    server: InProcess,
     dir: Arc<tempfile::TempDir>,
 }
 
@@ -97,61 +47,13 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
 /// Like `spawn_app_with`, with the seed's passwords hashed at `seed_iterations`.
 pub fn spawn_app_seeded_at(settings: Settings, seed_iterations: u32) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let database = Arc::new(TestDatabase::new(&dir.path().join("authlite.db")));
-    let db = open(&database.target);
-    authlite::seed::apply(&db, &seed_json(), "test seed", seed_iterations, false)
-        .expect("apply the test seed");
-    drop(db);
+    let sqlite_file = dir.path().join("authlite.db");
+    let database = Arc::new(TestDatabase::seeded(&sqlite_file, seed_iterations));
     start(dir, database, settings)
 }
 
 fn open(target: &str) -> authlite::store::Database {
     authlite::store::Database::open(target, Default::default()).expect("open the test database")
-}
-
-/// The database a test's servers share: an SQLite file, or a PostgreSQL
-/// database made for the test and dropped after it.
-pub struct TestDatabase {
-    target: String,
-    postgres_admin: Option<String>,
-}
-
-impl TestDatabase {
-    fn new(sqlite_file: &Path) -> TestDatabase {
-        let Ok(admin) = std::env::var("AUTHLITE_TEST_API_POSTGRES") else {
-            return TestDatabase::sqlite(sqlite_file);
-        };
-        let name = format!("authlite_api_{}", authlite::db::new_id());
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-            .expect("connect to AUTHLITE_TEST_API_POSTGRES");
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create a test database");
-        let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
-        TestDatabase {
-            target: format!("{base}/{name}"),
-            postgres_admin: Some(admin),
-        }
-    }
-
-    fn sqlite(file: &Path) -> TestDatabase {
-        TestDatabase {
-            target: file.to_string_lossy().into_owned(),
-            postgres_admin: None,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some(admin) = &self.postgres_admin else {
-            return;
-        };
-        let name = self.target.rsplit('/').next().unwrap_or_default();
-        if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
 }
 
 /// A new server over a copy of the database file `fixture`, as a team upgrading would.
@@ -187,51 +89,14 @@ fn sqlite_row_counts(db: &Path) -> Vec<(String, i64)> {
 }
 
 fn start(dir: Arc<tempfile::TempDir>, database: Arc<TestDatabase>, settings: Settings) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    let port = listener.local_addr().expect("local addr").port();
-    let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
-    let db = database.target.clone();
-    let thread = std::thread::spawn(move || {
-        // Opened outside the runtime, as `authlite serve` does: the PostgreSQL
-        // client blocks on a runtime of its own.
-        let state = match authlite::store::Database::open(&db, Default::default())
-            .map_err(|e| format!("open: {e:?}"))
-            .and_then(|pool| {
-                authlite::state::AppState::new(pool, settings).map_err(|e| format!("state: {e:?}"))
-            }) {
-            Ok(state) => state,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        // The last handle on the state is dropped here, outside the runtime too.
-        let running = state.clone();
-        actix_web::rt::System::new().block_on(async move {
-            match authlite::app::run(listener, running) {
-                Ok(server) => {
-                    let _ = tx.send(Ok(server.handle()));
-                    let _ = server.await;
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(format!("run: {e:?}")));
-                }
-            }
-        });
-        drop(state);
-    });
-    let handle = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server thread answers")
-        .expect("the server starts");
+    let server = InProcess::start(&database.target, settings);
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address: server.address.clone(),
         db: database.target.clone(),
         db_path: dir.path().join("authlite.db"),
         database,
         agent: new_agent(),
-        handle: Some(handle),
-        thread: Some(thread),
+        server,
         dir,
     }
 }
@@ -494,7 +359,7 @@ impl TestApp {
 
     /// Counts the rows of every table, by name.
     pub fn row_counts(&self) -> Vec<(String, i64)> {
-        if self.database.postgres_admin.is_none() {
+        if !self.database.on_postgres() {
             return sqlite_row_counts(&self.db_path);
         }
         let mut client = postgres::Client::connect(&self.db, postgres::NoTls)
@@ -523,7 +388,7 @@ impl TestApp {
     /// True, after saying so, when the test reads the SQLite file itself and
     /// this run is on PostgreSQL (which has no such file).
     pub fn sqlite_only(&self, what: &str) -> bool {
-        let on_postgres = self.database.postgres_admin.is_some();
+        let on_postgres = self.database.on_postgres();
         if on_postgres {
             eprintln!("on PostgreSQL, passed over: this test {what}");
         }
@@ -573,21 +438,7 @@ impl TestApp {
 
     /// Stops this server and waits for its thread to end, as a restart would.
     pub fn stop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            drop(handle.stop(false));
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            // The stop command is sent at once; nobody needs to wait for it.
-            drop(handle.stop(false));
-        }
+        self.server.stop();
     }
 }
 
@@ -647,13 +498,6 @@ pub fn cli_output(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run the authlite binary")
-}
-
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
 }
 
 /// Finds a session object by sid in a /user/sessions answer.

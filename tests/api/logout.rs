@@ -1,8 +1,6 @@
 //! POST /user/logout obeys only a live session: a token of an ended session, or
 //! a refresh token `/user/refresh` would not take, is refused and ends nothing.
 
-use std::time::Duration;
-
 use authlite::settings::Settings;
 use serde_json::json;
 
@@ -33,7 +31,7 @@ fn a_rotated_refresh_token_cannot_log_out_everywhere() {
     let first = app.login_ok(ADA, ADA_PASSWORD);
     let other = app.login_ok(ADA, ADA_PASSWORD);
     let rotated = app.refresh_ok(&first.refresh);
-    std::thread::sleep(Duration::from_millis(20));
+    past_a_grace_of_zero();
 
     logout_all_by_refresh(&app, &first.refresh).assert_error(401, "TOKEN_REVOKED");
     app.logout_refresh(&first.refresh)
@@ -94,7 +92,7 @@ fn a_token_of_a_session_revoked_by_reuse_detection_cannot_log_out_everywhere() {
     let stolen = app.login_ok(ADA, ADA_PASSWORD);
     let other = app.login_ok(ADA, ADA_PASSWORD);
     let rotated = app.refresh_ok(&stolen.refresh);
-    std::thread::sleep(Duration::from_millis(20));
+    past_a_grace_of_zero();
     app.refresh(&stolen.refresh)
         .assert_error(401, "TOKEN_REUSED");
 

@@ -24,4 +24,8 @@ mod sealing;
 mod secrets;
 mod session;
 mod storage;
+// Each suite uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/mod.rs"]
+mod support;
 mod timing;

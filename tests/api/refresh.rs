@@ -1,5 +1,4 @@
 use std::sync::Barrier;
-use std::time::Duration;
 
 use authlite::settings::Settings;
 use serde_json::json;
@@ -39,8 +38,8 @@ fn a_used_refresh_token_presented_after_the_grace_is_token_reused_and_ends_the_s
     let app = spawn_app_with(no_grace());
     let first = app.login_ok(ADA, ADA_PASSWORD);
     let second = app.refresh_ok(&first.refresh);
-    // "More than --reuse-grace seconds ago": with a grace of 0, one full second is past it.
-    std::thread::sleep(Duration::from_millis(1100));
+    // "More than --reuse-grace seconds ago", counted in milliseconds.
+    past_a_grace_of_zero();
 
     app.refresh(&first.refresh)
         .assert_error(401, "TOKEN_REUSED");
@@ -56,7 +55,7 @@ fn reuse_revokes_only_the_session_it_happened_in() {
     let victim = app.login_ok(ADA, ADA_PASSWORD);
     let other = app.login_ok(ADA, ADA_PASSWORD);
     app.refresh_ok(&victim.refresh);
-    std::thread::sleep(Duration::from_millis(1100));
+    past_a_grace_of_zero();
 
     app.refresh(&victim.refresh)
         .assert_error(401, "TOKEN_REUSED");
@@ -267,7 +266,7 @@ fn an_expired_refresh_token_is_token_expired() {
         ..test_settings()
     });
     let tokens = app.login_ok(ADA, ADA_PASSWORD);
-    std::thread::sleep(Duration::from_millis(2100));
+    sleep_past(claims(&tokens.refresh)["exp"].as_i64().expect("exp"));
 
     app.refresh(&tokens.refresh)
         .assert_error(401, "TOKEN_EXPIRED");

@@ -3,7 +3,6 @@
 //! and `serve` starting, stopping on SIGTERM and restarting on the same file.
 
 mod defects;
-mod helpers;
 mod import_cost;
 mod keys;
 mod link;
@@ -11,8 +10,14 @@ mod open;
 mod output;
 mod seed;
 mod serve;
-mod server;
 mod state;
 mod summary;
+// Each suite uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/mod.rs"]
+mod support;
 mod usage;
 mod user;
+
+// The modules of tests/support under the names this suite has always used.
+use support::{binary as helpers, serve as server};

@@ -10,12 +10,11 @@
 //! the binaries under `/usr/lib/postgresql/*/bin`, and skips the same way
 //! without them.
 
-#[allow(dead_code)]
-#[path = "../cli/helpers.rs"]
-mod helpers;
-#[allow(dead_code)]
-#[path = "../cli/server.rs"]
-mod server;
+// Each suite uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/mod.rs"]
+mod support;
+use support::{binary as helpers, serve as server};
 
 mod cluster;
 mod commands;

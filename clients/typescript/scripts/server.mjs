@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const run = promisify(execFile);
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** The binary: $AUTHLITE_BIN (set by tests/typescript.rs), else the crate's debug build. */
+/** The binary: $AUTHLITE_BIN (set by tests/tools/typescript.rs), else the crate's debug build. */
 export function binary() {
   return process.env.AUTHLITE_BIN || resolve(here, "../../../target/debug/authlite");
 }

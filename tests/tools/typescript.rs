@@ -12,10 +12,13 @@
 //!
 //! The route test below needs no Node: the module served is the committed build.
 
-use std::io::{BufRead, BufReader, Lines, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use crate::support::binary::command;
+use crate::support::serve::Server;
 
 fn package_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/typescript")
@@ -48,13 +51,15 @@ fn the_typescript_client_passes_its_tests_against_this_binary() {
 #[test]
 fn the_server_serves_the_committed_build_as_javascript() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(dir.path());
+    let mut serve = command(&dir.path().join("authlite.db"));
+    serve.args(["serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(serve);
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .new_agent();
-    let url = format!("{}/client/authlite-client.js", server.base);
+    let url = server.url("/client/authlite-client.js");
     let committed =
         std::fs::read(package_dir().join("dist/authlite-client.js")).expect("the build");
 
@@ -82,49 +87,6 @@ fn the_server_serves_the_committed_build_as_javascript() {
 
     let post = agent.post(&url).send_empty().expect("POST");
     assert_eq!(post.status(), 405);
-}
-
-/// `authlite serve` on a free port over a fresh database; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    // Kept open: the server ends quietly when its stdout closes.
-    _stdout: Lines<BufReader<ChildStdout>>,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authlite"))
-            .arg("--db")
-            .arg(dir.join("authlite.db"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start authlite");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let base = lines
-            .by_ref()
-            .find_map(|line| {
-                let line = line.ok()?;
-                line.strip_prefix("authlite listening on ")
-                    .map(str::to_string)
-            })
-            .expect("authlite says where it listens");
-        Server {
-            child,
-            base,
-            _stdout: lines,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn has(tool: &str) -> bool {

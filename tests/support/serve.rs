@@ -1,4 +1,5 @@
-//! A running `authlite serve` and the HTTP calls the tests make to it.
+//! A running `authlite serve` (the real binary, spawned) and the HTTP calls
+//! the tests make to it. The CLI suite names this module `server`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_no_panic, command, drain, stdout, wait_for, DEMO_SEED};
+use super::binary::{assert_no_panic, command, drain, stdout, wait_for, DEMO_SEED};
 
 pub const LISTENING: &str = "authlite listening on http://";
 

@@ -4,35 +4,17 @@
 //! schemathesis this test prints a banner and passes, unless
 //! `AUTHLITE_REQUIRE_EXAMPLES=1` (set by `.ci/run`, after `.ci/schemathesis-setup`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-seed.json");
+use crate::support::binary::{command, DEMO_SEED};
+use crate::support::serve::Server;
 
-/// The server, stopped when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `authlite serve` on a free port over a new seeded database; its address.
-fn serve(db: &std::path::Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authlite"))
-        .arg("--db")
-        .arg(db)
-        .args([
-            "--pbkdf2-iterations",
-            "1000",
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .args(["--seed", SEED])
+/// Starts `authlite serve` on a free port over a new seeded database.
+fn serve(db: &std::path::Path) -> Server {
+    let mut cmd = command(db);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--seed", DEMO_SEED])
         // Enough room that the login is fuzzed rather than locked out.
         .args([
             "--max-failures",
@@ -40,22 +22,8 @@ fn serve(db: &std::path::Path) -> (Server, String) {
             "--max-failures-per-ip",
             "1000000",
         ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start authlite serve");
-    let stdout = child.stdout.take().expect("the server's stdout");
-    let server = Server(child);
-    let address = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.strip_prefix("authlite listening on ")
-                .map(str::to_string)
-        })
-        .expect("the server says where it listens");
-    (server, address)
+        .env("RUST_LOG", "warn");
+    Server::start(cmd)
 }
 
 /// `python3 -m schemathesis.cli`: found wherever pip put its scripts.
@@ -106,7 +74,8 @@ fn every_request_the_document_calls_valid_gets_a_documented_answer() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_server, address) = serve(&dir.path().join("authlite.db"));
+    let server = serve(&dir.path().join("authlite.db"));
+    let address = server.url("");
     let token = access_token(&address);
 
     let out: Output = schemathesis()

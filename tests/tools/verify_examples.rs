@@ -13,27 +13,28 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use authlite::settings::Settings;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-const ADA: &str = "ada@acme.test";
-const ADA_PASSWORD: &str = "correct horse battery staple";
+use crate::support::cast::{test_settings, ADA, ADA_PASSWORD, ITERATIONS};
+use crate::support::in_process::{InProcess, TestDatabase};
+
 const ISSUER: &str = "authlite";
-const ITERATIONS: u32 = 1_000;
 
 // ---------------------------------------------------------------- the server
 
-/// A server on 127.0.0.1:0 over a fresh, seeded SQLite file; stopped on drop.
+/// A server on 127.0.0.1:0 over a fresh, seeded database; stopped on drop,
+/// before the database its siblings may share.
 struct Server {
     base: String,
-    handle: ServerHandle,
-    dir: std::sync::Arc<TempDir>,
+    _running: InProcess,
+    database: Arc<TestDatabase>,
+    dir: Arc<TempDir>,
 }
 
 /// How a test server differs from the defaults.
@@ -54,31 +55,20 @@ impl Server {
 
     fn start_with(options: Options) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("authlite.db");
-        let seed = json!({
-            "orgs": [{ "id": "acme", "name": "Acme Inc" }],
-            "users": [{ "email": ADA, "name": "Ada Lovelace", "orgId": "acme",
-                        "password": ADA_PASSWORD }]
-        });
-        let pool = authlite::store::Database::sqlite(&db).expect("open the test database");
-        authlite::seed::apply(&pool, &seed.to_string(), "test seed", ITERATIONS, false)
-            .expect("apply the seed");
-        drop(pool);
-        Server::start_on(std::sync::Arc::new(dir), options)
+        let database = TestDatabase::seeded(&dir.path().join("authlite.db"), ITERATIONS);
+        Server::start_on(Arc::new(dir), Arc::new(database), options)
     }
 
     /// Another server over this one's database: the same keys and users.
     fn sibling(&self, options: Options) -> Server {
-        Server::start_on(self.dir.clone(), options)
+        Server::start_on(self.dir.clone(), self.database.clone(), options)
     }
 
-    fn start_on(dir: std::sync::Arc<TempDir>, options: Options) -> Server {
-        let db = dir.path().join("authlite.db");
+    fn start_on(dir: Arc<TempDir>, database: Arc<TestDatabase>, options: Options) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
         let addr = listener.local_addr().expect("local address");
         let base = format!("http://{addr}");
         let settings = Settings {
-            pbkdf2_iterations: ITERATIONS,
             issuer: match (options.issuer, options.issuer_is_url) {
                 (Some(issuer), _) => issuer,
                 (None, true) => base.clone(),
@@ -90,47 +80,18 @@ impl Server {
                 false => authlite::tokens::Algorithm::EdDSA,
             },
             public_url: Some(base.clone()),
-            ..Settings::default()
+            ..test_settings()
         };
-        let (tx, rx) = mpsc::channel::<Result<ServerHandle, String>>();
-        thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let started = authlite::store::Database::sqlite(&db)
-                    .map_err(|e| format!("open: {e:?}"))
-                    .and_then(|pool| {
-                        authlite::state::AppState::new(pool, settings)
-                            .map_err(|e| format!("state: {e:?}"))
-                    })
-                    .and_then(|state| {
-                        authlite::app::run(listener, state).map_err(|e| format!("run: {e:?}"))
-                    });
-                match started {
-                    Ok(server) => {
-                        let _ = tx.send(Ok(server.handle()));
-                        let _ = server.await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-        });
-        let handle = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server thread answers")
-            .expect("the server starts");
-        Server { base, handle, dir }
+        Server {
+            _running: InProcess::start_on(listener, &database.target, settings),
+            base,
+            database,
+            dir,
+        }
     }
 
     fn jwks_url(&self) -> String {
         format!("{}/.well-known/jwks.json", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // The stop command is sent at once; nobody needs to wait for it.
-        drop(self.handle.stop(false));
     }
 }
 

@@ -14,16 +14,17 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use authlite::settings::Settings;
 use serde_json::{json, Value};
 
+use crate::support::cast::{test_settings, ADA, ADA_NAME, ADA_PASSWORD, ITERATIONS};
+use crate::support::in_process::{InProcess, TestDatabase};
+
 const CHROMIUM: &str = "/usr/bin/chromium";
-const EMAIL: &str = "ada@acme.test";
-const NAME: &str = "Ada Lovelace";
-const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = ADA;
+const NAME: &str = ADA_NAME;
+const PASSWORD: &str = ADA_PASSWORD;
 const WAIT: Duration = Duration::from_secs(10);
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -33,7 +34,8 @@ fn a_person_signs_in_refreshes_calls_me_lists_sessions_and_signs_out() {
     let Some(page) = Browser::start(dir.path(), "1200,900") else {
         return;
     };
-    page.goto(&spawn_server(dir.path()));
+    let site = Site::start(dir.path());
+    page.goto(&site.url());
     page.wait_for("the page's script", || page.count("html[data-ready]") == 1);
     page.wait_for("the sign-in form", || page.displayed("#signin-form"));
 
@@ -95,8 +97,9 @@ fn a_set_password_link_leaves_the_address_bar_at_once_and_still_sets_the_passwor
     let Some(page) = Browser::start(dir.path(), "1200,900") else {
         return;
     };
-    let base = spawn_server(dir.path());
-    let link = set_password_link(&dir.path().join("authlite.db"), &base);
+    let site = Site::start(dir.path());
+    let base = site.url();
+    let link = set_password_link(&site.database.target, &base);
     let token = link
         .rsplit_once("#set-password=")
         .expect("a link")
@@ -128,7 +131,7 @@ fn a_set_password_link_leaves_the_address_bar_at_once_and_still_sets_the_passwor
 }
 
 /// `authlite user link EMAIL` on the database at `db`, for the server at `base`.
-fn set_password_link(db: &Path, base: &str) -> String {
+fn set_password_link(db: &str, base: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_authlite"))
         .arg("--db")
         .arg(db)
@@ -149,7 +152,7 @@ fn set_password_link(db: &Path, base: &str) -> String {
     text
 }
 
-/// Writes `docs/screenshot.png`: run with `cargo test --test browser -- --ignored`.
+/// Writes `docs/screenshot.png`: run with `cargo test --test tools browser -- --ignored`.
 #[test]
 #[ignore = "writes docs/screenshot.png for the README"]
 fn take_readme_screenshot() {
@@ -162,7 +165,8 @@ fn take_readme_screenshot() {
     let (width, height) = (frame[0].as_u64(), frame[1].as_u64());
     let rect = json!({ "width": 1000 + width.unwrap_or(0), "height": 800 + height.unwrap_or(0) });
     page.post("/window/rect", rect);
-    page.goto(&spawn_server(dir.path()));
+    let site = Site::start(dir.path());
+    page.goto(&site.url());
     page.type_into("#email", EMAIL);
     page.type_into("#password", PASSWORD);
     page.click("#signin");
@@ -177,48 +181,24 @@ fn take_readme_screenshot() {
     eprintln!("wrote {} ({} bytes)", out.display(), png.len());
 }
 
-/// Starts the server on port 0 over a seeded database in `dir`; returns its URL.
-/// The server lives as long as the test process.
-fn spawn_server(dir: &Path) -> String {
-    let db_path = dir.join("authlite.db");
-    let seed = json!({
-        "orgs": [{ "id": "acme", "name": "Acme Inc" }],
-        "users": [{ "email": EMAIL, "name": NAME, "orgId": "acme", "password": PASSWORD }]
-    });
-    let pool = authlite::store::Database::sqlite(&db_path).expect("open the test database");
-    authlite::seed::apply(&pool, &seed.to_string(), "browser test", 1_000, false)
-        .expect("apply the seed");
-    drop(pool);
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    let address = format!("http://{}/", listener.local_addr().expect("local addr"));
-    let (tx, rx) = mpsc::channel::<Result<(), String>>();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let settings = Settings {
-                pbkdf2_iterations: 1_000,
-                ..Settings::default()
-            };
-            let started = authlite::store::Database::sqlite(&db_path)
-                .map_err(|e| format!("open: {e:?}"))
-                .and_then(|pool| {
-                    authlite::state::AppState::new(pool, settings).map_err(|e| format!("{e}"))
-                })
-                .and_then(|state| {
-                    authlite::app::run(listener, state).map_err(|e| format!("run: {e}"))
-                });
-            match started {
-                Ok(server) => {
-                    let _ = tx.send(Ok(()));
-                    let _ = server.await;
-                }
-                Err(e) => drop(tx.send(Err(e))),
-            }
-        });
-    });
-    rx.recv_timeout(WAIT)
-        .expect("the server thread answers")
-        .expect("the server starts");
-    address
+/// A server started in this process over the seed cast in `dir`; stopped
+/// when dropped, before its database.
+struct Site {
+    server: InProcess,
+    database: TestDatabase,
+}
+
+impl Site {
+    fn start(dir: &Path) -> Site {
+        let database = TestDatabase::seeded(&dir.join("authlite.db"), ITERATIONS);
+        let server = InProcess::start(&database.target, test_settings());
+        Site { server, database }
+    }
+
+    /// The login page's address, as the browser's address bar shows it.
+    fn url(&self) -> String {
+        format!("{}/", self.server.address)
+    }
 }
 
 /// The chromedriver child process, killed when dropped (also when a test panics).

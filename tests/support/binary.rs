@@ -1,4 +1,5 @@
 //! Running the binary to its end and asserting on how it ended.
+//! The CLI suite names this module `helpers`.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -8,10 +9,9 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_authlite");
 pub const DEMO_SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-seed.json");
-/// The cheapest cost the binary accepts, so that hashing stays fast in tests.
+/// The cast's hash cost, as the `--pbkdf2-iterations` flag takes it.
 pub const ITERATIONS: &str = "1000";
-pub const ADA: &str = "ada@acme.test";
-pub const ADA_PASSWORD: &str = "correct horse battery staple";
+pub use super::cast::{ADA, ADA_PASSWORD};
 
 // ---------------------------------------------------------------- runners
 

@@ -1,0 +1,14 @@
+//! The product seen through other tools, one test binary for all of them:
+//! a real browser, the README, schemathesis, the TypeScript client and the
+//! token-verification examples. Each skips with a loud banner when its tool
+//! is missing, unless the run requires it (as `.ci/run` does).
+
+mod browser;
+mod readme;
+mod schemathesis;
+// Each suite uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/mod.rs"]
+mod support;
+mod typescript;
+mod verify_examples;
