@@ -116,6 +116,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 password_hash,
                 status,
                 created_at: now(),
+                roles: Vec::new(),
             };
             db.transaction(|s| s.insert_user(&user, now()))
                 .map_err(failed)?;

@@ -300,6 +300,7 @@ fn apply_users(
                 password_hash: hash.clone(),
                 status: w.status,
                 created_at: now,
+                roles: Vec::new(),
             };
             store.insert_user(&user, now)?;
             counts.created += 1;
