@@ -8,6 +8,7 @@ use crate::app;
 use crate::cli::{Globals, KeysCommand, SeedArgs, ServeArgs, UserCommand};
 use crate::db::{new_id, now};
 use crate::password;
+use crate::roles::{self, RoleError};
 use crate::seed;
 use crate::state::AppState;
 use crate::store::{email_key, Database, Status, StoreError, StoredKey, User};
@@ -85,7 +86,12 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             password_stdin,
             password_hash,
             status,
+            roles,
         } => {
+            let roles = roles::role_list(&roles).map_err(|e| match e {
+                RoleError::TooMany(n) => format!("--role: {}", roles::too_many(n)),
+                RoleError::Malformed { why, .. } => format!("--role: {why}"),
+            })?;
             if db
                 .read(|s| s.find_user_by_email(&email))
                 .map_err(failed)?
@@ -116,7 +122,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
                 password_hash,
                 status,
                 created_at: now(),
-                roles: Vec::new(),
+                roles,
             };
             db.transaction(|s| s.insert_user(&user, now()))
                 .map_err(failed)?;
@@ -154,6 +160,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             .map_err(failed)?;
             say(format_args!("{email} is now {status}"))?;
         }
+        UserCommand::Roles { email, add, remove } => change_roles(&db, &email, &add, &remove)?,
         UserCommand::List { json } => {
             print_users(&db.read(|s| s.list_users()).map_err(failed)?, json)?;
         }
@@ -188,6 +195,29 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
     Ok(())
 }
 
+/// `user roles`: the change in one transaction, refused whole when the user
+/// would hold too many; prints the roles held after it.
+fn change_roles(db: &Database, email: &str, add: &[String], remove: &[String]) -> Outcome {
+    let user = find(db, email)?;
+    let held = match add.is_empty() && remove.is_empty() {
+        true => user.roles,
+        false => db.transaction(|s| {
+            let held = s.change_user_roles(&user.id, add, remove, now())?;
+            match held.len() > roles::MAX_ROLES {
+                true => Err(format!(
+                    "{email} would hold {}; nothing was changed",
+                    roles::too_many(held.len())
+                )),
+                false => Ok(held),
+            }
+        })?,
+    };
+    match held.is_empty() {
+        true => say(format_args!("{email}: no roles")),
+        false => say(format_args!("{email}: {}", held.join(", "))),
+    }
+}
+
 fn find(db: &Database, email: &str) -> Result<User, String> {
     db.read(|s| s.find_user_by_email(email))
         .map_err(|e| format!("database {}: {e}", db.name()))?
@@ -216,19 +246,23 @@ fn print_users(list: &[User], json: bool) -> Outcome {
                 serde_json::json!({
                     "id": u.id, "email": u.email, "name": u.name, "orgId": u.org_id,
                     "status": u.status.as_str(), "hasPassword": u.password_hash.is_some(),
-                    "createdAt": u.created_at,
+                    "createdAt": u.created_at, "roles": u.roles,
                 })
             })
             .collect();
         return say(serde_json::Value::Array(rows));
     }
     say(format_args!(
-        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
-        "ID", "EMAIL", "NAME", "ORG", "STATUS"
+        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {:<8}  ROLES",
+        "ID", "EMAIL", "NAME", "ORG", "STATUS", "PASSWORD"
     ))?;
     for u in list {
+        let roles = match u.roles.is_empty() {
+            true => "-".to_string(),
+            false => u.roles.join(","),
+        };
         say(format_args!(
-            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {}",
+            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {:<8}  {roles}",
             u.id,
             u.email,
             u.name,
