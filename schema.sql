@@ -1,4 +1,4 @@
--- authlite schema, version 4: what a new database gets. An older database is
+-- authlite schema, version 5: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -18,6 +18,15 @@ CREATE TABLE users (
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
 );
+
+-- A user's roles, a row each (SPEC section 8), so that the users holding a
+-- role are found through an index.
+CREATE TABLE user_roles (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role    TEXT NOT NULL,
+    PRIMARY KEY (user_id, role)
+) WITHOUT ROWID;
+CREATE INDEX user_roles_by_role ON user_roles(role, user_id);
 
 CREATE TABLE signing_keys (
     kid           TEXT PRIMARY KEY,
@@ -61,7 +70,8 @@ CREATE TABLE sessions (
     -- pair cannot be made again byte for byte. Sealed with the master key if any.
     spent_jti    TEXT,
     spent_at_ms  INTEGER,
-    grace_answer BLOB
+    grace_answer BLOB,
+    amr          TEXT NOT NULL DEFAULT 'pwd' -- how it signed in: RFC 8176 values, space-separated
 );
 CREATE INDEX sessions_by_user ON sessions(user_id);
 CREATE INDEX sessions_by_expiry ON sessions(expires_at);

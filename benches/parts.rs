@@ -18,7 +18,7 @@ use authlite::password;
 use authlite::settings::Settings;
 use authlite::state::AppState;
 use authlite::store::{Database, NewRefresh, Session, StoreError};
-use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS};
+use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS, AMR_PASSWORD};
 
 const EMAIL: &str = "ada@acme.test";
 const PASSWORD: &str = "correct horse battery staple";
@@ -60,6 +60,8 @@ fn access_claims() -> Claims<AccessClaims> {
             email: EMAIL.into(),
             name: "Ada Lovelace".into(),
             org_id: Some("acme".into()),
+            roles: vec![],
+            amr: vec![AMR_PASSWORD.into()],
         },
     }
 }
@@ -102,6 +104,7 @@ fn refresh_transaction(c: &mut Criterion) {
         revoked_at: None,
         user_agent: None,
         ip: None,
+        amr: vec![AMR_PASSWORD.into()],
     };
     let mut jti = new_id();
     let first = NewRefresh {

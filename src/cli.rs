@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::password::MIN_ITERATIONS;
+use crate::roles::parse_role;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
 use crate::store::Synchronous;
 use crate::store::{normalize_email, Status};
@@ -179,6 +180,17 @@ pub struct SeedArgs {
 pub enum UserCommand {
     /// Create one user (without --password-stdin the user has no password)
     Add(AddUserArgs),
+    /// Add or remove a user's roles (removals after additions) and print the roles held
+    Roles {
+        #[arg(value_parser = parse_email)]
+        email: String,
+        /// A role to give (repeatable; the variable takes a comma-separated list)
+        #[arg(long, value_name = "ROLE", env = "AUTHLITE_ADD", value_delimiter = ',', value_parser = parse_role)]
+        add: Vec<String>,
+        /// A role to take away (repeatable; the variable takes a comma-separated list)
+        #[arg(long, value_name = "ROLE", env = "AUTHLITE_REMOVE", value_delimiter = ',', value_parser = parse_role)]
+        remove: Vec<String>,
+    },
     /// Set or replace a user's password, read from standard input
     SetPassword {
         #[arg(value_parser = parse_email)]
@@ -239,6 +251,9 @@ pub struct AddUserArgs {
     pub password_hash: Option<String>,
     #[arg(long, env = "AUTHLITE_STATUS", default_value = "active", value_parser = parse_status)]
     pub status: Status,
+    /// A role the user holds (repeatable; the variable takes a comma-separated list)
+    #[arg(long = "role", value_name = "ROLE", env = "AUTHLITE_ROLE", value_delimiter = ',', value_parser = parse_role)]
+    pub roles: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

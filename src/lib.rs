@@ -11,6 +11,7 @@ pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod password;
+pub mod roles;
 pub mod routes;
 pub mod seed;
 pub mod session_cache;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::db::{new_id, now};
 use crate::password;
+use crate::roles::{role_list, too_many, RoleError};
 use crate::store::{self, normalize_email, Database, Status, Store, StoreError, User};
 
 #[derive(Deserialize)]
@@ -38,9 +39,12 @@ struct SeedUser {
     password_hash: Option<String>,
     status: Option<String>,
     id: Option<String>,
+    /// Given: the user's roles become these; left out: they stay as they are.
+    roles: Option<Vec<String>>,
 }
 
-/// A user entry once checked: the email normalised, the status parsed.
+/// A user entry once checked: the email normalised, the status parsed, the
+/// roles sorted.
 struct Wanted {
     field: String,
     email: String,
@@ -50,6 +54,7 @@ struct Wanted {
     password_hash: Option<String>,
     status: Status,
     id: Option<String>,
+    roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -204,6 +209,15 @@ fn check(file: &SeedFile) -> Result<Vec<Wanted>, String> {
             Some(s) => s.parse().map_err(|why| format!("{field}.status: {why}"))?,
             None => Status::Active,
         };
+        let roles = match &user.roles {
+            Some(roles) => Some(role_list(roles).map_err(|e| match e {
+                RoleError::Malformed { index, why } => {
+                    format!("{field}.roles[{index}] ({email}): {why}")
+                }
+                RoleError::TooMany(n) => format!("{field}.roles ({email}): {}", too_many(n)),
+            })?),
+            None => None,
+        };
         wanted.push(Wanted {
             field,
             email,
@@ -213,6 +227,7 @@ fn check(file: &SeedFile) -> Result<Vec<Wanted>, String> {
             password_hash: user.password_hash.clone(),
             status,
             id: user.id.clone(),
+            roles,
         });
     }
     Ok(wanted)
@@ -300,6 +315,7 @@ fn apply_users(
                 password_hash: hash.clone(),
                 status: w.status,
                 created_at: now,
+                roles: w.roles.clone().unwrap_or_default(),
             };
             store.insert_user(&user, now)?;
             counts.created += 1;
@@ -322,7 +338,11 @@ fn apply_users(
         if let Some(phc) = hash {
             store.set_password_hash(&user.id, phc, now)?;
         }
-        if profile_changed || hash.is_some() {
+        let new_roles = w.roles.as_ref().filter(|roles| **roles != user.roles);
+        if let Some(roles) = new_roles {
+            store.set_user_roles(&user.id, roles, now)?;
+        }
+        if profile_changed || hash.is_some() || new_roles.is_some() {
             counts.updated += 1;
         } else {
             counts.unchanged += 1;

@@ -97,6 +97,7 @@ mod tests {
             password_hash: None,
             status: crate::store::Status::Active,
             created_at: 0,
+            roles: vec![],
         }
     }
 

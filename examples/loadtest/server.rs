@@ -61,6 +61,7 @@ pub fn seed(db: &Database, count: usize, iterations: u32) {
                 password_hash: Some(phc.clone()),
                 status: Status::Active,
                 created_at: now(),
+                roles: vec![],
             };
             store.insert_user(&user, now())?;
         }

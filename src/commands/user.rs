@@ -6,6 +6,7 @@ use super::{open, say, Outcome};
 use crate::cli::{AddUserArgs, Globals, UserCommand};
 use crate::db::{new_id, now};
 use crate::password;
+use crate::roles::{self, RoleError};
 use crate::store::{email_key, Database, Status, StoreError, User};
 
 pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
@@ -15,6 +16,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
         UserCommand::Add(args) => add(&db, iterations, args),
         UserCommand::SetPassword { email, .. } => set_password(&db, iterations, &email),
         UserCommand::SetStatus { email, status } => set_status(&db, &email, status),
+        UserCommand::Roles { email, add, remove } => change_roles(&db, &email, &add, &remove),
         UserCommand::List { json } => list(&db, json),
         UserCommand::Unlock { email } => unlock(&db, &email),
         UserCommand::Link {
@@ -31,6 +33,10 @@ fn failed(db: &Database) -> impl Fn(StoreError) -> String + '_ {
 }
 
 fn add(db: &Database, iterations: u32, args: AddUserArgs) -> Outcome {
+    let roles = roles::role_list(&args.roles).map_err(|e| match e {
+        RoleError::TooMany(n) => format!("--role: {}", roles::too_many(n)),
+        RoleError::Malformed { why, .. } => format!("--role: {why}"),
+    })?;
     let email = args.email;
     if db
         .read(|s| s.find_user_by_email(&email))
@@ -60,6 +66,7 @@ fn add(db: &Database, iterations: u32, args: AddUserArgs) -> Outcome {
         password_hash,
         status: args.status,
         created_at: now(),
+        roles,
     };
     db.transaction(|s| s.insert_user(&user, now()))
         .map_err(failed(db))?;
@@ -98,6 +105,29 @@ fn set_status(db: &Database, email: &str, status: Status) -> Outcome {
     })
     .map_err(failed(db))?;
     say(format_args!("{email} is now {status}"))
+}
+
+/// `user roles`: the change in one transaction, refused whole when the user
+/// would hold too many; prints the roles held after it.
+fn change_roles(db: &Database, email: &str, add: &[String], remove: &[String]) -> Outcome {
+    let user = find(db, email)?;
+    let held = match add.is_empty() && remove.is_empty() {
+        true => user.roles,
+        false => db.transaction(|s| {
+            let held = s.change_user_roles(&user.id, add, remove, now())?;
+            match held.len() > roles::MAX_ROLES {
+                true => Err(format!(
+                    "{email} would hold {}; nothing was changed",
+                    roles::too_many(held.len())
+                )),
+                false => Ok(held),
+            }
+        })?,
+    };
+    match held.is_empty() {
+        true => say(format_args!("{email}: no roles")),
+        false => say(format_args!("{email}: {}", held.join(", "))),
+    }
 }
 
 fn list(db: &Database, json: bool) -> Outcome {
@@ -159,7 +189,7 @@ fn print_json(list: &[User]) -> Outcome {
             serde_json::json!({
                 "id": u.id, "email": u.email, "name": u.name, "orgId": u.org_id,
                 "status": u.status.as_str(), "hasPassword": u.password_hash.is_some(),
-                "createdAt": u.created_at,
+                "createdAt": u.created_at, "roles": u.roles,
             })
         })
         .collect();
@@ -168,8 +198,8 @@ fn print_json(list: &[User]) -> Outcome {
 
 fn print_table(list: &[User]) -> Outcome {
     say(format_args!(
-        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  PASSWORD",
-        "ID", "EMAIL", "NAME", "ORG", "STATUS"
+        "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {:<8}  ROLES",
+        "ID", "EMAIL", "NAME", "ORG", "STATUS", "PASSWORD"
     ))?;
     for u in list {
         let has_password = if u.password_hash.is_some() {
@@ -177,8 +207,12 @@ fn print_table(list: &[User]) -> Outcome {
         } else {
             "no"
         };
+        let roles = match u.roles.is_empty() {
+            true => "-".to_string(),
+            false => u.roles.join(","),
+        };
         say(format_args!(
-            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {has_password}",
+            "{:<32}  {:<30}  {:<20}  {:<12}  {:<8}  {has_password:<8}  {roles}",
             u.id,
             u.email,
             u.name,

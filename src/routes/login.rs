@@ -17,6 +17,7 @@ use crate::gate::GateError;
 use crate::password;
 use crate::state::AppState;
 use crate::store::{normalize_email, Session, Status, User};
+use crate::tokens::AMR_PASSWORD;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -234,11 +235,12 @@ fn open_session(
         revoked_at: None,
         user_agent: attempt.user_agent.clone(),
         ip: attempt.ip.map(|ip| ip.to_string()),
+        amr: vec![AMR_PASSWORD.to_string()],
     };
     let ring = state
         .db
         .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
-    let signed = sign_pair(state, &ring, &user, &session.id, now)?;
+    let signed = sign_pair(state, &ring, &user, (&session.id, &session.amr), now)?;
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
     let signed = state.db.write(move |store| {
         store.clear_failures(&slot.email_key)?;

@@ -18,6 +18,8 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub org_id: Option<String>,
+    /// The user's roles, sorted; empty when none.
+    pub roles: Vec<String>,
 }
 
 impl From<&User> for UserView {
@@ -27,6 +29,7 @@ impl From<&User> for UserView {
             email: u.email.clone(),
             name: u.name.clone(),
             org_id: u.org_id.clone(),
+            roles: u.roles.clone(),
         }
     }
 }
@@ -64,13 +67,14 @@ pub struct SignedPair {
     refresh_hash: Vec<u8>,
 }
 
-/// Signs an access and a refresh token for `user` in session `sid`. Signing is
-/// the slow part, so it runs before the caller takes the write lock.
+/// Signs an access and a refresh token for `user` in session `sid`, which
+/// signed in as `amr` says. Signing is the slow part, so it runs before the
+/// caller takes the write lock.
 pub fn sign_pair(
     state: &AppState,
     ring: &Keyring,
     user: &User,
-    sid: &str,
+    (sid, amr): (&str, &[String]),
     now: u64,
 ) -> Result<SignedPair, ApiError> {
     let settings = &state.settings;
@@ -89,6 +93,8 @@ pub fn sign_pair(
                 email: user.email.clone(),
                 name: user.name.clone(),
                 org_id: user.org_id.clone(),
+                roles: user.roles.clone(),
+                amr: amr.to_vec(),
             },
         })
         .map_err(ApiError::internal)?;

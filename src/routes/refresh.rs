@@ -10,7 +10,7 @@ use crate::db::{now, now_ms};
 use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::store::{RefreshRecord, Status, Store, User};
+use crate::store::{RefreshRecord, Status, Store};
 use crate::tokens::{digest, same_digest, Unverified, GRACE_ANSWERS};
 
 #[derive(Deserialize, ToSchema)]
@@ -54,7 +54,7 @@ fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String
             return Err(end_session(state, &claims.sid, ErrorCode::UserInactive)?)
         }
     }
-    let answer = spend(state, store, &claims, user)?;
+    let answer = spend(state, store, &claims, &record)?;
     match answer {
         Some(answer) => {
             log::debug!("refresh ok: session {}", claims.sid);
@@ -106,10 +106,11 @@ fn spend(
     state: &AppState,
     store: &mut dyn Store,
     claims: &Unverified,
-    user: &User,
+    record: &RefreshRecord,
 ) -> Result<Option<String>, ApiError> {
     let (now, now_ms) = (now(), now_ms());
-    let signed = sign_pair(state, &state.keys.ring(store), user, &claims.sid, now)?;
+    let session = (claims.sid.as_str(), record.amr.as_slice());
+    let signed = sign_pair(state, &state.keys.ring(store), &record.user, session, now)?;
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
     let row = grace_row(&claims.sid, &claims.jti);
     let grace_answer = state.sealer.seal(GRACE_ANSWERS, &row, answer.as_bytes());

@@ -11,6 +11,7 @@ use super::{Database, NewRefresh, Session, Status, User};
 
 mod areas;
 mod races;
+mod roles;
 
 /// One engine, opened on a database of its own for one test.
 struct Engine {
@@ -81,6 +82,7 @@ fn user(id: &str) -> User {
         password_hash: Some("$pbkdf2-sha256$x".into()),
         status: Status::Active,
         created_at: 0,
+        roles: vec![],
     }
 }
 
@@ -94,6 +96,7 @@ fn session(id: &str, user_id: &str, expires_at: u64) -> Session {
         revoked_at: None,
         user_agent: Some("test".into()),
         ip: Some("127.0.0.1".into()),
+        amr: vec!["pwd".into()],
     }
 }
 

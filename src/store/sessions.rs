@@ -48,12 +48,17 @@ pub struct Session {
     pub revoked_at: Option<u64>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// How the session was signed in (RFC 8176 values): the `amr` of every
+    /// access token it issues.
+    pub amr: Vec<String>,
 }
 
 /// A session's refresh record: its user, its newest token, and the one spent before it.
 pub struct RefreshRecord {
     pub user: User,
     pub revoked: bool,
+    /// The session's `amr`.
+    pub amr: Vec<String>,
     pub refresh_jti: String,
     /// SHA-256 of the newest token as issued.
     pub refresh_hash: Vec<u8>,
@@ -62,6 +67,15 @@ pub struct RefreshRecord {
     pub spent_at_ms: Option<u64>,
     /// The answer its use returned (sealed JSON holding tokens: never log it).
     pub grace_answer: Option<Vec<u8>>,
+}
+
+/// An `amr` as stored: its values separated by spaces (RFC 8176 values hold none).
+pub(super) fn amr_to_text(amr: &[String]) -> String {
+    amr.join(" ")
+}
+
+pub(super) fn amr_from_text(text: &str) -> Vec<String> {
+    text.split_ascii_whitespace().map(str::to_string).collect()
 }
 
 /// The token that a login or refresh issues, as the session records it.

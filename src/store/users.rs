@@ -13,11 +13,26 @@ pub trait Users {
     fn find_user_by_session(&mut self, sid: &str) -> Result<Option<(User, bool)>>;
     /// Every user, oldest first.
     fn list_users(&mut self) -> Result<Vec<User>>;
+    /// The user and their roles (a statement for each role).
     fn insert_user(&mut self, user: &User, now: u64) -> Result<()>;
     /// Name, org and status: what a seed file may change about an existing user.
     fn update_user_profile(&mut self, user: &User, now: u64) -> Result<()>;
     fn set_password_hash(&mut self, user_id: &str, hash: &str, now: u64) -> Result<()>;
     fn set_user_status(&mut self, user_id: &str, status: Status, now: u64) -> Result<()>;
+    /// Replaces the user's roles with `roles` (checked, sorted, each once).
+    /// Several statements, the user's row locked meanwhile.
+    fn set_user_roles(&mut self, user_id: &str, roles: &[String], now: u64) -> Result<()>;
+    /// Adds, then removes, roles (checked) in one step, the user's row locked
+    /// meanwhile (a role in both ends up removed), and returns the roles held after it, sorted; `updated_at`
+    /// moves only when something changed. The caller refuses a result over
+    /// the limit by rolling back.
+    fn change_user_roles(
+        &mut self,
+        user_id: &str,
+        add: &[String],
+        remove: &[String],
+        now: u64,
+    ) -> Result<Vec<String>>;
     /// The org's name, or None if there is no org with that id.
     fn org_name(&mut self, id: &str) -> Result<Option<String>>;
     fn upsert_org(&mut self, id: &str, name: &str) -> Result<()>;
@@ -73,6 +88,8 @@ pub struct User {
     pub password_hash: Option<String>,
     pub status: Status,
     pub created_at: u64,
+    /// Sorted, each once (see `crate::roles`).
+    pub roles: Vec<String>,
 }
 
 impl fmt::Debug for User {
@@ -81,12 +98,26 @@ impl fmt::Debug for User {
             .field("id", &self.id)
             .field("email", &self.email)
             .field("status", &self.status)
+            .field("roles", &self.roles)
             .field(
                 "password_hash",
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
             )
             .finish_non_exhaustive()
     }
+}
+
+/// Roles as both engines read them back: one text of names separated by
+/// spaces (a role holds none), or NULL for none.
+pub(super) fn roles_from_text(joined: Option<String>) -> Vec<String> {
+    let mut roles: Vec<String> = joined
+        .as_deref()
+        .unwrap_or_default()
+        .split_ascii_whitespace()
+        .map(str::to_string)
+        .collect();
+    roles.sort();
+    roles
 }
 
 /// Trims and lower-cases an email, or says why it is not one.

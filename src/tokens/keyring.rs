@@ -281,6 +281,7 @@ impl Keyring {
 pub(crate) mod tests {
     use super::*;
     use crate::db::now;
+    use crate::tokens::AMR_PASSWORD;
 
     pub(crate) fn stored(kid: &str, algorithm: Algorithm, retired_at: Option<u64>) -> StoredKey {
         let key_pair = match algorithm {
@@ -322,6 +323,8 @@ pub(crate) mod tests {
                 email: "a@b.c".into(),
                 name: "A".into(),
                 org_id: None,
+                roles: vec![],
+                amr: vec![AMR_PASSWORD.into()],
             },
         }
     }

@@ -18,6 +18,8 @@ pub use sealed_keys::{check_master_key, verify_master_key};
 pub use sealing::{Sealer, GRACE_ANSWERS, KEY_PAIRS, MIN_MASTER_KEY};
 
 pub const ACCESS: &str = "access";
+/// The `amr` value of a password sign-in (RFC 8176).
+pub const AMR_PASSWORD: &str = "pwd";
 pub const REFRESH: &str = "refresh";
 
 /// The algorithm a signing key signs with; each token is verified only by a
@@ -66,6 +68,13 @@ pub struct AccessClaims {
     pub name: String,
     #[serde(rename = "orgId")]
     pub org_id: Option<String>,
+    /// The user's roles when the token was signed. Tokens signed before roles
+    /// existed have none: they read as empty.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// How the session signed in (RFC 8176 values).
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]

@@ -18,6 +18,7 @@ mod ops;
 mod password;
 mod raw_http;
 mod refresh;
+mod roles;
 mod sealed_rows;
 mod sealed_upgrade;
 mod sealing;

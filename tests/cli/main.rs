@@ -8,6 +8,7 @@ mod keys;
 mod link;
 mod open;
 mod output;
+mod roles;
 mod seed;
 mod serve;
 mod state;

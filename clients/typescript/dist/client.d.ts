@@ -10,7 +10,7 @@ type Ok<O> = O extends {
     };
 } ? B : never;
 type LoginAnswer = Ok<paths["/user/login"]["post"]>;
-/** `{ id, email, name, orgId }`, `orgId` a string or null. */
+/** `{ id, email, name, orgId, roles }`, `orgId` a string or null, `roles` sorted (`[]` when none). */
 export type User = Required<LoginAnswer["user"]>;
 /** What `login` and `refresh` resolve to: the server's answer without `success`. */
 export type Session = Omit<LoginAnswer, "success" | "user"> & {

@@ -43,13 +43,19 @@ export function parseSession(raw) {
         const s = JSON.parse(raw);
         const ok = s && typeof s.accessToken === "string" && typeof s.refreshToken === "string" &&
             typeof s.expiresAt === "number" && s.user && typeof s.user === "object";
-        return ok ? freeze(s) : null;
+        if (!ok)
+            return null;
+        // A session stored before the server sent roles: it holds none until its next refresh.
+        if (!Array.isArray(s.user.roles))
+            s.user.roles = [];
+        return freeze(s);
     }
     catch {
         return null;
     }
 }
 export function freeze(session) {
+    Object.freeze(session.user.roles);
     Object.freeze(session.user);
     return Object.freeze(session);
 }

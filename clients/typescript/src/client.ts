@@ -6,7 +6,7 @@ import { watchTabs } from "./tabsync.js";
 type Ok<O> = O extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
 type LoginAnswer = Ok<paths["/user/login"]["post"]>;
 
-/** `{ id, email, name, orgId }`, `orgId` a string or null. */
+/** `{ id, email, name, orgId, roles }`, `orgId` a string or null, `roles` sorted (`[]` when none). */
 export type User = Required<LoginAnswer["user"]>;
 /** What `login` and `refresh` resolve to: the server's answer without `success`. */
 export type Session = Omit<LoginAnswer, "success" | "user"> & { user: User };

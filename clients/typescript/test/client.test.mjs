@@ -39,7 +39,7 @@ describe("login", () => {
     assert.equal(typeof session.refreshToken, "string");
     assert.equal(typeof session.tokenId, "string");
     assert.ok(session.expiresAt > Date.now() / 1000 + 3000, "expiresAt in seconds, an hour ahead");
-    assert.deepEqual({ ...session.user, id: undefined }, { id: undefined, email: ADA.email, name: ADA.name, orgId: "acme" });
+    assert.deepEqual({ ...session.user, id: undefined }, { id: undefined, email: ADA.email, name: ADA.name, orgId: "acme", roles: [] });
     assert.equal(auth.session, session);
     assert.deepEqual(seen, [session], "onChange once, with the session");
   });

@@ -239,3 +239,34 @@ fn a_newer_schema_is_refused() {
         assert!(err.contains("schema version 99 is newer"), "{err}");
     });
 }
+
+#[test]
+fn of_two_racing_role_changes_that_together_pass_the_limit_one_is_refused() {
+    on_every_engine("roles race", |engine| {
+        let db = &engine.db;
+        let mut ada = user("ada");
+        ada.roles = (0..31).map(|i| format!("r{i:02}")).collect();
+        db.transaction(|s| s.insert_user(&ada, 1)).unwrap();
+
+        // Each adds one role and, as `user roles` does, rolls back past 32;
+        // each holds its change a while, so that the other comes meanwhile.
+        let outcomes = at_once(db, 2, |db, i| {
+            db.transaction(|s| {
+                let held = s.change_user_roles("ada", &[format!("new{i}")], &[], 2)?;
+                thread::sleep(Duration::from_millis(300));
+                match held.len() > 32 {
+                    true => Err(StoreError::Failed("over the limit".into())),
+                    false => Ok(held.len()),
+                }
+            })
+        });
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(won, 1, "{outcomes:?}");
+        let held = db
+            .read(|s| s.find_user_by_id("ada"))
+            .unwrap()
+            .unwrap()
+            .roles;
+        assert_eq!(held.len(), 32);
+    });
+}

@@ -11,16 +11,24 @@ use super::MIGRATION_LOCK;
 
 /// Each step brings a database from `from` to `to`. The first brings an empty
 /// database to what SQLite's schema.sql is at version 4.
-const MIGRATIONS: &[(i64, i64, &str)] = &[(
-    0,
-    4,
-    include_str!("../../../migrations/postgres/004_schema.sql"),
-)];
+const MIGRATIONS: &[(i64, i64, &str)] = &[
+    (
+        0,
+        4,
+        include_str!("../../../migrations/postgres/004_schema.sql"),
+    ),
+    (
+        4,
+        5,
+        include_str!("../../../migrations/postgres/005_roles_and_amr.sql"),
+    ),
+];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 
 /// Brings the database's schema to SCHEMA_VERSION, or says why not.
 pub fn migrate(client: &mut Client) -> Result<(), String> {
-    match read_version(client)? {
+    let found = read_version(client)?;
+    match found {
         v if v == SCHEMA_VERSION => return Ok(()),
         v if v > SCHEMA_VERSION => return Err(newer(v)),
         _ => {}
@@ -62,7 +70,8 @@ pub fn migrate(client: &mut Client) -> Result<(), String> {
         tx.execute("UPDATE schema_version SET version = $1", &[&target])
             .map_err(step)?;
         tx.commit().map_err(step)?;
-        if version > 0 {
+        // A new database is made in steps too, and is not migrated.
+        if found > 0 {
             log::info!("database schema migrated to version {target}");
         }
     }

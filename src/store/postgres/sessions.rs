@@ -2,14 +2,15 @@
 
 use postgres::Row;
 
-use super::users::{self, user_columns};
+use super::users::{self, user_columns, USER_COLUMNS};
 use super::values::{bytes, count, int, opt_bytes, opt_text, opt_time, text, time};
 use super::PgStore;
+use crate::store::sessions::{amr_from_text, amr_to_text};
 use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, PRUNE_CHUNK};
 
 macro_rules! session_columns {
     () => {
-        "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip"
+        "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip, amr"
     };
 }
 
@@ -23,6 +24,7 @@ fn from_row(row: &Row) -> Result<Session> {
         revoked_at: opt_time(row, 5)?,
         user_agent: opt_text(row, 6)?,
         ip: opt_text(row, 7)?,
+        amr: amr_from_text(&text(row, 8)?),
     })
 }
 
@@ -30,8 +32,8 @@ impl Sessions for PgStore<'_> {
     fn create_session(&mut self, s: &Session, refresh: &NewRefresh) -> Result<()> {
         self.0.execute(
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip,
-                               refresh_jti, refresh_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                               refresh_jti, refresh_hash, amr)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
             &s.id,
             &s.user_id,
@@ -42,6 +44,7 @@ impl Sessions for PgStore<'_> {
             &s.ip,
             &refresh.jti,
             &refresh.hash,
+            &amr_to_text(&s.amr),
         ],
     )?;
         Ok(())
@@ -110,20 +113,22 @@ impl Sessions for PgStore<'_> {
             "SELECT ",
             user_columns!("u."),
             ", s.revoked_at IS NOT NULL, s.refresh_jti, s.refresh_hash,
-           s.spent_jti, s.spent_at_ms, s.grace_answer
+           s.spent_jti, s.spent_at_ms, s.grace_answer, s.amr
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
         );
         let Some(row) = self.0.query_opt(sql, &[&sid])? else {
             return Ok(None);
         };
+        let at = |i: usize| USER_COLUMNS + i;
         Ok(Some(RefreshRecord {
             user: users::from_row(&row)?,
-            revoked: row.try_get(7)?,
-            refresh_jti: text(&row, 8)?,
-            refresh_hash: bytes(&row, 9)?,
-            spent_jti: opt_text(&row, 10)?,
-            spent_at_ms: opt_time(&row, 11)?,
-            grace_answer: opt_bytes(&row, 12)?,
+            revoked: row.try_get(at(0))?,
+            refresh_jti: text(&row, at(1))?,
+            refresh_hash: bytes(&row, at(2))?,
+            spent_jti: opt_text(&row, at(3))?,
+            spent_at_ms: opt_time(&row, at(4))?,
+            grace_answer: opt_bytes(&row, at(5))?,
+            amr: amr_from_text(&text(&row, at(6))?),
         }))
     }
 

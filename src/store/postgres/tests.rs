@@ -27,6 +27,7 @@ fn user(id: &str) -> User {
         password_hash: Some("$pbkdf2-sha256$x".into()),
         status: Status::Active,
         created_at: 0,
+        roles: vec![],
     }
 }
 

@@ -2,11 +2,14 @@
 
 use postgres::Row;
 
-use super::values::{int, opt_text, text, time};
+use super::conn::Conn;
+use super::values::{count, int, opt_text, text, time};
 use super::PgStore;
+use crate::store::users::roles_from_text;
 use crate::store::{Result, Status, User, Users};
 
-/// The columns `from_row` reads, first in every query that gives a user.
+/// The columns `from_row` reads, first in every query that gives a user; the
+/// roles are read by the user's id (unqualified, it can only mean `users.id`).
 macro_rules! user_columns {
     ($prefix:literal) => {
         concat!(
@@ -23,11 +26,16 @@ macro_rules! user_columns {
             $prefix,
             "status, ",
             $prefix,
-            "created_at"
+            "created_at, (SELECT string_agg(r.role, ' ') FROM user_roles r WHERE r.user_id = ",
+            $prefix,
+            "id)"
         )
     };
 }
 pub(super) use user_columns;
+
+/// Columns `from_row` reads: the next one a query adds is at this index.
+pub(super) const USER_COLUMNS: usize = 8;
 
 pub(super) fn from_row(row: &Row) -> Result<User> {
     let status: String = text(row, 5)?;
@@ -40,7 +48,32 @@ pub(super) fn from_row(row: &Row) -> Result<User> {
         // The CHECK constraint keeps other values out.
         status: status.parse().unwrap_or(Status::Inactive),
         created_at: time(row, 6)?,
+        roles: roles_from_text(opt_text(row, 7)?),
     })
+}
+
+fn insert_roles(conn: &mut Conn, user_id: &str, roles: &[String]) -> Result<usize> {
+    let added = conn.execute(
+        "INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING",
+        &[&user_id, &roles],
+    )?;
+    Ok(count(added))
+}
+
+/// Holds the user's row until the transaction ends, so that two changes of
+/// one user's roles run one after the other.
+fn lock_user(conn: &mut Conn, user_id: &str) -> Result<()> {
+    conn.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&user_id])?;
+    Ok(())
+}
+
+fn touch(conn: &mut Conn, user_id: &str, now: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET updated_at = $2 WHERE id = $1",
+        &[&user_id, &int(now)],
+    )?;
+    Ok(())
 }
 
 impl Users for PgStore<'_> {
@@ -70,7 +103,7 @@ impl Users for PgStore<'_> {
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
         );
         match self.0.query_opt(sql, &[&sid])? {
-            Some(row) => Ok(Some((from_row(&row)?, row.try_get(7)?))),
+            Some(row) => Ok(Some((from_row(&row)?, row.try_get(USER_COLUMNS)?))),
             None => Ok(None),
         }
     }
@@ -98,6 +131,7 @@ impl Users for PgStore<'_> {
             &int(now),
         ],
     )?;
+        insert_roles(self.0, &user.id, &user.roles)?;
         Ok(())
     }
 
@@ -129,6 +163,37 @@ impl Users for PgStore<'_> {
             &[&id, &status.as_str(), &int(now)],
         )?;
         Ok(())
+    }
+
+    fn set_user_roles(&mut self, user_id: &str, roles: &[String], now: u64) -> Result<()> {
+        lock_user(self.0, user_id)?;
+        self.0
+            .execute("DELETE FROM user_roles WHERE user_id = $1", &[&user_id])?;
+        insert_roles(self.0, user_id, roles)?;
+        touch(self.0, user_id, now)
+    }
+
+    fn change_user_roles(
+        &mut self,
+        user_id: &str,
+        add: &[String],
+        remove: &[String],
+        now: u64,
+    ) -> Result<Vec<String>> {
+        lock_user(self.0, user_id)?;
+        let added = insert_roles(self.0, user_id, add)?;
+        let removed = self.0.execute(
+            "DELETE FROM user_roles WHERE user_id = $1 AND role = ANY($2)",
+            &[&user_id, &remove],
+        )?;
+        if added > 0 || removed > 0 {
+            touch(self.0, user_id, now)?;
+        }
+        let rows = self.0.query(
+            "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role",
+            &[&user_id],
+        )?;
+        rows.iter().map(|row| text(row, 0)).collect()
     }
 
     fn org_name(&mut self, id: &str) -> Result<Option<String>> {

@@ -2,11 +2,13 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{users, SqliteStore};
+use super::users::{self, user_columns, USER_COLUMNS};
+use super::SqliteStore;
+use crate::store::sessions::{amr_from_text, amr_to_text};
 use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, PRUNE_CHUNK};
 
 const COLUMNS: &str =
-    "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip";
+    "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip, amr";
 
 fn from_row(row: &rusqlite::Row) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -18,6 +20,7 @@ fn from_row(row: &rusqlite::Row) -> rusqlite::Result<Session> {
         revoked_at: row.get(5)?,
         user_agent: row.get(6)?,
         ip: row.get(7)?,
+        amr: amr_from_text(&row.get::<_, String>(8)?),
     })
 }
 
@@ -26,8 +29,8 @@ impl Sessions for SqliteStore<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at,
-                                       user_agent, ip, refresh_jti, refresh_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                       user_agent, ip, refresh_jti, refresh_hash, amr)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 s.id,
@@ -39,6 +42,7 @@ impl Sessions for SqliteStore<'_> {
                 s.ip,
                 refresh.jti,
                 refresh.hash,
+                amr_to_text(&s.amr),
             ])?;
         Ok(())
     }
@@ -91,21 +95,25 @@ impl Sessions for SqliteStore<'_> {
     }
 
     fn find_refresh(&mut self, sid: &str) -> Result<Option<RefreshRecord>> {
-        let mut stmt = self.0.prepare_cached(
-            "SELECT u.id, u.email, u.name, u.org_id, u.password_hash, u.status, u.created_at,
-                    s.revoked_at IS NOT NULL, s.refresh_jti, s.refresh_hash,
-                    s.spent_jti, s.spent_at_ms, s.grace_answer
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
-        )?;
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            ", s.revoked_at IS NOT NULL, s.refresh_jti, s.refresh_hash,
+                    s.spent_jti, s.spent_at_ms, s.grace_answer, s.amr
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
+        );
+        let mut stmt = self.0.prepare_cached(sql)?;
         let record = stmt.query_row([sid], |row| {
+            let at = |i: usize| USER_COLUMNS + i;
             Ok(RefreshRecord {
                 user: users::from_row(row)?,
-                revoked: row.get(7)?,
-                refresh_jti: row.get(8)?,
-                refresh_hash: row.get(9)?,
-                spent_jti: row.get(10)?,
-                spent_at_ms: row.get(11)?,
-                grace_answer: row.get(12)?,
+                revoked: row.get(at(0))?,
+                refresh_jti: row.get(at(1))?,
+                refresh_hash: row.get(at(2))?,
+                spent_jti: row.get(at(3))?,
+                spent_at_ms: row.get(at(4))?,
+                grace_answer: row.get(at(5))?,
+                amr: amr_from_text(&row.get::<_, String>(at(6))?),
             })
         });
         Ok(record.optional()?)

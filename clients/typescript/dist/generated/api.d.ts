@@ -395,6 +395,8 @@ export interface components {
             id: string;
             name: string;
             orgId?: string | null;
+            /** @description The user's roles, sorted; empty when none. */
+            roles: string[];
         };
     };
     responses: never;

@@ -12,6 +12,7 @@ export async function use(): Promise<void> {
   const token: string = session.accessToken;
   const expires: number = session.expiresAt;
   const org: string | null = session.user.orgId;
+  const roles: readonly string[] = session.user.roles;
   const current: Session | null = auth.session;
   const fresh: string = await auth.accessToken();
   const res: Response = await auth.fetch("/api", { method: "POST" });
@@ -28,7 +29,7 @@ export async function use(): Promise<void> {
   await auth.logout({ all: true });
   const stop: () => void = auth.onChange((s: Session | null) => void s?.user.email);
   stop();
-  void [token, expires, org, current, fresh, res, res2, me, again, here, user, custom];
+  void [token, expires, org, roles, current, fresh, res, res2, me, again, here, user, custom];
 }
 
 export function codes(err: unknown): number {
