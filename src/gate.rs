@@ -1,8 +1,11 @@
 //! The hashing gate: a fixed set of threads with a bounded queue in front.
 //!
 //! PBKDF2 at 600,000 rounds costs ~85 ms of CPU, so logins must never run on
-//! the async workers, and a burst must not queue without limit: when the
-//! queue is full the caller is told at once and answers 503 SERVER_BUSY.
+//! the async workers, and a burst must not queue without limit: when every
+//! place (a thread or a queue slot) is taken the caller is told at once and
+//! answers 503 SERVER_BUSY. A login takes its place before its database work
+//! and hands the threads only the hash, so that no hashing thread waits on
+//! the database while its core could hash.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,21 +13,43 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum GateError {
-    /// The queue is full.
+    /// Every place is taken.
     Busy,
     /// The job panicked, or the pool has stopped.
     Failed,
 }
 
 pub struct HashGate {
+    shared: Arc<Shared>,
+    /// How many callers may hold a place at once: the threads and the queue.
+    places: usize,
+    /// Callers' database steps running at once on actix's blocking threads.
+    steps: Semaphore,
+}
+
+struct Shared {
     sender: SyncSender<Job>,
-    waiting: Arc<AtomicUsize>,
+    /// Places held: callers between `admit` and the end of their hash.
+    taken: AtomicUsize,
+    /// Jobs handed to the threads and not yet started.
+    waiting: AtomicUsize,
+}
+
+/// A place at the gate, taken before the database work that leads up to a
+/// hash, so that a burst is refused before it costs anything; given up when
+/// the hash is done (or the ticket dropped unused).
+pub struct Ticket(Arc<Shared>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl HashGate {
@@ -34,17 +59,31 @@ impl HashGate {
 
     fn named(name: &str, threads: usize, queue: usize) -> std::io::Result<HashGate> {
         let threads = threads.max(1);
-        let (sender, receiver) = sync_channel::<Job>(queue);
+        let places = threads + queue;
+        // Never full: at most `places` jobs exist at once.
+        let (sender, receiver) = sync_channel::<Job>(places);
         let receiver = Arc::new(Mutex::new(receiver));
-        let waiting = Arc::new(AtomicUsize::new(0));
+        let shared = Arc::new(Shared {
+            sender,
+            taken: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+        });
         for n in 0..threads {
             let receiver = Arc::clone(&receiver);
-            let waiting = Arc::clone(&waiting);
+            let shared = Arc::clone(&shared);
             thread::Builder::new()
                 .name(format!("{name}-{n}"))
-                .spawn(move || work(&receiver, &waiting))?;
+                .spawn(move || work(&receiver, &shared.waiting))?;
         }
-        Ok(HashGate { sender, waiting })
+        // Two per hashing thread: enough that the next hashes are always ready
+        // (a step takes a few ms beside ~85 ms of hashing), few enough that a
+        // stalled database cannot hold every blocking thread other requests need.
+        let steps = Semaphore::new(2 * threads);
+        Ok(HashGate {
+            shared,
+            places,
+            steps,
+        })
     }
 
     /// One thread per core, and a queue of 16 per thread: at ~85 ms a hash the
@@ -64,30 +103,67 @@ impl HashGate {
         HashGate::named("authlite-imported", threads, threads * 4)
     }
 
-    /// Runs `job` on a hashing thread, or fails at once if the queue is full.
+    /// Takes a place, or fails at once if every place is taken.
+    pub fn admit(&self) -> Result<Ticket, GateError> {
+        self.shared
+            .taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |taken| {
+                (taken < self.places).then_some(taken + 1)
+            })
+            .map(|_| Ticket(Arc::clone(&self.shared)))
+            .map_err(|_| GateError::Busy)
+    }
+
+    /// Runs `job` on a hashing thread, or fails at once if every place is taken.
     pub async fn run<T, F>(&self, job: F) -> Result<T, GateError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.admit()?.run(job).await
+    }
+
+    /// Runs a caller's database step on actix's blocking threads, a bounded number at once.
+    pub async fn step<T, F>(&self, work: F) -> Result<T, GateError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self.steps.acquire().await.map_err(|_| GateError::Failed)?;
+        actix_web::web::block(work)
+            .await
+            .map_err(|_| GateError::Failed)
+    }
+
+    /// Jobs handed to a hashing thread but not yet started.
+    pub fn waiting(&self) -> usize {
+        self.shared.waiting.load(Ordering::SeqCst)
+    }
+}
+
+impl Ticket {
+    /// Runs `job` on a hashing thread of the gate that gave the ticket; the
+    /// place is given up once the job has run.
+    pub async fn run<T, F>(self, job: F) -> Result<T, GateError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let shared = Arc::clone(&self.0);
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = reply.send(job());
+            drop(self);
         });
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        if let Err(e) = self.sender.try_send(job) {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        shared.waiting.fetch_add(1, Ordering::SeqCst);
+        if let Err(e) = shared.sender.try_send(job) {
+            shared.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(match e {
                 TrySendError::Full(_) => GateError::Busy,
                 TrySendError::Disconnected(_) => GateError::Failed,
             });
         }
         answer.await.map_err(|_| GateError::Failed)
-    }
-
-    /// Jobs accepted but not yet started.
-    pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::SeqCst)
     }
 }
 
@@ -146,6 +222,21 @@ mod tests {
             gate.run(|| panic!("boom")).await,
             Err::<(), _>(GateError::Failed)
         );
+        assert_eq!(gate.run(|| 7).await, Ok(7));
+    }
+
+    #[actix_web::test]
+    async fn a_ticket_holds_its_place_until_its_job_has_run() {
+        let gate = HashGate::new(1, 1).unwrap();
+        let first = gate.admit().unwrap();
+        let second = gate.admit().unwrap();
+        assert_eq!(gate.admit().err(), Some(GateError::Busy));
+        assert_eq!(gate.waiting(), 0, "a ticket alone is not a job");
+        drop(second);
+        assert_eq!(first.run(|| 5).await, Ok(5));
+        let (a, b) = (gate.admit().unwrap(), gate.admit().unwrap());
+        assert_eq!(gate.run(|| 6).await, Err(GateError::Busy));
+        assert_eq!((a.run(|| 1).await, b.run(|| 2).await), (Ok(1), Ok(2)));
         assert_eq!(gate.run(|| 7).await, Ok(7));
     }
 

@@ -13,7 +13,7 @@ use super::{client_ip, json_body};
 use crate::db::{new_id, now};
 use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
-use crate::gate::GateError;
+use crate::gate::{GateError, Ticket};
 use crate::password;
 use crate::state::AppState;
 use crate::store::{normalize_email, Session, Status, User};
@@ -71,14 +71,11 @@ pub async fn login(
     };
     let state = state.get_ref().clone();
     let started = Instant::now();
-    let outcome = match on_lane(&state, Lane::Ordinary, attempt).await {
-        Step::Imported(attempt) => on_lane(&state, Lane::Imported, attempt).await,
-        step => step,
-    };
-    let outcome = match outcome {
-        Step::Done(outcome) => outcome,
-        Step::Imported(_) => Err(ApiError::internal("login deferred twice")),
-    };
+    // A task of its own, so that a login once begun settles its failure count
+    // even if the client goes away between its steps.
+    let outcome = actix_web::rt::spawn(attempt_login(state.clone(), attempt))
+        .await
+        .unwrap_or_else(|e| Err(ApiError::internal(e)));
     let refused = outcome
         .as_ref()
         .is_err_and(|e| e.code == ErrorCode::InvalidPassword);
@@ -92,68 +89,64 @@ pub async fn login(
     Ok(token_response().body(body))
 }
 
-/// Which hashing threads a login runs on.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lane {
-    Ordinary,
-    /// For stored hashes that cost more than our own, so that a few slow
-    /// imported accounts cannot hold up everyone else's logins.
-    Imported,
+/// The login in three steps: the database work before the hash and after it
+/// on actix's blocking threads, the hash alone on a hashing thread. A hashing
+/// thread that waited for the writer's commits would leave its core idle, and
+/// the login rate below the hashing rate by that much. The place at the gate
+/// is taken first, so that a burst is refused before it touches the database.
+async fn attempt_login(state: AppState, mut attempt: Attempt) -> Result<TokenPair, ApiError> {
+    let ordinary = state.gate.admit().map_err(refusal)?;
+    let (job_state, email, ip) = (state.clone(), attempt.email.clone(), attempt.ip);
+    let (slot, user) = on_blocking(&state, move || prepare(&job_state, &email, ip)).await?;
+    let password = std::mem::take(&mut attempt.password);
+    let checked = hash_on_lane(&state, ordinary, user, password).await;
+    settle(&state, attempt, slot, checked).await
 }
 
-/// How far a login got on its lane.
-enum Step {
-    Done(Result<TokenPair, ApiError>),
-    /// The stored hash belongs on the imported lane; nothing was recorded.
-    Imported(Attempt),
-}
-
-async fn on_lane(state: &AppState, lane: Lane, attempt: Attempt) -> Step {
-    let job_state = state.clone();
-    let gate = match lane {
-        Lane::Ordinary => &state.gate,
-        Lane::Imported => &state.imported_gate,
+/// Verifies the password on the lane its stored hash belongs on.
+async fn hash_on_lane(
+    state: &AppState,
+    ordinary: Ticket,
+    user: Option<User>,
+    password: String,
+) -> Result<Verdict, ApiError> {
+    let iterations = state.settings.pbkdf2_iterations;
+    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let ticket = match stored {
+        // Checked on the imported lane, so that a few slow imported accounts
+        // cannot hold up everyone else's logins.
+        Some(phc) if password::costs_more_than_own(phc, iterations) => {
+            drop(ordinary);
+            state.imported_gate.admit().map_err(refusal)?
+        }
+        _ => ordinary,
     };
-    gate.run(move || perform(&job_state, attempt, lane))
+    let dummy = state.dummy_hash.clone();
+    ticket
+        .run(move || check_password(&password, user, &dummy, iterations))
         .await
-        .unwrap_or_else(|e| {
-            Step::Done(Err(match e {
-                GateError::Busy => {
-                    log::warn!("login refused: hashing queue full");
-                    ApiError::busy()
-                }
-                GateError::Failed => ApiError::internal("login job failed"),
-            }))
-        })
+        .map_err(refusal)?
 }
 
-/// The whole login, on a hashing thread: take a failure slot, check the
-/// password, then give the slot back and open a session, or keep it as the failure.
-fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
-    let now = now();
-    let slot = match lockout::reserve(state, "login", &attempt.email, attempt.ip, now) {
-        Ok(slot) => slot,
-        Err(e) => return Step::Done(Err(e)),
-    };
-    let checked = match check_password(state, &attempt, lane) {
-        Ok(checked) => checked,
-        Err(e) => {
-            let _ = lockout::give_back(state, slot.rows);
-            return Step::Done(Err(e));
-        }
-    };
-    Step::Done(match checked {
-        Verdict::Match(user) => {
-            let rows = slot.rows.clone();
-            open_session(state, attempt, user, slot, now).inspect_err(|_| {
-                let _ = lockout::give_back(state, rows);
+/// Opens the session and gives the slot back, or keeps the slot as the
+/// failure; a password that was not checked gives it back too.
+async fn settle(
+    state: &AppState,
+    attempt: Attempt,
+    slot: Slot,
+    checked: Result<Verdict, ApiError>,
+) -> Result<TokenPair, ApiError> {
+    let (job_state, rows) = (state.clone(), slot.rows.clone());
+    match checked {
+        Ok(Verdict::Match(user)) => {
+            on_blocking(state, move || {
+                open_session(&job_state, attempt, user, slot).inspect_err(|_| {
+                    let _ = lockout::give_back(&job_state, rows);
+                })
             })
+            .await
         }
-        Verdict::Imported => {
-            let _ = lockout::give_back(state, slot.rows);
-            return Step::Imported(attempt);
-        }
-        Verdict::Refused(code) => {
+        Ok(Verdict::Refused(code)) => {
             log::info!(
                 "login refused: {code} for {} from {}",
                 attempt.email,
@@ -162,15 +155,57 @@ fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
             let shown = conceal(code, state.settings.conceal_accounts);
             Err(ApiError::new(shown))
         }
-    })
+        Err(e) => {
+            on_blocking(state, move || lockout::give_back(&job_state, rows)).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Takes a failure slot (or answers 429), then reads the user.
+fn prepare(
+    state: &AppState,
+    email: &str,
+    ip: Option<IpAddr>,
+) -> Result<(Slot, Option<User>), ApiError> {
+    let slot = lockout::reserve(state, "login", email, ip, now())?;
+    let user = state
+        .db
+        .read(|store| store.find_user_by_email(email))
+        .inspect_err(|_| {
+            let _ = lockout::give_back(state, slot.rows.clone());
+        })?
+        .filter(|u| u.status != Status::Deleted);
+    Ok((slot, user))
+}
+
+/// Database work and signing, on actix's blocking threads.
+async fn on_blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    state
+        .gate
+        .step(work)
+        .await
+        .map_err(|_| ApiError::internal("login step failed"))?
+}
+
+fn refusal(e: GateError) -> ApiError {
+    match e {
+        GateError::Busy => {
+            log::warn!("login refused: hashing queue full");
+            ApiError::busy()
+        }
+        GateError::Failed => ApiError::internal("login job failed"),
+    }
 }
 
 /// What the password check found.
 enum Verdict {
     Match(Checked),
     Refused(ErrorCode),
-    /// Not checked: the stored hash belongs on the imported lane.
-    Imported,
 }
 
 /// A user whose password matched, with the hash to store if it should be upgraded.
@@ -179,27 +214,17 @@ struct Checked {
     upgraded: Option<String>,
 }
 
-/// Looks the user up and verifies the password: the user, or the code that
-/// refuses them. No connection is held while hashing.
-fn check_password(state: &AppState, attempt: &Attempt, lane: Lane) -> Result<Verdict, ApiError> {
-    let user = state
-        .db
-        .read(|store| store.find_user_by_email(&attempt.email))?
-        .filter(|u| u.status != Status::Deleted);
+/// Verifies the password, on a hashing thread: the user, or the code that
+/// refuses them.
+fn check_password(
+    password: &str,
+    user: Option<User>,
+    dummy_hash: &str,
+    iterations: u32,
+) -> Result<Verdict, ApiError> {
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let iterations = state.settings.pbkdf2_iterations;
-    if lane == Lane::Ordinary
-        && stored
-            .as_deref()
-            .is_some_and(|s| password::costs_more_than_own(s, iterations))
-    {
-        return Ok(Verdict::Imported);
-    }
     // Always run one full verification, so that a missing account costs what a wrong password does.
-    let matches = password::verify(
-        &attempt.password,
-        stored.as_deref().unwrap_or(&state.dummy_hash),
-    );
+    let matches = password::verify(password, stored.as_deref().unwrap_or(dummy_hash));
     let (user, stored) = match (user, stored) {
         (None, _) => return Ok(Verdict::Refused(ErrorCode::UserNotFound)),
         (Some(_), None) => return Ok(Verdict::Refused(ErrorCode::NoPasswordSet)),
@@ -210,7 +235,7 @@ fn check_password(state: &AppState, attempt: &Attempt, lane: Lane) -> Result<Ver
         (Some(u), Some(stored)) => (u, stored),
     };
     let upgraded = match password::needs_rehash(&stored, iterations) {
-        true => Some(password::hash(&attempt.password, iterations).map_err(ApiError::internal)?),
+        true => Some(password::hash(password, iterations).map_err(ApiError::internal)?),
         false => None,
     };
     Ok(Verdict::Match(Checked { user, upgraded }))
@@ -223,9 +248,9 @@ fn open_session(
     attempt: Attempt,
     checked: Checked,
     slot: Slot,
-    now: u64,
 ) -> Result<TokenPair, ApiError> {
     let Checked { user, upgraded } = checked;
+    let now = now();
     let session = Session {
         id: new_id(),
         user_id: user.id.clone(),

@@ -1,3 +1,5 @@
+use std::time::{Duration, Instant};
+
 use authlite::settings::Settings;
 
 use crate::helpers::*;
@@ -200,4 +202,92 @@ fn a_burst_of_logins_gets_only_401s_or_server_busy_and_the_server_recovers() {
         }
     }
     app.login_ok(ADA, ADA_PASSWORD);
+}
+
+/// `count` logins for Ada at once while another connection holds SQLite's
+/// write lock; `probe` runs once they are all in, then the lock is given back.
+fn logins_with_writes_held<T>(
+    app: &TestApp,
+    count: usize,
+    probe: impl FnOnce() -> T,
+) -> (T, Vec<(Resp, Duration)>) {
+    let other = rusqlite::Connection::open(&app.db_path).expect("open the database");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..count)
+            .map(|_| {
+                s.spawn(|| {
+                    let started = Instant::now();
+                    let resp = app.login(ADA, ADA_PASSWORD);
+                    (resp, started.elapsed())
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(800));
+        let probed = probe();
+        other.execute_batch("ROLLBACK").expect("give the lock back");
+        let answers = handles.into_iter().map(|h| h.join().expect("thread"));
+        (probed, answers.collect())
+    })
+}
+
+fn hash_queue_depth(app: &TestApp) -> String {
+    let metrics = app.get("/metrics").text;
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("authlite_hash_queue_depth "));
+    line.unwrap_or("no hash_queue_depth").to_string()
+}
+
+/// As the server sizes its hashing gate: a thread per core, 16 places each in the queue.
+fn gate_places() -> usize {
+    17 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn lenient_lockout() -> Settings {
+    Settings {
+        max_failures: 10_000,
+        max_failures_per_ip: 10_000,
+        ..test_settings()
+    }
+}
+
+/// Issue 19: a hashing thread only hashes. Before, each login waited on a
+/// hashing thread for its database writes: with the writes held up, the
+/// threads sat idle and every later login queued behind them.
+#[test]
+fn logins_waiting_for_the_database_leave_the_hashing_threads_free() {
+    let app = spawn_app_with(lenient_lockout());
+    if app.sqlite_only("holds SQLite's write lock") {
+        return;
+    }
+    let (depth, answers) =
+        logins_with_writes_held(&app, gate_places() / 2, || hash_queue_depth(&app));
+    assert_eq!(depth, "authlite_hash_queue_depth 0");
+    for (resp, _) in &answers {
+        resp.assert_success();
+    }
+}
+
+/// The place at the gate is taken before any database work, so that a burst
+/// is bounded however slow the database is: past the places, SERVER_BUSY at once.
+#[test]
+fn a_burst_past_the_hashing_queue_is_refused_at_once_while_the_database_is_slow() {
+    let app = spawn_app_with(lenient_lockout());
+    if app.sqlite_only("holds SQLite's write lock") {
+        return;
+    }
+    let ((), answers) = logins_with_writes_held(&app, gate_places() + 5, || ());
+    let (busy, admitted): (Vec<_>, Vec<_>) =
+        answers.iter().partition(|(resp, _)| resp.status == 503);
+    assert_eq!((busy.len(), admitted.len()), (5, gate_places()));
+    for (resp, took) in busy {
+        resp.assert_error(503, "SERVER_BUSY");
+        assert!(*took < Duration::from_millis(800), "refused after {took:?}");
+    }
+    for (resp, _) in admitted {
+        resp.assert_success();
+    }
 }

@@ -217,3 +217,28 @@ fn bad_requests_are_not_counted_as_failures() {
     }
     assert_locked(&app.login(BOB, "wrong"), 900);
 }
+
+/// However many wrong attempts on one email arrive at once, at most
+/// --max-failures are checked against the password; the rest are locked out.
+#[test]
+fn simultaneous_wrong_passwords_are_checked_at_most_max_failures_times() {
+    let app = spawn_app_with(three_strikes());
+    let answers: Vec<Resp> = std::thread::scope(|s| {
+        let attempts: Vec<_> = (0..12)
+            .map(|_| s.spawn(|| app.login(ADA, "wrong")))
+            .collect();
+        attempts
+            .into_iter()
+            .map(|a| a.join().expect("the attempt's thread"))
+            .collect()
+    });
+    let (checked, locked): (Vec<&Resp>, Vec<&Resp>) = answers.iter().partition(|r| r.status == 401);
+    assert_eq!((checked.len(), locked.len()), (3, 9));
+    for resp in checked {
+        resp.assert_error(401, "INVALID_PASSWORD");
+    }
+    for resp in locked {
+        assert_locked(resp, 900);
+    }
+    assert_locked(&app.login(ADA, ADA_PASSWORD), 900);
+}
