@@ -508,3 +508,13 @@ pub fn session_by_sid(list: &Value, sid: &str) -> Option<Value> {
         .find(|s| s["sid"] == json!(sid))
         .cloned()
 }
+
+/// Held by the tests that time hashing or hash at the import cap, so that they
+/// never run beside one another: two of them at once on 2 cores would each
+/// measure the other's load.
+pub fn cpu_heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -46,6 +46,7 @@ fn made_elsewhere() -> Option<BTreeMap<String, String>> {
 
 #[test]
 fn hashes_made_by_other_tools_log_in_and_are_upgraded_on_the_first_good_login() {
+    let _alone = cpu_heavy();
     let Some(hashes) = made_elsewhere() else {
         return;
     };
@@ -116,6 +117,7 @@ fn hashes_made_by_other_tools_log_in_and_are_upgraded_on_the_first_good_login() 
 /// for two of them (2-4 s here).
 #[test]
 fn slow_imported_logins_do_not_hold_up_ordinary_ones() {
+    let _alone = cpu_heavy();
     use std::time::{Duration, Instant};
     let app = spawn_app_with(Settings {
         max_failures: 1000,
