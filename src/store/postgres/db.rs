@@ -1,6 +1,6 @@
 //! An open PostgreSQL database: its pool, and the ways work runs on it.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, Manager};
@@ -51,10 +51,12 @@ impl Db {
             .idle_timeout(Some(IDLE_TIMEOUT))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            // A connection a database restart has closed is found out and
-            // replaced before a request uses it (one empty query per checkout).
+            // Costs no round trip: it marks the connection as just handed
+            // out, so that its first statement may connect again once.
             .test_on_check_out(true)
-            .build_unchecked(Manager { target });
+            .build_unchecked(Manager {
+                target: Arc::new(target),
+            });
         Ok(Db {
             pool,
             name,

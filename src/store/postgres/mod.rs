@@ -80,12 +80,8 @@ fn is_unavailable(e: &postgres::Error) -> bool {
     }
     // The client library's own kinds that mean the connection failed: I/O,
     // TLS, connecting, and timing out (it has no public accessor for its kind).
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        if cause.is::<std::io::Error>() {
-            return true;
-        }
-        source = cause.source();
+    if has_io_cause(e) {
+        return true;
     }
     let shown = e.to_string();
     [
@@ -96,6 +92,18 @@ fn is_unavailable(e: &postgres::Error) -> bool {
     ]
     .iter()
     .any(|kind| shown.starts_with(kind))
+}
+
+/// Whether an I/O error is among the causes: the socket failed.
+fn has_io_cause(e: &postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The error with its cause: the library's own words are only "db error".
