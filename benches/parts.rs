@@ -17,7 +17,7 @@ use authlite::db::{new_id, now, now_ms};
 use authlite::password;
 use authlite::settings::Settings;
 use authlite::state::AppState;
-use authlite::store::{Database, NewRefresh, Session, StoreError};
+use authlite::store::{Database, NewRefresh, Session, Spent, StoreError};
 use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS};
 
 const EMAIL: &str = "ada@acme.test";
@@ -125,7 +125,13 @@ fn refresh_transaction(c: &mut Criterion) {
                         hash: &[0; 32],
                         expires_at: now() + 3600,
                     };
-                    store.rotate_refresh(&session.id, &jti, &next, now_ms(), &answer)
+                    let spent = Spent {
+                        sid: &session.id,
+                        jti: &jti,
+                        hash: &[0; 32],
+                        user: &record.user,
+                    };
+                    store.rotate_refresh(&spent, &next, now_ms(), &answer)
                 })
                 .expect("rotate");
             assert!(spent);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::db;
 use crate::gate::HashGate;
+use crate::known_users::KnownUsers;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::session_cache::SessionCache;
@@ -38,6 +39,8 @@ pub struct State {
     pub sealer: Sealer,
     /// Sessions as last read, for `/user/me`.
     pub sessions: SessionCache,
+    /// Users as tokens last showed them, for refreshes.
+    pub known_users: KnownUsers,
 }
 
 impl Deref for AppState {
@@ -94,6 +97,7 @@ impl AppState {
             metrics,
             sealer,
             sessions,
+            known_users: KnownUsers::default(),
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;

@@ -107,6 +107,22 @@ impl Database {
         }
     }
 
+    /// A write of one statement, which is its own transaction: on SQLite
+    /// through the writer thread, as `write`; on PostgreSQL on `store`, a
+    /// connection `read` gave (no transaction open), so that it costs one round
+    /// trip, with no BEGIN or COMMIT and no second connection.
+    pub fn write_statement<T, E, F>(&self, store: &mut dyn Store, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Database::Sqlite(db) => db.write(work),
+            Database::Postgres(_) => work(store),
+        }
+    }
+
     /// A read of rows that every write changes (a refreshed session), on `store`
     /// or where the engine answers it faster. SQLite's writer thread has in its
     /// cache every page it wrote; a pooled connection throws its cache away
