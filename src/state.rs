@@ -85,7 +85,6 @@ impl AppState {
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
-        let sessions = SessionCache::new(!db.sessions_end_elsewhere());
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             db,
@@ -96,9 +95,11 @@ impl AppState {
             settings,
             metrics,
             sealer,
-            sessions,
+            sessions: SessionCache::default(),
             known_users: KnownUsers::default(),
         });
+        watch_changes(&state)
+            .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
         Ok(AppState(state))
@@ -142,6 +143,18 @@ impl State {
         while self.db.write(chunk.clone())? >= PRUNE_CHUNK as usize {}
         Ok(())
     }
+}
+
+/// What another process changed is seen at once: the sessions read are
+/// forgotten and the keys checked again on the next request.
+fn watch_changes(state: &Arc<State>) -> std::io::Result<()> {
+    let weak = Arc::downgrade(state);
+    state.db.watch_changes(move || {
+        if let Some(state) = weak.upgrade() {
+            state.sessions.clear();
+            state.keys.check_soon();
+        }
+    })
 }
 
 const TICK: Duration = Duration::from_secs(1);

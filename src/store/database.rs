@@ -142,13 +142,14 @@ impl Database {
         }
     }
 
-    /// Whether other instances serve this database too, and so end sessions
-    /// that this process cannot hear of: then nothing read of a session may
-    /// be kept in memory.
-    pub fn sessions_end_elsewhere(&self) -> bool {
+    /// Calls `changed`, from a thread of its own, soon after another process
+    /// has ended sessions, changed a user's status or changed the keys, where
+    /// the engine can tell: on PostgreSQL (LISTEN/NOTIFY), within milliseconds.
+    /// SQLite cannot: what is kept of such rows must expire on its own.
+    pub fn watch_changes(&self, changed: impl Fn() + Send + 'static) -> std::io::Result<()> {
         match self {
-            Database::Sqlite(_) => false,
-            Database::Postgres(_) => true,
+            Database::Sqlite(_) => Ok(()),
+            Database::Postgres(db) => db.watch_changes(Box::new(changed)),
         }
     }
 

@@ -88,6 +88,9 @@ impl Sessions for PgStore<'_> {
             "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
             &[&id, &int(now)],
         )?;
+        if changed > 0 {
+            self.notify_change()?;
+        }
         Ok(changed > 0)
     }
 
@@ -102,6 +105,9 @@ impl Sessions for PgStore<'_> {
          WHERE user_id = $1 AND id IS DISTINCT FROM $2 AND revoked_at IS NULL",
             &[&user_id, &keep, &int(now)],
         )?;
+        if changed > 0 {
+            self.notify_change()?;
+        }
         Ok(count(changed))
     }
 

@@ -112,7 +112,7 @@ impl Users for PgStore<'_> {
                 &int(now),
             ],
         )?;
-        Ok(())
+        self.notify_change()
     }
 
     fn set_password_hash(&mut self, id: &str, hash: &str, now: u64) -> Result<()> {
@@ -128,7 +128,7 @@ impl Users for PgStore<'_> {
             "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
             &[&id, &status.as_str(), &int(now)],
         )?;
-        Ok(())
+        self.notify_change()
     }
 
     fn org_name(&mut self, id: &str) -> Result<Option<String>> {
