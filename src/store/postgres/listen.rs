@@ -22,8 +22,11 @@ const LISTEN: &str = "LISTEN authlite_changes";
 
 /// How often the listener looks whether it is still wanted.
 const TICK: Duration = Duration::from_millis(500);
-/// How long it waits before connecting again after a failure.
+/// How long it waits before connecting again: RETRY after losing a
+/// connection, doubling after each failed attempt up to RETRY_MAX (a database
+/// that is down is not asked hundreds of times a minute by every instance).
 const RETRY: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(3);
 
 /// Starts the listener thread; it calls `changed` after each notification and
 /// each (re)connection, until `stop` is set.
@@ -34,29 +37,32 @@ pub fn start(
 ) -> std::io::Result<()> {
     thread::Builder::new()
         .name("authlite-pg-listen".into())
-        .spawn(move || {
-            let mut lost = false;
-            while !stop.load(Ordering::Relaxed) {
-                match target.config.connect(target.tls.clone()) {
-                    Ok(mut client) => {
-                        if lost {
-                            log::info!("listening for other instances' changes again");
-                        }
-                        lost = listen(&mut client, &stop, changed.as_ref());
-                    }
-                    Err(e) if !lost => {
-                        log::warn!(
-                            "cannot listen for other instances' changes: {}",
-                            describe(&e)
-                        );
-                        lost = true;
-                    }
-                    Err(_) => {}
-                }
-                thread::sleep(RETRY);
-            }
-        })
+        .spawn(move || run(&target, &stop, changed.as_ref()))
         .map(drop)
+}
+
+fn run(target: &Target, stop: &AtomicBool, changed: &dyn Fn()) {
+    let (mut lost, mut wait) = (false, RETRY);
+    while !stop.load(Ordering::Relaxed) {
+        match target.config.connect(target.tls.clone()) {
+            Ok(mut client) => {
+                if lost {
+                    log::info!("listening for other instances' changes again");
+                }
+                lost = listen(&mut client, stop, changed);
+                wait = RETRY;
+            }
+            Err(e) => {
+                if !lost {
+                    let why = describe(&e);
+                    log::warn!("cannot listen for other instances' changes: {why}");
+                }
+                lost = true;
+                wait = (wait * 2).min(RETRY_MAX);
+            }
+        }
+        thread::sleep(wait);
+    }
 }
 
 /// Serves one connection; true if it was lost (not stopped).
