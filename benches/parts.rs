@@ -17,7 +17,7 @@ use authlite::db::{new_id, now, now_ms};
 use authlite::password;
 use authlite::settings::Settings;
 use authlite::state::AppState;
-use authlite::store::{Database, NewRefresh, Session, StoreError};
+use authlite::store::{Database, NewRefresh, Session, Spent, StoreError};
 use authlite::tokens::{AccessClaims, Claims, Keys, ACCESS, AMR_PASSWORD};
 
 const EMAIL: &str = "ada@acme.test";
@@ -128,7 +128,14 @@ fn refresh_transaction(c: &mut Criterion) {
                         hash: &[0; 32],
                         expires_at: now() + 3600,
                     };
-                    store.rotate_refresh(&session.id, &jti, &next, now_ms(), &answer)
+                    let spent = Spent {
+                        sid: &session.id,
+                        jti: &jti,
+                        hash: &[0; 32],
+                        user: &record.user,
+                        amr: &record.amr,
+                    };
+                    store.rotate_refresh(&spent, &next, now_ms(), &answer)
                 })
                 .expect("rotate");
             assert!(spent);

@@ -1,11 +1,12 @@
 //! What the database said of a session within the last half second, so that
 //! a client asking `/user/me` again and again costs no database read.
 //!
-//! Only a server that makes every write that can end a session itself keeps
-//! one (SQLite): each such write clears it once committed, so a revocation is
-//! seen at once. Another process's change (`user set-status`, a seed) is seen
-//! within `FRESH`. On PostgreSQL, where other instances revoke sessions too,
-//! there is no cache.
+//! This server's own writes that can end a session clear it once committed,
+//! so a revocation is seen at once. Another process's change (another
+//! instance, `user set-status`, a seed) clears it as soon as the engine
+//! tells (`Database::watch_changes`: PostgreSQL's notifications, within
+//! milliseconds); and whatever the engine tells, an entry stands no longer
+//! than `FRESH`.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -22,8 +23,8 @@ const CAPACITY: usize = 50_000;
 /// The session's user and whether the session is revoked; None: no such session.
 pub type Found = Option<(User, bool)>;
 
+#[derive(Default)]
 pub struct SessionCache {
-    enabled: bool,
     inner: Mutex<Inner>,
 }
 
@@ -35,18 +36,8 @@ struct Inner {
 }
 
 impl SessionCache {
-    pub fn new(enabled: bool) -> SessionCache {
-        SessionCache {
-            enabled,
-            inner: Mutex::new(Inner::default()),
-        }
-    }
-
     /// What was read of `sid` within `FRESH`, if anything.
     pub fn get(&self, sid: &str) -> Option<Found> {
-        if !self.enabled {
-            return None;
-        }
         let inner = self.lock();
         let (at, found) = inner.entries.get(sid)?;
         (at.elapsed() < FRESH).then(|| found.clone())
@@ -59,9 +50,6 @@ impl SessionCache {
 
     /// Keeps what was read of `sid` at `epoch`, unless a clear came since.
     pub fn put(&self, epoch: u64, sid: &str, found: Found, read_at: Instant) {
-        if !self.enabled {
-            return;
-        }
         let mut inner = self.lock();
         if inner.epoch != epoch {
             return;
@@ -103,7 +91,7 @@ mod tests {
 
     #[test]
     fn an_answer_read_before_a_clear_is_not_kept_after_it() {
-        let cache = SessionCache::new(true);
+        let cache = SessionCache::default();
         let epoch = cache.epoch();
         cache.clear();
         cache.put(epoch, "s", Some((user(), false)), Instant::now());
@@ -113,13 +101,10 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_goes_stale_after_fresh_and_a_disabled_cache_keeps_nothing() {
-        let cache = SessionCache::new(true);
+    fn an_entry_goes_stale_after_fresh() {
+        let cache = SessionCache::default();
         let old = Instant::now() - FRESH;
         cache.put(cache.epoch(), "s", None, old);
         assert!(cache.get("s").is_none());
-        let off = SessionCache::new(false);
-        off.put(off.epoch(), "s", None, Instant::now());
-        assert!(off.get("s").is_none());
     }
 }

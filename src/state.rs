@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::db;
 use crate::gate::HashGate;
+use crate::known_users::KnownUsers;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::session_cache::SessionCache;
@@ -38,6 +39,8 @@ pub struct State {
     pub sealer: Sealer,
     /// Sessions as last read, for `/user/me`.
     pub sessions: SessionCache,
+    /// Users as tokens last showed them, for refreshes.
+    pub known_users: KnownUsers,
 }
 
 impl Deref for AppState {
@@ -82,7 +85,6 @@ impl AppState {
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
-        let sessions = SessionCache::new(!db.sessions_end_elsewhere());
         let state = Arc::new(State {
             dummy_hash: password::dummy_hash(settings.pbkdf2_iterations),
             db,
@@ -93,8 +95,11 @@ impl AppState {
             settings,
             metrics,
             sealer,
-            sessions,
+            sessions: SessionCache::default(),
+            known_users: KnownUsers::default(),
         });
+        watch_changes(&state)
+            .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
         Ok(AppState(state))
@@ -138,6 +143,18 @@ impl State {
         while self.db.write(chunk.clone())? >= PRUNE_CHUNK as usize {}
         Ok(())
     }
+}
+
+/// What another process changed is seen at once: the sessions read are
+/// forgotten and the keys checked again on the next request.
+fn watch_changes(state: &Arc<State>) -> std::io::Result<()> {
+    let weak = Arc::downgrade(state);
+    state.db.watch_changes(move || {
+        if let Some(state) = weak.upgrade() {
+            state.sessions.clear();
+            state.keys.check_soon();
+        }
+    })
 }
 
 const TICK: Duration = Duration::from_secs(1);

@@ -17,6 +17,7 @@
 
 mod bench;
 mod http;
+mod pgbench;
 mod postgres;
 mod server;
 mod startup;

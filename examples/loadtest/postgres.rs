@@ -1,13 +1,15 @@
 //! PostgreSQL mode: login, refresh and /user/me on the usual SQLite server,
 //! then on two authlite instances sharing one fresh PostgreSQL database (made
 //! through the admin URL, dropped at the end), the clients spread round-robin
-//! over them; one table puts each figure beside the other.
+//! over them; one table puts each figure beside the other. pgbench runs the
+//! refresh's one statement alone first, and the refresh rate is shown beside it.
 
 use postgres::{Client, NoTls};
 
 use authlite::store::{Database, Synchronous};
 
 use crate::bench::{Bench, Group};
+use crate::pgbench;
 use crate::server::{seed, serve};
 use crate::stats::{ms, print_rows, Stats};
 
@@ -81,7 +83,12 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// Two instances on a fresh, seeded database at `admin`'s server, each with its
 /// own pool and state, as two processes behind a load balancer would have.
-fn start_pair(fresh: &Fresh, sqlite: &Bench) -> Result<[std::net::SocketAddr; 2], String> {
+/// Before they start (their pools and pgbench's clients together could pass
+/// the server's max_connections), pgbench runs the refresh statement alone.
+fn start_pair(
+    fresh: &Fresh,
+    sqlite: &Bench,
+) -> Result<([std::net::SocketAddr; 2], Option<f64>), String> {
     let open = || Database::open(&fresh.url, Synchronous::Normal);
     let first = open()?;
     println!(
@@ -89,8 +96,24 @@ fn start_pair(fresh: &Fresh, sqlite: &Bench) -> Result<[std::net::SocketAddr; 2]
         first.name()
     );
     seed(&first, sqlite.opts.users, sqlite.opts.iterations);
+    let (clients, seconds) = (sqlite.opts.clients, sqlite.opts.seconds);
+    let pgbench = match pgbench::refresh_rate(&fresh.url, clients, seconds) {
+        Ok(rate) => {
+            println!(
+                "pgbench, the refresh UPDATE alone: {rate:.1} tps ({clients} clients, {seconds} s)"
+            );
+            Some(rate)
+        }
+        Err(e) => {
+            println!("pgbench: {e}");
+            None
+        }
+    };
     let second = open()?;
-    Ok([serve(first, sqlite.opts), serve(second, sqlite.opts)])
+    Ok((
+        [serve(first, sqlite.opts), serve(second, sqlite.opts)],
+        pgbench,
+    ))
 }
 
 /// The same runs on `sqlite` (one instance) and on PostgreSQL (two).
@@ -99,8 +122,8 @@ pub fn compare(sqlite: &Bench, admin: &str) {
         Ok(fresh) => fresh,
         Err(e) => return println!("postgres: cannot make a database: {e}\n"),
     };
-    let addrs = match start_pair(&fresh, sqlite) {
-        Ok(addrs) => addrs,
+    let (addrs, pgbench) = match start_pair(&fresh, sqlite) {
+        Ok(started) => started,
         Err(e) => return println!("postgres: cannot start the instances: {e}\n"),
     };
     let postgres = Bench {
@@ -112,6 +135,12 @@ pub fn compare(sqlite: &Bench, admin: &str) {
     let lite = runs(sqlite, "sqlite");
     let pg = runs(&postgres, "pg");
     print_table(&lite, &pg);
+    if let Some(pgbench) = pgbench {
+        println!(
+            "refresh on 2 instances / pgbench's refresh UPDATE: {:.3}\n",
+            pg[1].rate() / pgbench
+        );
+    }
 }
 
 /// Each of `RUNS` alone, its rows printed as it ends.

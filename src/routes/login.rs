@@ -266,6 +266,7 @@ fn open_session(
         .db
         .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
     let signed = sign_pair(state, &ring, &user, (&session.id, &session.amr), now)?;
+    state.known_users.remember(&user);
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
     let signed = state.db.write(move |store| {
         store.clear_failures(&slot.email_key)?;

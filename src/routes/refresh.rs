@@ -10,8 +10,8 @@ use crate::db::{now, now_ms};
 use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::store::{RefreshRecord, Status, Store};
-use crate::tokens::{digest, same_digest, Unverified, GRACE_ANSWERS};
+use crate::store::{RefreshRecord, Spent, Status, Store, User};
+use crate::tokens::{digest, same_digest, Unverified, AMR_PASSWORD, GRACE_ANSWERS};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +42,9 @@ pub async fn refresh(
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
 /// reuse grace the very answer its first use got.
 fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String, ApiError> {
+    if let Some(answer) = spend_for_known_user(state, store, token)? {
+        return Ok(answer);
+    }
     let (claims, record, newest) = check(state, store, token)?;
     if !newest {
         return replay_or_reuse(state, &claims, &record);
@@ -54,12 +57,9 @@ fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String
             return Err(end_session(state, &claims.sid, ErrorCode::UserInactive)?)
         }
     }
-    let answer = spend(state, store, &claims, &record)?;
-    match answer {
-        Some(answer) => {
-            log::debug!("refresh ok: session {}", claims.sid);
-            Ok(answer)
-        }
+    state.known_users.remember(user);
+    match spend(state, store, &claims, token, (user, &record.amr))? {
+        Some(answer) => Ok(answer),
         // A racing use of this token won, or the session ended, while this one signed.
         None => match store.find_refresh(&claims.sid)? {
             Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record),
@@ -100,25 +100,68 @@ pub(super) fn check(
     Ok((claims, record, newest))
 }
 
-/// Signs a new pair and records it in place of the spent token, unless another
-/// use of the token came first (then `None`).
+/// The hot path: a token that reads as a live one of a user this server has
+/// signed for, spent in one write with the whole answer signed before it.
+/// None where that does not apply or the write finds the session otherwise
+/// (spent, ended, the token not the one issued, the user changed): then
+/// `rotate` reads the session and decides, in the contract's order.
+fn spend_for_known_user(
+    state: &AppState,
+    store: &mut dyn Store,
+    token: &str,
+) -> Result<Option<String>, ApiError> {
+    let ring = state.keys.ring(store);
+    let Ok(claims) = ring.peek_refresh(token, &state.settings.issuer) else {
+        return Ok(None);
+    };
+    if claims.exp.saturating_mul(1000) < now_ms() {
+        return Ok(None);
+    }
+    // A session signed in otherwise than by password fails the write's check
+    // of its amr, and takes the slow path.
+    let password_only = [AMR_PASSWORD.to_string()];
+    match state.known_users.get(&claims.sub) {
+        Some(user) => spend(state, store, &claims, token, (&user, &password_only)),
+        None => Ok(None),
+    }
+}
+
+/// Signs a new pair for `user` and records it in place of the spent token, if
+/// the session still holds that token as issued and the user is still active
+/// and as the pair shows them (else `None`).
 fn spend(
     state: &AppState,
     store: &mut dyn Store,
     claims: &Unverified,
-    record: &RefreshRecord,
+    token: &str,
+    (user, amr): (&User, &[String]),
 ) -> Result<Option<String>, ApiError> {
     let (now, now_ms) = (now(), now_ms());
-    let session = (claims.sid.as_str(), record.amr.as_slice());
-    let signed = sign_pair(state, &state.keys.ring(store), &record.user, session, now)?;
+    let session = (claims.sid.as_str(), amr);
+    let signed = sign_pair(state, &state.keys.ring(store), user, session, now)?;
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
     let row = grace_row(&claims.sid, &claims.jti);
     let grace_answer = state.sealer.seal(GRACE_ANSWERS, &row, answer.as_bytes());
-    let (sid, spent_jti) = (claims.sid.clone(), claims.jti.clone());
-    let spent = state.db.write(move |store| {
-        let next = signed.refresh_record();
-        store.rotate_refresh(&sid, &spent_jti, &next, now_ms, &grace_answer)
+    let (sid, jti, hash, user, amr) = (
+        claims.sid.clone(),
+        claims.jti.clone(),
+        digest(token),
+        user.clone(),
+        amr.to_vec(),
+    );
+    let spent = state.db.write_statement(store, move |store| {
+        let spent = Spent {
+            sid: &sid,
+            jti: &jti,
+            hash: &hash,
+            user: &user,
+            amr: &amr,
+        };
+        store.rotate_refresh(&spent, &signed.refresh_record(), now_ms, &grace_answer)
     })?;
+    if spent {
+        log::debug!("refresh ok: session {}", claims.sid);
+    }
     Ok(spent.then_some(answer))
 }
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::postgres::testing::{self, TestDatabase};
-use super::{Database, NewRefresh, Session, Status, User};
+use super::{Database, NewRefresh, Session, Spent, Status, User};
 
 mod areas;
 mod races;
@@ -105,5 +105,20 @@ fn refresh(jti: &str, expires_at: u64) -> NewRefresh<'_> {
         jti,
         hash: &[7; 32],
         expires_at,
+    }
+}
+
+/// The `amr` of a password sign-in, as `session` makes it.
+static PASSWORD_AMR: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| vec!["pwd".into()]);
+
+/// The spending of `jti` in session `sid` as a refresh made for `user` sends it.
+fn spent<'a>(sid: &'a str, jti: &'a str, user: &'a User) -> Spent<'a> {
+    Spent {
+        sid,
+        jti,
+        hash: &[7; 32],
+        user,
+        amr: &PASSWORD_AMR,
     }
 }

@@ -107,6 +107,22 @@ impl Database {
         }
     }
 
+    /// A write of one statement, which is its own transaction: on SQLite
+    /// through the writer thread, as `write`; on PostgreSQL on `store`, a
+    /// connection `read` gave (no transaction open), so that it costs one round
+    /// trip, with no BEGIN or COMMIT and no second connection.
+    pub fn write_statement<T, E, F>(&self, store: &mut dyn Store, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Database::Sqlite(db) => db.write(work),
+            Database::Postgres(_) => work(store),
+        }
+    }
+
     /// A read of rows that every write changes (a refreshed session), on `store`
     /// or where the engine answers it faster. SQLite's writer thread has in its
     /// cache every page it wrote; a pooled connection throws its cache away
@@ -126,13 +142,14 @@ impl Database {
         }
     }
 
-    /// Whether other instances serve this database too, and so end sessions
-    /// that this process cannot hear of: then nothing read of a session may
-    /// be kept in memory.
-    pub fn sessions_end_elsewhere(&self) -> bool {
+    /// Calls `changed`, from a thread of its own, soon after another process
+    /// has ended sessions, changed a user's status or changed the keys, where
+    /// the engine can tell: on PostgreSQL (LISTEN/NOTIFY), within milliseconds.
+    /// SQLite cannot: what is kept of such rows must expire on its own.
+    pub fn watch_changes(&self, changed: impl Fn() + Send + 'static) -> std::io::Result<()> {
         match self {
-            Database::Sqlite(_) => false,
-            Database::Postgres(_) => true,
+            Database::Sqlite(_) => Ok(()),
+            Database::Postgres(db) => db.watch_changes(Box::new(changed)),
         }
     }
 

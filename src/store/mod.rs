@@ -25,7 +25,7 @@ pub use database::{Database, Synchronous};
 pub use failures::{email_key, ip_key, Failures, Limit};
 pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};
 pub use links::{Link, Links};
-pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions};
+pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions, Spent};
 pub use users::{normalize_email, Status, User, Users};
 
 /// Why a store operation failed.

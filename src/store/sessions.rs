@@ -19,13 +19,15 @@ pub trait Sessions {
         now: u64,
     ) -> Result<usize>;
     fn find_refresh(&mut self, sid: &str) -> Result<Option<RefreshRecord>>;
-    /// Spends the session's newest token `spent_jti` and records `next` in its
-    /// place, with the answer to replay within the grace. One conditional UPDATE:
-    /// false if another use came first or the session has ended.
+    /// Spends the session's newest token and records `next` in its place, with
+    /// the answer to replay within the grace. One conditional UPDATE, which is
+    /// all a refresh needs when the caller already knows the user: false if
+    /// the session does not hold exactly `spent` (another use came first, the
+    /// session has ended, the user is no longer active or not as the answer
+    /// shows them).
     fn rotate_refresh(
         &mut self,
-        sid: &str,
-        spent_jti: &str,
+        spent: &Spent,
         next: &NewRefresh,
         now_ms: u64,
         grace_answer: &[u8],
@@ -76,6 +78,18 @@ pub(super) fn amr_to_text(amr: &[String]) -> String {
 
 pub(super) fn amr_from_text(text: &str) -> Vec<String> {
     text.split_ascii_whitespace().map(str::to_string).collect()
+}
+
+/// The token a refresh spends, and what its answer was made of.
+pub struct Spent<'a> {
+    pub sid: &'a str,
+    pub jti: &'a str,
+    /// SHA-256 of the token as presented: only the token issued has the stored one.
+    pub hash: &'a [u8],
+    /// The user as the answer shows them (id, email, name, org, roles), and active.
+    pub user: &'a User,
+    /// The session's sign-in as the answer shows it.
+    pub amr: &'a [String],
 }
 
 /// The token that a login or refresh issues, as the session records it.

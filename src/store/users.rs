@@ -107,6 +107,14 @@ impl fmt::Debug for User {
     }
 }
 
+/// Roles as both engines aggregate them in SQL (sorted, separated by spaces,
+/// NULL for none), to compare with what the database holds.
+pub(super) fn roles_to_text(roles: &[String]) -> Option<String> {
+    let mut sorted = roles.to_vec();
+    sorted.sort();
+    (!sorted.is_empty()).then(|| sorted.join(" "))
+}
+
 /// Roles as both engines read them back: one text of names separated by
 /// spaces (a role holds none), or NULL for none.
 pub(super) fn roles_from_text(joined: Option<String>) -> Vec<String> {

@@ -111,6 +111,17 @@ impl Keys {
         (fresh && !expiring).then_some(ring)
     }
 
+    /// Another process changed the keys: the next request checks them.
+    pub fn check_soon(&self) {
+        let mut seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(long_ago) = Instant::now().checked_sub(RECHECK) {
+            seen.at = long_ago;
+        }
+    }
+
     fn cached(&self) -> Arc<Keyring> {
         match self.ring.read() {
             Ok(ring) => Arc::clone(&ring),

@@ -1,7 +1,7 @@
 //! Every method of every area, with the exact values it must give back.
 
-use super::{on_every_engine, refresh, session, user};
-use crate::store::{Limit, Status, StoreError};
+use super::{on_every_engine, refresh, session, spent, user};
+use crate::store::{Limit, Spent, Status, StoreError, User};
 
 #[test]
 fn users_and_orgs_read_back_what_was_written() {
@@ -92,8 +92,18 @@ fn only_the_newest_token_rotates_and_the_spent_one_keeps_its_answer() {
             .transaction(|s| {
                 s.insert_user(&user("ada"), 1)?;
                 s.create_session(&session("s4", "ada", 500), &refresh("j4", 500))?;
-                assert!(s.rotate_refresh("s4", "j4", &refresh("j5", 900), 7_000, b"answer")?);
-                assert!(!s.rotate_refresh("s4", "j4", &refresh("j6", 900), 8_000, b"again")?);
+                assert!(s.rotate_refresh(
+                    &spent("s4", "j4", &user("ada")),
+                    &refresh("j5", 900),
+                    7_000,
+                    b"answer"
+                )?);
+                assert!(!s.rotate_refresh(
+                    &spent("s4", "j4", &user("ada")),
+                    &refresh("j6", 900),
+                    8_000,
+                    b"again"
+                )?);
                 let record = s.find_refresh("s4")?.unwrap();
                 assert_eq!(record.user.id, "ada");
                 assert!(!record.revoked);
@@ -107,8 +117,82 @@ fn only_the_newest_token_rotates_and_the_spent_one_keeps_its_answer() {
                 assert!(s.find_refresh("none")?.is_none());
 
                 s.revoke_session("s4", 10)?;
-                assert!(!s.rotate_refresh("s4", "j5", &refresh("j6", 900), 9_000, b"late")?);
+                assert!(!s.rotate_refresh(
+                    &spent("s4", "j5", &user("ada")),
+                    &refresh("j6", 900),
+                    9_000,
+                    b"late"
+                )?);
                 assert!(s.find_refresh("s4")?.unwrap().revoked);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_token_is_spent_only_as_issued_and_for_the_user_as_the_answer_shows_them() {
+    on_every_engine("conditional rotation", |engine| {
+        engine
+            .db
+            .transaction(|s| {
+                let cyd = User {
+                    org_id: Some("acme".into()),
+                    ..user("cyd")
+                };
+                s.upsert_org("acme", "Acme")?;
+                s.insert_user(&cyd, 1)?;
+                s.insert_user(&user("bob"), 1)?;
+                s.create_session(&session("s1", "cyd", 500), &refresh("j1", 500))?;
+                let next = refresh("j2", 900);
+                let otp = vec!["pwd".to_string(), "otp".into(), "mfa".into()];
+                let mut refused = vec![
+                    Spent {
+                        amr: &otp,
+                        ..spent("s1", "j1", &cyd)
+                    },
+                    Spent {
+                        hash: &[8; 32],
+                        ..spent("s1", "j1", &cyd)
+                    },
+                    spent("s1", "j0", &cyd),
+                    spent("s2", "j1", &cyd),
+                ];
+                let others = [
+                    user("bob"),
+                    User {
+                        name: "Cyd L".into(),
+                        ..cyd.clone()
+                    },
+                    User {
+                        email: "c@acme.test".into(),
+                        ..cyd.clone()
+                    },
+                    User {
+                        org_id: None,
+                        ..cyd.clone()
+                    },
+                    User {
+                        roles: vec!["admin".into()],
+                        ..cyd.clone()
+                    },
+                ];
+                refused.extend(others.iter().map(|other| spent("s1", "j1", other)));
+                for spend in &refused {
+                    assert!(!s.rotate_refresh(spend, &next, 1_000, b"x")?);
+                }
+                s.set_user_status("cyd", Status::Inactive, 2)?;
+                assert!(!s.rotate_refresh(&spent("s1", "j1", &cyd), &next, 1_000, b"x")?);
+                s.set_user_status("cyd", Status::Active, 3)?;
+                // Roles held that the answer does not show refuse it too.
+                s.set_user_roles("cyd", &["ops".into(), "admin".into()], 4)?;
+                assert!(!s.rotate_refresh(&spent("s1", "j1", &cyd), &next, 1_000, b"x")?);
+                let held = User {
+                    roles: vec!["ops".into(), "admin".into()],
+                    ..cyd.clone()
+                };
+                assert!(s.rotate_refresh(&spent("s1", "j1", &held), &next, 1_000, b"x")?);
+                assert_eq!(s.find_refresh("s1")?.unwrap().refresh_jti, "j2");
                 Ok::<_, StoreError>(())
             })
             .unwrap();
@@ -124,7 +208,12 @@ fn grace_answers_are_cleared_once_spent_before_the_cutoff_or_all_at_once() {
                 s.insert_user(&user("ada"), 1)?;
                 for (sid, at) in [("s0", 1_000), ("s1", 9_000), ("s2", 9_500)] {
                     s.create_session(&session(sid, "ada", 500), &refresh(sid, 500))?;
-                    s.rotate_refresh(sid, sid, &refresh("next", 900), at, b"answer")?;
+                    s.rotate_refresh(
+                        &spent(sid, sid, &user("ada")),
+                        &refresh("next", 900),
+                        at,
+                        b"answer",
+                    )?;
                 }
                 assert_eq!(s.clear_grace_answers(1_000)?, 0);
                 assert_eq!(s.clear_grace_answers(5_000)?, 1);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use super::{on_every_engine, refresh, session, user};
+use super::{on_every_engine, refresh, session, spent, user};
 use crate::store::{Database, Limit, Store, StoreError, PRUNE_CHUNK};
 
 /// Runs `work(i)` on `n` threads released at once; their answers in order.
@@ -65,8 +65,12 @@ fn of_two_racing_uses_of_one_refresh_token_exactly_one_wins() {
             let db = db.clone();
             thread::spawn(move || {
                 db.transaction(|s| {
-                    let won =
-                        s.rotate_refresh("s1", "j0", &refresh("j1", 2000), 5_000, b"first")?;
+                    let won = s.rotate_refresh(
+                        &spent("s1", "j0", &user("ada")),
+                        &refresh("j1", 2000),
+                        5_000,
+                        b"first",
+                    )?;
                     held_tx.send(()).unwrap();
                     thread::sleep(Duration::from_millis(300));
                     Ok::<_, StoreError>(won)
@@ -76,7 +80,14 @@ fn of_two_racing_uses_of_one_refresh_token_exactly_one_wins() {
         };
         held_rx.recv().unwrap();
         let second = db
-            .transaction(|s| s.rotate_refresh("s1", "j0", &refresh("j2", 2000), 5_001, b"second"))
+            .transaction(|s| {
+                s.rotate_refresh(
+                    &spent("s1", "j0", &user("ada")),
+                    &refresh("j2", 2000),
+                    5_001,
+                    b"second",
+                )
+            })
             .unwrap();
         assert!(first.join().unwrap());
         assert!(!second);
@@ -88,8 +99,15 @@ fn of_two_racing_uses_of_one_refresh_token_exactly_one_wins() {
         // And free for all: of eight at once, one wins.
         let won = at_once(db, 8, |db, i| {
             let jti = format!("k{i}");
-            db.transaction(|s| s.rotate_refresh("s1", "j1", &refresh(&jti, 3000), 6_000, b"x"))
-                .unwrap()
+            db.transaction(|s| {
+                s.rotate_refresh(
+                    &spent("s1", "j1", &user("ada")),
+                    &refresh(&jti, 3000),
+                    6_000,
+                    b"x",
+                )
+            })
+            .unwrap()
         });
         assert_eq!(won.iter().filter(|&&won| won).count(), 1, "{won:?}");
     });
@@ -192,7 +210,12 @@ fn pruning_goes_in_chunks() {
             for i in 0..n {
                 let (sid, jti) = (format!("s{i}"), format!("j{i}"));
                 s.create_session(&session(&sid, "ada", 100), &refresh(&jti, 100))?;
-                s.rotate_refresh(&sid, &jti, &refresh("n", 100), 1_000, b"answer")?;
+                s.rotate_refresh(
+                    &spent(&sid, &jti, &user("ada")),
+                    &refresh("n", 100),
+                    1_000,
+                    b"answer",
+                )?;
                 s.record_failure("email:ada@acme.test", 5)?;
             }
             Ok::<_, StoreError>(())

@@ -1,9 +1,9 @@
 //! Roles on users and the `amr` of sessions, with the exact values each
 //! method must give back, and a database from before them migrated.
 
-use super::{engines, on_every_engine, refresh, session, user, Engine, Kept};
+use super::{engines, on_every_engine, refresh, session, spent, user, Engine, Kept};
 use crate::store::postgres::testing::{self, TestDatabase};
-use crate::store::{Database, StoreError};
+use crate::store::{Database, Spent, StoreError};
 
 fn roles(list: &[&str]) -> Vec<String> {
     list.iter().map(|r| r.to_string()).collect()
@@ -94,7 +94,13 @@ fn a_session_keeps_the_amr_it_was_signed_in_with() {
                 assert_eq!(s.find_session("s1")?.unwrap().amr, ["pwd"]);
                 assert_eq!(s.find_session("s2")?.unwrap().amr, ["pwd", "otp", "mfa"]);
                 assert_eq!(s.find_refresh("s2")?.unwrap().amr, ["pwd", "otp", "mfa"]);
-                s.rotate_refresh("s2", "j2", &refresh("j3", 600), 5_000, b"answer")?;
+                let ada = s.find_user_by_id("ada")?.unwrap();
+                let amr = roles(&["pwd", "otp", "mfa"]);
+                let spent = Spent {
+                    amr: &amr,
+                    ..spent("s2", "j2", &ada)
+                };
+                assert!(s.rotate_refresh(&spent, &refresh("j3", 600), 5_000, b"answer")?);
                 assert_eq!(s.find_refresh("s2")?.unwrap().amr, ["pwd", "otp", "mfa"]);
                 Ok::<_, StoreError>(())
             })

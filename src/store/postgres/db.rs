@@ -1,10 +1,11 @@
 //! An open PostgreSQL database: its pool, and the ways work runs on it.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, Manager};
-use super::{describe, migrate, url, PgStore, KEY_LOCK};
+use super::{describe, listen, migrate, url, PgStore, KEY_LOCK};
 use crate::store::{KeyStore, Result, Store, StoreError, BLOCKING_THREADS_PER_WORKER};
 
 /// How long a request waits for a pooled connection (a dead database answers
@@ -33,6 +34,9 @@ pub struct Db {
     pool: Pool,
     name: String,
     probed: Mutex<Option<(Instant, Result<()>)>>,
+    /// Set when this is dropped: the listener, if any, then ends.
+    closed: Arc<AtomicBool>,
+    target: Arc<url::Target>,
 }
 
 impl Db {
@@ -40,7 +44,7 @@ impl Db {
     /// database or a bad URL fails within 5 s with one sentence naming the
     /// database without its password.
     pub fn open(url: &str) -> std::result::Result<Db, String> {
-        let target = url::parse(url)?;
+        let target = Arc::new(url::parse(url)?);
         let name = target.name.clone();
         connect_and_migrate(&target)?;
         let pool = r2d2::Pool::builder()
@@ -51,15 +55,26 @@ impl Db {
             .idle_timeout(Some(IDLE_TIMEOUT))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            // A connection a database restart has closed is found out and
-            // replaced before a request uses it (one empty query per checkout).
+            // Costs no round trip: it marks the connection as just handed
+            // out, so that its first statement may connect again once.
             .test_on_check_out(true)
-            .build_unchecked(Manager { target });
+            .build_unchecked(Manager {
+                target: Arc::clone(&target),
+            });
         Ok(Db {
             pool,
             name,
             probed: Mutex::new(None),
+            closed: Arc::new(AtomicBool::new(false)),
+            target,
         })
+    }
+
+    /// Calls `changed` whenever any instance (or command) has ended sessions,
+    /// changed a user's status or changed the keys, from a thread of its own.
+    pub fn watch_changes(&self, changed: Box<dyn Fn() + Send>) -> std::io::Result<()> {
+        let target = Arc::clone(&self.target);
+        listen::start(target, Arc::clone(&self.closed), changed)
     }
 
     pub fn name(&self) -> &str {
@@ -172,6 +187,12 @@ impl Db {
     #[cfg(test)]
     pub(super) fn client(&self) -> r2d2::PooledConnection<Manager> {
         self.pool.get().unwrap()
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Relaxed);
     }
 }
 

@@ -73,7 +73,7 @@ impl KeyChanges for PgStore<'_> {
              VALUES ($1, $2, $3, $4)",
             &[&kid, &algorithm, &key_pair, &int(now)],
         )?;
-        Ok(())
+        self.notify_change()
     }
 
     fn distrust_key(&mut self, kid: &str, now: u64) -> Result<bool> {
@@ -83,6 +83,9 @@ impl KeyChanges for PgStore<'_> {
               WHERE kid = $1",
             &[&kid, &int(now)],
         )?;
+        if changed == 1 {
+            self.notify_change()?;
+        }
         Ok(changed == 1)
     }
 

@@ -13,15 +13,18 @@
 //! instance (`FOR UPDATE SKIP LOCKED`).
 //!
 //! No state another instance would need is kept in memory here: every answer
-//! is read from the database.
+//! is read from the database. Each write that ends sessions, changes a
+//! user's status or changes the keys sends a notification, which each
+//! instance's listener turns into clearing what it keeps above the store.
 
-use super::StoreError;
+use super::{Result, StoreError};
 
 mod conn;
 mod db;
 mod failures;
 mod keys;
 mod links;
+mod listen;
 mod migrate;
 mod sessions;
 mod tls;
@@ -40,6 +43,16 @@ pub use url::is_url;
 
 /// A pooled connection as the store; each area's file implements its trait here.
 pub struct PgStore<'c>(&'c mut conn::Conn);
+
+impl PgStore<'_> {
+    /// Tells every instance's listener (`listen.rs`) that sessions, a user's
+    /// status or the keys changed. In a transaction it is sent as it commits,
+    /// so a listener that then reads again sees the change.
+    fn notify_change(&mut self) -> Result<()> {
+        self.0.execute(listen::NOTIFY, &[])?;
+        Ok(())
+    }
+}
 
 /// Advisory lock keys. Migrations use the one-number form, the others the
 /// two-number form (a separate space): failures `(FAILURE_LOCKS, hash of the
@@ -80,12 +93,8 @@ fn is_unavailable(e: &postgres::Error) -> bool {
     }
     // The client library's own kinds that mean the connection failed: I/O,
     // TLS, connecting, and timing out (it has no public accessor for its kind).
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        if cause.is::<std::io::Error>() {
-            return true;
-        }
-        source = cause.source();
+    if has_io_cause(e) {
+        return true;
     }
     let shown = e.to_string();
     [
@@ -96,6 +105,18 @@ fn is_unavailable(e: &postgres::Error) -> bool {
     ]
     .iter()
     .any(|kind| shown.starts_with(kind))
+}
+
+/// Whether an I/O error is among the causes: the socket failed.
+fn has_io_cause(e: &postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The error with its cause: the library's own words are only "db error".

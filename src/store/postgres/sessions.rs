@@ -6,7 +6,8 @@ use super::users::{self, user_columns, USER_COLUMNS};
 use super::values::{bytes, count, int, opt_bytes, opt_text, opt_time, text, time};
 use super::PgStore;
 use crate::store::sessions::{amr_from_text, amr_to_text};
-use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, PRUNE_CHUNK};
+use crate::store::users::roles_to_text;
+use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, Spent, PRUNE_CHUNK};
 
 macro_rules! session_columns {
     () => {
@@ -91,6 +92,9 @@ impl Sessions for PgStore<'_> {
             "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
             &[&id, &int(now)],
         )?;
+        if changed > 0 {
+            self.notify_change()?;
+        }
         Ok(changed > 0)
     }
 
@@ -105,6 +109,9 @@ impl Sessions for PgStore<'_> {
          WHERE user_id = $1 AND id IS DISTINCT FROM $2 AND revoked_at IS NULL",
             &[&user_id, &keep, &int(now)],
         )?;
+        if changed > 0 {
+            self.notify_change()?;
+        }
         Ok(count(changed))
     }
 
@@ -134,29 +141,42 @@ impl Sessions for PgStore<'_> {
 
     /// Of two racing uses, the second waits for the first's row lock; once that
     /// commits, PostgreSQL checks the WHERE again on the new row, where
-    /// `refresh_jti` is no longer `spent_jti`, so exactly one use wins. Revoking
-    /// is one UPDATE too, so a reuse revokes the session everywhere.
+    /// `refresh_jti` is no longer the spent one, so exactly one use wins.
+    /// Revoking is one UPDATE too, so a reuse revokes the session everywhere.
+    /// Outside a transaction this is the refresh's one round trip.
     fn rotate_refresh(
         &mut self,
-        sid: &str,
-        spent_jti: &str,
+        spent: &Spent,
         next: &NewRefresh,
         now_ms: u64,
         grace_answer: &[u8],
     ) -> Result<bool> {
+        let user = spent.user;
         let changed = self.0.execute(
             "UPDATE sessions
-         SET refresh_jti = $3, refresh_hash = $4, expires_at = $5, last_used_at = $6::BIGINT / 1000,
-             spent_jti = refresh_jti, spent_at_ms = $6, grace_answer = $7
-         WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
+         SET refresh_jti = $5, refresh_hash = $6, expires_at = $7, last_used_at = $8::BIGINT / 1000,
+             spent_jti = refresh_jti, spent_at_ms = $8, grace_answer = $9
+         WHERE id = $1 AND refresh_jti = $2 AND refresh_hash = $3 AND user_id = $4
+           AND revoked_at IS NULL AND amr = $14
+           AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.status = 'active'
+                       AND u.email = $10 AND u.name = $11 AND u.org_id IS NOT DISTINCT FROM $12)
+           AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles
+                WHERE user_id = $4) IS NOT DISTINCT FROM $13",
             &[
-                &sid,
-                &spent_jti,
+                &spent.sid,
+                &spent.jti,
+                &spent.hash,
+                &user.id,
                 &next.jti,
                 &next.hash,
                 &int(next.expires_at),
                 &int(now_ms),
                 &grace_answer,
+                &user.email,
+                &user.name,
+                &user.org_id,
+                &roles_to_text(&user.roles),
+                &amr_to_text(spent.amr),
             ],
         )?;
         Ok(changed == 1)

@@ -146,7 +146,7 @@ impl Users for PgStore<'_> {
                 &int(now),
             ],
         )?;
-        Ok(())
+        self.notify_change()
     }
 
     fn set_password_hash(&mut self, id: &str, hash: &str, now: u64) -> Result<()> {
@@ -162,7 +162,7 @@ impl Users for PgStore<'_> {
             "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
             &[&id, &status.as_str(), &int(now)],
         )?;
-        Ok(())
+        self.notify_change()
     }
 
     fn set_user_roles(&mut self, user_id: &str, roles: &[String], now: u64) -> Result<()> {

@@ -5,7 +5,8 @@ use rusqlite::{params, OptionalExtension};
 use super::users::{self, user_columns, USER_COLUMNS};
 use super::SqliteStore;
 use crate::store::sessions::{amr_from_text, amr_to_text};
-use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, PRUNE_CHUNK};
+use crate::store::users::roles_to_text;
+use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, Spent, PRUNE_CHUNK};
 
 const COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip, amr";
@@ -123,29 +124,41 @@ impl Sessions for SqliteStore<'_> {
     /// transaction), so of two uses of one token the second finds it spent.
     fn rotate_refresh(
         &mut self,
-        sid: &str,
-        spent_jti: &str,
+        spent: &Spent,
         next: &NewRefresh,
         now_ms: u64,
         grace_answer: &[u8],
     ) -> Result<bool> {
+        let user = spent.user;
         let changed = self
             .0
             .prepare_cached(
                 "UPDATE sessions
-                 SET refresh_jti = ?3, refresh_hash = ?4, expires_at = ?5,
-                     last_used_at = ?6 / 1000,
-                     spent_jti = refresh_jti, spent_at_ms = ?6, grace_answer = ?7
-                 WHERE id = ?1 AND refresh_jti = ?2 AND revoked_at IS NULL",
+                 SET refresh_jti = ?5, refresh_hash = ?6, expires_at = ?7,
+                     last_used_at = ?8 / 1000,
+                     spent_jti = refresh_jti, spent_at_ms = ?8, grace_answer = ?9
+                 WHERE id = ?1 AND refresh_jti = ?2 AND refresh_hash = ?3 AND user_id = ?4
+                   AND revoked_at IS NULL AND amr = ?14
+                   AND EXISTS (SELECT 1 FROM users u WHERE u.id = ?4 AND u.status = 'active'
+                               AND u.email = ?10 AND u.name = ?11 AND u.org_id IS ?12)
+                   AND (SELECT group_concat(role, ' ' ORDER BY role) FROM user_roles
+                        WHERE user_id = ?4) IS ?13",
             )?
             .execute(params![
-                sid,
-                spent_jti,
+                spent.sid,
+                spent.jti,
+                spent.hash,
+                user.id,
                 next.jti,
                 next.hash,
                 next.expires_at,
                 now_ms,
-                grace_answer
+                grace_answer,
+                user.email,
+                user.name,
+                user.org_id,
+                roles_to_text(&user.roles),
+                amr_to_text(spent.amr)
             ])?;
         Ok(changed == 1)
     }
