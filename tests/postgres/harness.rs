@@ -415,7 +415,17 @@ pub fn lock_from_every_instance(instances: &[Instance], email: &str, password: &
 /// `/user/me`, its refresh token (never used before) by `/user/refresh`.
 #[track_caller]
 pub fn assert_revoked_everywhere(instances: &[Instance], pair: &Pair) {
+    // An instance that read the session within 500 ms keeps it until the
+    // change's notification reaches it (SPEC §7 as issue 19 bounds it: 100 ms
+    // on a quiet machine, NOTIFIED on a busy one).
+    let ended = Instant::now();
     for instance in instances {
+        within(
+            ended,
+            NOTIFIED,
+            "the revocation seen by every instance",
+            || (instance.me(&pair.access).code() == Some("TOKEN_REVOKED")).then_some(()),
+        );
         instance.me(&pair.access).assert_error(401, "TOKEN_REVOKED");
     }
     for instance in instances {
@@ -535,6 +545,11 @@ pub fn kid_of(token: &str) -> String {
 
 /// Calls `check` every 20 ms until it gives `Some`, failing once `limit` has
 /// passed since `since` (the moment the change was made).
+/// How long a change on one instance may take to clear what the others keep:
+/// PostgreSQL's notifications arrive within 100 ms on a quiet machine; this
+/// leaves room for a busy CI machine, under the 500 ms an entry is kept.
+pub const NOTIFIED: Duration = Duration::from_millis(250);
+
 #[track_caller]
 pub fn within<T>(
     since: Instant,

@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-const NOTIFIED: Duration = Duration::from_millis(250);
-
 /// Ends every instance's listening connection, as a network fault would.
 fn kill_listeners(db: &Database) -> usize {
     let killed = db.query(
