@@ -19,6 +19,7 @@ use super::StoreError;
 
 mod conn;
 mod db;
+mod directory;
 mod failures;
 mod keys;
 mod links;
