@@ -34,6 +34,21 @@ use crate::routes;
         serve,
         routes::ops::index,
         routes::ops::client_module,
+        routes::admin::users::list_users,
+        routes::admin::users::create_user,
+        routes::admin::users::get_user,
+        routes::admin::users::update_user,
+        routes::admin::users::delete_user,
+        routes::admin::user_actions::set_password,
+        routes::admin::user_actions::create_link,
+        routes::admin::user_actions::unlock,
+        routes::admin::sessions::list_user_sessions,
+        routes::admin::sessions::revoke_user_sessions,
+        routes::admin::sessions::revoke_session,
+        routes::admin::orgs::list_orgs,
+        routes::admin::orgs::create_org,
+        routes::admin::orgs::rename_org,
+        routes::admin::orgs::delete_org,
     ),
     modifiers(&BearerAuth)
 )]
@@ -116,7 +131,52 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
         ],
     ),
     ("/healthz", "get", &[ServerBusy]),
+    ("/admin/users", "get", ADMIN),
+    ("/admin/users", "get", &[InvalidRequest]),
+    ("/admin/users", "post", ADMIN),
+    (
+        "/admin/users",
+        "post",
+        &[WeakPassword, OrgNotFound, EmailTaken, EmailDisabled],
+    ),
+    ("/admin/users/{id}", "get", ADMIN),
+    ("/admin/users/{id}", "patch", ADMIN),
+    ("/admin/users/{id}", "patch", &[OrgNotFound, EmailTaken]),
+    ("/admin/users/{id}", "delete", ADMIN),
+    ("/admin/users/{id}", "delete", &[InvalidRequest]),
+    ("/admin/users/{id}/password", "post", ADMIN),
+    ("/admin/users/{id}/password", "post", &[WeakPassword]),
+    ("/admin/users/{id}/link", "post", ADMIN),
+    ("/admin/users/{id}/link", "post", &[EmailDisabled]),
+    ("/admin/users/{id}/unlock", "post", ADMIN),
+    ("/admin/users/{id}/sessions", "get", ADMIN),
+    ("/admin/users/{id}/sessions", "delete", ADMIN),
+    ("/admin/sessions/{sid}", "delete", ADMIN),
+    ("/admin/sessions/{sid}", "delete", &[SessionNotFound]),
+    ("/admin/orgs", "get", ADMIN),
+    ("/admin/orgs", "post", ADMIN),
+    ("/admin/orgs", "post", &[OrgExists]),
+    ("/admin/orgs/{id}", "patch", ADMIN),
+    ("/admin/orgs/{id}", "patch", &[OrgNotFound]),
+    ("/admin/orgs/{id}", "delete", ADMIN),
+    ("/admin/orgs/{id}", "delete", &[OrgNotFound, OrgNotEmpty]),
 ];
+
+/// What every admin endpoint may answer: the bearer codes, FORBIDDEN, and
+/// SERVER_BUSY (a hashing queue or a database that is full).
+const ADMIN: &[ErrorCode] = &[
+    MissingToken,
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    UserInactive,
+    Forbidden,
+    ServerBusy,
+];
+
+/// Codes answered with another status than their own on some endpoints:
+/// (path prefix, code, status). The admin API's USER_NOT_FOUND is a 404.
+pub const OTHER_STATUS: &[(&str, ErrorCode, u16)] = &[("/admin/users/{id}", UserNotFound, 404)];
 
 /// What every endpoint that reads a JSON body may also answer.
 pub const BODY_ERRORS: &[ErrorCode] = &[
@@ -131,7 +191,11 @@ pub const BODY_ERRORS: &[ErrorCode] = &[
 pub const ANY_REQUEST: &[ErrorCode] = &[NotFound, MethodNotAllowed, InternalError, HttpError];
 
 /// Request fields that hold an email address: (schema, property).
-const EMAIL_FIELDS: &[(&str, &str)] = &[("LoginRequest", "email")];
+const EMAIL_FIELDS: &[(&str, &str)] = &[
+    ("LoginRequest", "email"),
+    ("CreateUserRequest", "email"),
+    ("UpdateUserRequest", "email"),
+];
 
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
@@ -167,8 +231,8 @@ pub fn document() -> Value {
                 .flat_map(|(_, _, codes)| codes.iter())
                 .chain(body_rows);
             let mut codes: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
-            for code in rows {
-                let list = codes.entry(code.status().as_u16()).or_default();
+            for code in rows.chain(other_status_codes(path)) {
+                let list = codes.entry(status_here(path, *code)).or_default();
                 if !list.contains(&code.as_str()) {
                     list.push(code.as_str());
                 }
@@ -184,6 +248,22 @@ pub fn document() -> Value {
         }
     }
     doc
+}
+
+/// The codes OTHER_STATUS adds to every endpoint under `path`.
+fn other_status_codes(path: &str) -> impl Iterator<Item = &'static ErrorCode> + '_ {
+    OTHER_STATUS
+        .iter()
+        .filter(move |(prefix, _, _)| path.starts_with(prefix))
+        .map(|(_, code, _)| code)
+}
+
+/// The status `code` is answered with on `path`.
+pub fn status_here(path: &str, code: ErrorCode) -> u16 {
+    OTHER_STATUS
+        .iter()
+        .find(|(prefix, c, _)| *c == code && path.starts_with(prefix))
+        .map_or(code.status().as_u16(), |(_, _, status)| *status)
 }
 
 /// Gives the `status` answer an error body whose `error_code` is one of `codes`.
@@ -266,7 +346,7 @@ mod tests {
     fn the_document_names_every_code_once_each_under_its_status() {
         let doc = document();
         let mut listed: Vec<&str> = ANY_REQUEST.iter().map(|c| c.as_str()).collect();
-        for item in doc["paths"].as_object().unwrap().values() {
+        for (path, item) in doc["paths"].as_object().unwrap() {
             for operation in item.as_object().unwrap().values() {
                 for (status, response) in operation["responses"].as_object().unwrap() {
                     let schema = &response["content"]["application/json"]["schema"];
@@ -275,7 +355,7 @@ mod tests {
                     };
                     for code in codes.iter().map(|c| c.as_str().unwrap()) {
                         let known = ErrorCode::ALL.iter().find(|c| c.as_str() == code);
-                        let known_status = known.map(|c| c.status().as_u16().to_string());
+                        let known_status = known.map(|c| status_here(path, *c).to_string());
                         assert_eq!(known_status.as_deref(), Some(status.as_str()), "{code}");
                         listed.push(code);
                     }
@@ -299,6 +379,31 @@ mod tests {
             doc["components"]["schemas"]["ErrorBody"]["properties"]["error_code"]["$ref"],
             "#/components/schemas/ErrorCode"
         );
+    }
+
+    #[test]
+    fn the_admin_api_lists_user_not_found_as_a_404_and_its_own_codes() {
+        let doc = document();
+        let codes = |path: &str, method: &str, status: &str| {
+            doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+                ["properties"]["error_code"]["enum"]
+                .clone()
+        };
+        assert_eq!(
+            codes("/admin/users/{id}", "get", "404"),
+            json!(["USER_NOT_FOUND"])
+        );
+        assert_eq!(
+            codes("/admin/users/{id}", "get", "401"),
+            codes("/user/me", "get", "401")
+        );
+        assert_eq!(codes("/admin/users", "get", "403"), json!(["FORBIDDEN"]));
+        assert_eq!(codes("/admin/users", "post", "409"), json!(["EMAIL_TAKEN"]));
+        assert_eq!(
+            codes("/admin/orgs/{id}", "delete", "404"),
+            json!(["ORG_NOT_FOUND"])
+        );
+        assert_eq!(codes("/admin/orgs", "get", "404"), Value::Null);
     }
 
     #[test]
@@ -328,6 +433,21 @@ mod tests {
             ("/", "get"),
             ("/.well-known/openid-configuration", "get"),
             ("/client/authlite-client.js", "get"),
+            ("/admin/users", "get"),
+            ("/admin/users", "post"),
+            ("/admin/users/{id}", "get"),
+            ("/admin/users/{id}", "patch"),
+            ("/admin/users/{id}", "delete"),
+            ("/admin/users/{id}/password", "post"),
+            ("/admin/users/{id}/link", "post"),
+            ("/admin/users/{id}/unlock", "post"),
+            ("/admin/users/{id}/sessions", "get"),
+            ("/admin/users/{id}/sessions", "delete"),
+            ("/admin/sessions/{sid}", "delete"),
+            ("/admin/orgs", "get"),
+            ("/admin/orgs", "post"),
+            ("/admin/orgs/{id}", "patch"),
+            ("/admin/orgs/{id}", "delete"),
         ] {
             assert!(
                 doc["paths"][path][method].is_object(),
