@@ -1,5 +1,8 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod admin_orgs;
+mod admin_sessions;
+mod admin_users;
 mod algorithms;
 mod attacks;
 mod cli_writes;
