@@ -10,6 +10,9 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorCode::{self, *};
 use crate::routes;
 
+mod admin;
+use admin::{other_status_codes, status_here, ADMIN_CODES};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -35,9 +38,9 @@ use crate::routes;
         routes::ops::index,
         routes::ops::client_module,
         routes::admin::users::list_users,
-        routes::admin::users::create_user,
+        routes::admin::user_edits::create_user,
         routes::admin::users::get_user,
-        routes::admin::users::update_user,
+        routes::admin::user_edits::update_user,
         routes::admin::users::delete_user,
         routes::admin::user_actions::set_password,
         routes::admin::user_actions::create_link,
@@ -131,52 +134,7 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
         ],
     ),
     ("/healthz", "get", &[ServerBusy]),
-    ("/admin/users", "get", ADMIN),
-    ("/admin/users", "get", &[InvalidRequest]),
-    ("/admin/users", "post", ADMIN),
-    (
-        "/admin/users",
-        "post",
-        &[WeakPassword, OrgNotFound, EmailTaken, EmailDisabled],
-    ),
-    ("/admin/users/{id}", "get", ADMIN),
-    ("/admin/users/{id}", "patch", ADMIN),
-    ("/admin/users/{id}", "patch", &[OrgNotFound, EmailTaken]),
-    ("/admin/users/{id}", "delete", ADMIN),
-    ("/admin/users/{id}", "delete", &[InvalidRequest]),
-    ("/admin/users/{id}/password", "post", ADMIN),
-    ("/admin/users/{id}/password", "post", &[WeakPassword]),
-    ("/admin/users/{id}/link", "post", ADMIN),
-    ("/admin/users/{id}/link", "post", &[EmailDisabled]),
-    ("/admin/users/{id}/unlock", "post", ADMIN),
-    ("/admin/users/{id}/sessions", "get", ADMIN),
-    ("/admin/users/{id}/sessions", "delete", ADMIN),
-    ("/admin/sessions/{sid}", "delete", ADMIN),
-    ("/admin/sessions/{sid}", "delete", &[SessionNotFound]),
-    ("/admin/orgs", "get", ADMIN),
-    ("/admin/orgs", "post", ADMIN),
-    ("/admin/orgs", "post", &[OrgExists]),
-    ("/admin/orgs/{id}", "patch", ADMIN),
-    ("/admin/orgs/{id}", "patch", &[OrgNotFound]),
-    ("/admin/orgs/{id}", "delete", ADMIN),
-    ("/admin/orgs/{id}", "delete", &[OrgNotFound, OrgNotEmpty]),
 ];
-
-/// What every admin endpoint may answer: the bearer codes, FORBIDDEN, and
-/// SERVER_BUSY (a hashing queue or a database that is full).
-const ADMIN: &[ErrorCode] = &[
-    MissingToken,
-    InvalidToken,
-    TokenExpired,
-    TokenRevoked,
-    UserInactive,
-    Forbidden,
-    ServerBusy,
-];
-
-/// Codes answered with another status than their own on some endpoints:
-/// (path prefix, code, status). The admin API's USER_NOT_FOUND is a 404.
-pub const OTHER_STATUS: &[(&str, ErrorCode, u16)] = &[("/admin/users/{id}", UserNotFound, 404)];
 
 /// What every endpoint that reads a JSON body may also answer.
 pub const BODY_ERRORS: &[ErrorCode] = &[
@@ -227,6 +185,7 @@ pub fn document() -> Value {
             let body_rows = BODY_ERRORS.iter().filter(|_| takes_body);
             let rows = ERROR_CODES
                 .iter()
+                .chain(ADMIN_CODES)
                 .filter(|(p, m, _)| p == path && m == method)
                 .flat_map(|(_, _, codes)| codes.iter())
                 .chain(body_rows);
@@ -248,22 +207,6 @@ pub fn document() -> Value {
         }
     }
     doc
-}
-
-/// The codes OTHER_STATUS adds to every endpoint under `path`.
-fn other_status_codes(path: &str) -> impl Iterator<Item = &'static ErrorCode> + '_ {
-    OTHER_STATUS
-        .iter()
-        .filter(move |(prefix, _, _)| path.starts_with(prefix))
-        .map(|(_, code, _)| code)
-}
-
-/// The status `code` is answered with on `path`.
-pub fn status_here(path: &str, code: ErrorCode) -> u16 {
-    OTHER_STATUS
-        .iter()
-        .find(|(prefix, c, _)| *c == code && path.starts_with(prefix))
-        .map_or(code.status().as_u16(), |(_, _, status)| *status)
 }
 
 /// Gives the `status` answer an error body whose `error_code` is one of `codes`.
@@ -379,31 +322,6 @@ mod tests {
             doc["components"]["schemas"]["ErrorBody"]["properties"]["error_code"]["$ref"],
             "#/components/schemas/ErrorCode"
         );
-    }
-
-    #[test]
-    fn the_admin_api_lists_user_not_found_as_a_404_and_its_own_codes() {
-        let doc = document();
-        let codes = |path: &str, method: &str, status: &str| {
-            doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
-                ["properties"]["error_code"]["enum"]
-                .clone()
-        };
-        assert_eq!(
-            codes("/admin/users/{id}", "get", "404"),
-            json!(["USER_NOT_FOUND"])
-        );
-        assert_eq!(
-            codes("/admin/users/{id}", "get", "401"),
-            codes("/user/me", "get", "401")
-        );
-        assert_eq!(codes("/admin/users", "get", "403"), json!(["FORBIDDEN"]));
-        assert_eq!(codes("/admin/users", "post", "409"), json!(["EMAIL_TAKEN"]));
-        assert_eq!(
-            codes("/admin/orgs/{id}", "delete", "404"),
-            json!(["ORG_NOT_FOUND"])
-        );
-        assert_eq!(codes("/admin/orgs", "get", "404"), Value::Null);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod admin_orgs;
 mod admin_sessions;
+mod admin_user_changes;
 mod admin_users;
 mod algorithms;
 mod attacks;

@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub(crate) mod orgs;
 pub(crate) mod sessions;
 pub(crate) mod user_actions;
+pub(crate) mod user_edits;
 pub(crate) mod users;
 mod view;
 
@@ -69,13 +70,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/admin/users", "GET, HEAD, POST")
             .route(web::get().to(users::list_users))
             .route(web::head().to(users::list_users))
-            .route(web::post().to(users::create_user)),
+            .route(web::post().to(user_edits::create_user)),
     )
     .service(
         resource("/admin/users/{id}", "GET, HEAD, PATCH, DELETE")
             .route(web::get().to(users::get_user))
             .route(web::head().to(users::get_user))
-            .route(web::patch().to(users::update_user))
+            .route(web::patch().to(user_edits::update_user))
             .route(web::delete().to(users::delete_user)),
     )
     .service(
