@@ -96,5 +96,10 @@ mod tests {
             json!(["ORG_NOT_FOUND"])
         );
         assert_eq!(codes("/admin/orgs", "get", "404"), Value::Null);
+        // Its schemas take names of their own: one named as /user/sessions'
+        // would replace that one in the document.
+        let schemas = &doc["components"]["schemas"];
+        assert!(schemas["SessionView"]["properties"]["current"].is_object());
+        assert!(schemas["AdminSession"]["properties"]["current"].is_null());
     }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::auth::Scope;
-use super::view::SessionView;
+use super::view::AdminSession;
 use super::{as_admin, find_user};
 use crate::db::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
@@ -15,7 +15,7 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 pub struct AdminSessionsBody {
     success: bool,
-    sessions: Vec<SessionView>,
+    sessions: Vec<AdminSession>,
 }
 
 #[utoipa::path(get, path = "/admin/users/{id}/sessions", tag = "admin", security(("bearer" = [])),
@@ -35,7 +35,7 @@ pub async fn list_user_sessions(
     let sessions = as_admin(&req, &state, Scope::UsersRead, move |_, store, _| {
         let user = find_user(store, &id)?;
         let live = store.list_live_sessions(&user.id, now())?;
-        Ok(live.into_iter().map(SessionView::from).collect())
+        Ok(live.into_iter().map(AdminSession::from).collect())
     })
     .await?;
     Ok(HttpResponse::Ok().json(AdminSessionsBody {

@@ -91,7 +91,7 @@ impl From<Org> for OrgView {
 /// A session as `/user/sessions` shows it, without `current`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionView {
+pub struct AdminSession {
     sid: String,
     created_at: u64,
     last_used_at: u64,
@@ -100,9 +100,9 @@ pub struct SessionView {
     ip: Option<String>,
 }
 
-impl From<Session> for SessionView {
-    fn from(s: Session) -> SessionView {
-        SessionView {
+impl From<Session> for AdminSession {
+    fn from(s: Session) -> AdminSession {
+        AdminSession {
             sid: s.id,
             created_at: s.created_at,
             last_used_at: s.last_used_at,

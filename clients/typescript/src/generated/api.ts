@@ -401,8 +401,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A session as `/user/sessions` shows it, without `current`. */
+        AdminSession: {
+            /** Format: int64 */
+            createdAt: number;
+            /** Format: int64 */
+            expiresAt: number;
+            ip?: string | null;
+            /** Format: int64 */
+            lastUsedAt: number;
+            sid: string;
+            userAgent?: string | null;
+        };
         AdminSessionsBody: {
-            sessions: components["schemas"]["SessionView"][];
+            sessions: components["schemas"]["AdminSession"][];
             success: boolean;
         };
         /** @description The admin view of a user (SPEC section 8): times in Unix seconds or null. */
@@ -598,10 +610,10 @@ export interface components {
             sessions: components["schemas"]["SessionView"][];
             success: boolean;
         };
-        /** @description A session as `/user/sessions` shows it, without `current`. */
         SessionView: {
             /** Format: int64 */
             createdAt: number;
+            current: boolean;
             /** Format: int64 */
             expiresAt: number;
             ip?: string | null;
