@@ -99,6 +99,12 @@ mod tests {
         // Its schemas take names of their own: one named as /user/sessions'
         // would replace that one in the document.
         let schemas = &doc["components"]["schemas"];
+        let patch = &schemas["UpdateUserRequest"];
+        assert_eq!(
+            patch["properties"]["email"],
+            json!({"type": "string", "format": "email"})
+        );
+        assert_eq!(patch["required"], Value::Null);
         assert!(schemas["SessionView"]["properties"]["current"].is_object());
         assert!(schemas["AdminSession"]["properties"]["current"].is_null());
     }

@@ -83,7 +83,7 @@ fn refused_org_changes_change_nothing() {
         (
             "POST",
             "/admin/orgs",
-            json!({"id": " ", "name": "Blank"}),
+            json!({"id": "", "name": "Blank"}),
             400,
             "INVALID_REQUEST",
         ),

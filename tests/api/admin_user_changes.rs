@@ -88,7 +88,7 @@ fn a_refused_creation_creates_nothing() {
             "INVALID_REQUEST",
         ),
         (
-            json!({"email": "x@acme.test", "name": " "}),
+            json!({"email": "x@acme.test", "name": "tab\there"}),
             400,
             "INVALID_REQUEST",
         ),

@@ -6,15 +6,12 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::auth::Scope;
-use super::view::OrgView;
+use super::view::{checked_text, OrgView};
 use super::{as_admin, require_bearer};
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
 use crate::routes::json_body;
 use crate::state::AppState;
 use crate::store::Org;
-
-/// Characters an org id or name has at most.
-const MAX_LENGTH: usize = 200;
 
 #[derive(Serialize, ToSchema)]
 pub struct OrgsBody {
@@ -31,13 +28,28 @@ pub struct OrgBody {
 #[derive(Deserialize, ToSchema)]
 pub struct CreateOrgRequest {
     #[schema(example = "acme")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     id: String,
     #[schema(example = "Acme Inc")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct RenameOrgRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     name: String,
 }
 
@@ -46,18 +58,6 @@ fn org_body(org: Org) -> OrgBody {
         success: true,
         org: org.into(),
     }
-}
-
-/// Trimmed, not empty, at most MAX_LENGTH characters, no control characters.
-fn checked(field: &str, raw: &str) -> Result<String, ApiError> {
-    let value = raw.trim();
-    if value.is_empty() || value.chars().count() > MAX_LENGTH || value.chars().any(char::is_control)
-    {
-        return Err(ApiError::invalid_request(format!(
-            "{field}: from 1 to {MAX_LENGTH} characters, none of them control characters"
-        )));
-    }
-    Ok(value.to_string())
 }
 
 #[utoipa::path(get, path = "/admin/orgs", tag = "admin", security(("bearer" = [])),
@@ -84,7 +84,7 @@ pub async fn list_orgs(
     request_body = CreateOrgRequest,
     responses(
         (status = 201, description = "The org is created", body = OrgBody),
-        (status = 400, description = "INVALID_REQUEST: an empty or over-long id or name", body = ErrorBody),
+        (status = 400, description = "INVALID_REQUEST: an id or name empty, over 200 characters or with control characters", body = ErrorBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
         (status = 409, description = "ORG_EXISTS", body = ErrorBody),
@@ -96,7 +96,10 @@ pub async fn create_org(
 ) -> Result<HttpResponse, ApiError> {
     require_bearer(&req)?;
     let body: CreateOrgRequest = json_body(&req, payload).await?;
-    let (id, name) = (checked("id", &body.id)?, checked("name", &body.name)?);
+    let (id, name) = (
+        checked_text("id", &body.id)?,
+        checked_text("name", &body.name)?,
+    );
     let org = as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
         state.db.write(move |store| {
             if !store.insert_org(&id, &name)? {
@@ -114,7 +117,7 @@ pub async fn create_org(
     request_body = RenameOrgRequest,
     responses(
         (status = 200, description = "The org as renamed", body = OrgBody),
-        (status = 400, description = "INVALID_REQUEST: an empty or over-long name", body = ErrorBody),
+        (status = 400, description = "INVALID_REQUEST: a name empty, over 200 characters or with control characters", body = ErrorBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
         (status = 404, description = "ORG_NOT_FOUND", body = ErrorBody),
@@ -127,7 +130,7 @@ pub async fn rename_org(
 ) -> Result<HttpResponse, ApiError> {
     require_bearer(&req)?;
     let body: RenameOrgRequest = json_body(&req, payload).await?;
-    let (id, name) = (id.into_inner(), checked("name", &body.name)?);
+    let (id, name) = (id.into_inner(), checked_text("name", &body.name)?);
     let org = as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
         state.db.write(move |store| {
             if !store.rename_org(&id, &name)? {

@@ -77,6 +77,7 @@ pub async fn set_password(
 #[derive(Deserialize, ToSchema, Default)]
 pub struct LinkRequest {
     /// Seconds the link works, 1 to 315360000; default 86400.
+    #[schema(minimum = 1, maximum = 315_360_000)]
     ttl: Option<u64>,
     /// Email it instead (this server sends no email yet: 501).
     #[serde(default)]

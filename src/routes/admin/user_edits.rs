@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::Scope;
 use super::users::{user_body, UserBody};
-use super::view::AdminUser;
+use super::view::{checked_text, AdminUser, RoleName, StatusName};
 use super::{as_admin, find_user, require_bearer, require_org};
 use crate::db::{new_id, now};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
@@ -23,10 +23,17 @@ use crate::store::{normalize_email, Status, User};
 pub struct CreateUserRequest {
     #[schema(example = "ada@acme.test")]
     email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     name: String,
     org_id: Option<String>,
+    #[schema(value_type = Option<Vec<RoleName>>, max_items = 32)]
     roles: Option<Vec<String>>,
     /// active (default), inactive, banned or deleted
+    #[schema(value_type = Option<StatusName>)]
     status: Option<String>,
     /// Checked against the password policy; without one the user has none.
     password: Option<String>,
@@ -92,20 +99,13 @@ fn new_user(body: &CreateUserRequest) -> Result<User, ApiError> {
     Ok(User {
         id: new_id(),
         email,
-        name: checked_name(&body.name)?,
+        name: checked_text("name", &body.name)?,
         org_id: body.org_id.clone(),
         password_hash: None,
         status: read_status(body.status.as_deref())?.unwrap_or(Status::Active),
         created_at: now(),
         roles: read_roles(body.roles.as_deref())?.unwrap_or_default(),
     })
-}
-
-fn checked_name(name: &str) -> Result<String, ApiError> {
-    match name.trim() {
-        "" => Err(ApiError::invalid_request("name: must not be empty")),
-        trimmed => Ok(trimmed.to_string()),
-    }
 }
 
 fn read_status(raw: Option<&str>) -> Result<Option<Status>, ApiError> {
@@ -131,14 +131,23 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserRequest {
+    // A string, not null, so that the document's `format: email` holds.
+    #[schema(value_type = String, required = false)]
     email: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     name: Option<String>,
     /// null takes the user out of their org.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     org_id: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<RoleName>>, max_items = 32)]
     roles: Option<Vec<String>>,
     /// A status other than active revokes every session of the user.
+    #[schema(value_type = Option<StatusName>)]
     status: Option<String>,
 }
 
@@ -167,7 +176,11 @@ pub async fn update_user(
         .map(normalize_email)
         .transpose()
         .map_err(|why| ApiError::invalid_request(format!("email {why}")))?;
-    let name = body.name.as_deref().map(checked_name).transpose()?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| checked_text("name", n))
+        .transpose()?;
     let status = read_status(body.status.as_deref())?;
     let roles = read_roles(body.roles.as_deref())?;
     let (id, org_id) = (id.into_inner(), body.org_id);

@@ -6,8 +6,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Scope;
-use super::view::{cursor_after, email_of_cursor, AdminUser};
-use super::{as_admin, find_user};
+use super::view::{cursor_after, email_of_cursor, AdminUser, RoleName, StatusName};
+use super::{as_admin, find_user, require_bearer};
 use crate::db::now;
 use crate::error::{ApiError, ErrorBody, SuccessBody};
 use crate::roles::check_role;
@@ -25,12 +25,16 @@ pub struct UserQuery {
     /// A substring of the email or the name, case-insensitive.
     query: Option<String>,
     /// active, inactive, banned or deleted
+    #[param(value_type = Option<StatusName>)]
     status: Option<String>,
     org_id: Option<String>,
+    #[param(value_type = Option<RoleName>)]
     role: Option<String>,
     /// 1-200, default 50
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// `nextCursor` of the page before
+    #[param(pattern = "^([0-9a-f]{2})*$")]
     cursor: Option<String>,
 }
 
@@ -68,6 +72,7 @@ pub async fn list_users(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    require_bearer(&req)?;
     let query = web::Query::<UserQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::invalid_request(format!("The query could not be read: {e}")))?
         .into_inner();
@@ -149,6 +154,7 @@ pub async fn get_user(
 #[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// true: remove the user and everything of theirs for good
+    #[param(value_type = Option<bool>)]
     erase: Option<String>,
 }
 
@@ -166,6 +172,7 @@ pub async fn delete_user(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    require_bearer(&req)?;
     let query = web::Query::<DeleteQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::invalid_request(format!("The query could not be read: {e}")))?;
     let erase = match query.erase.as_deref() {

@@ -1,7 +1,6 @@
 //! What the admin API answers: users, orgs and sessions as an admin sees them,
 //! and the opaque cursor of a list.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -113,16 +112,58 @@ impl From<Session> for AdminSession {
     }
 }
 
-/// The cursor after a page of users: the last email, base64url-encoded, so
-/// that clients treat it as opaque.
+/// The cursor after a page of users (pairs of lowercase hex digits): the last email in hex, so that clients
+/// treat it as opaque. Any cursor of that shape is a place in the order
+/// (bytes that are not UTF-8 read as U+FFFD), so none that fits the
+/// document is refused.
 pub fn cursor_after(email: &str) -> String {
-    Base64UrlUnpadded::encode_string(email.as_bytes())
+    email.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn email_of_cursor(cursor: &str) -> Result<String, ApiError> {
     let refused = || ApiError::invalid_request("cursor: not a cursor this server gave");
-    let bytes = Base64UrlUnpadded::decode_vec(cursor).map_err(|_| refused())?;
-    String::from_utf8(bytes).map_err(|_| refused())
+    if cursor.len() % 2 != 0
+        || !cursor
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(refused());
+    }
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).map_err(|_| refused()))
+        .collect::<Result<Vec<u8>, _>>()?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Characters a name or an org id has at most.
+pub const MAX_TEXT: usize = 200;
+
+/// A name or an org id as given: 1 to MAX_TEXT characters, none of them
+/// control characters (`char::is_control`: the ranges of the documents' pattern).
+pub fn checked_text(field: &str, raw: &str) -> Result<String, ApiError> {
+    if raw.is_empty() || raw.chars().count() > MAX_TEXT || raw.chars().any(char::is_control) {
+        return Err(ApiError::invalid_request(format!(
+            "{field}: from 1 to {MAX_TEXT} characters, none of them control characters"
+        )));
+    }
+    Ok(raw.to_string())
+}
+
+/// A role, as the OpenAPI document describes one (see `crate::roles`).
+#[derive(ToSchema)]
+#[schema(pattern = "^[a-z][a-z0-9_.:-]{0,63}$")]
+pub struct RoleName(#[allow(dead_code)] String);
+
+/// A user's status, as the OpenAPI document describes one.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum StatusName {
+    Active,
+    Inactive,
+    Banned,
+    Deleted,
 }
 
 #[cfg(test)]
@@ -133,7 +174,9 @@ mod tests {
     fn a_cursor_reads_back_as_its_email_and_garbage_is_refused() {
         let cursor = cursor_after("ada@acme.test");
         assert_eq!(email_of_cursor(&cursor).unwrap(), "ada@acme.test");
-        for bad in ["***", "a", "/w"] {
+        assert_eq!(email_of_cursor("ff").unwrap(), "\u{fffd}");
+        assert_eq!(email_of_cursor("").unwrap(), "");
+        for bad in ["***", "a", "0g", "AB", "+1"] {
             assert!(email_of_cursor(bad).is_err(), "{bad}");
         }
     }

@@ -464,9 +464,8 @@ export interface components {
             orgId?: string | null;
             /** @description Checked against the password policy; without one the user has none. */
             password?: string | null;
-            roles?: string[] | null;
-            /** @description active (default), inactive, banned or deleted */
-            status?: string | null;
+            roles?: components["schemas"]["RoleName"][] | null;
+            status?: null | components["schemas"]["StatusName"];
         };
         /** @description What token verifiers need to find the keys from the issuer. */
         Discovery: {
@@ -606,6 +605,8 @@ export interface components {
             /** @description The token of a link from `authlite user link` (after `#set-password=`). */
             token: string;
         };
+        /** @description A role, as the OpenAPI document describes one (see `crate::roles`). */
+        RoleName: string;
         SessionsBody: {
             sessions: components["schemas"]["SessionView"][];
             success: boolean;
@@ -626,6 +627,11 @@ export interface components {
             /** @example a longer and newer pass phrase */
             password: string;
         };
+        /**
+         * @description A user's status, as the OpenAPI document describes one.
+         * @enum {string}
+         */
+        StatusName: "active" | "inactive" | "banned" | "deleted";
         SuccessBody: {
             /** @example true */
             success: boolean;
@@ -646,13 +652,12 @@ export interface components {
         };
         UpdateUserRequest: {
             /** Format: email */
-            email?: string | null;
+            email?: string;
             name?: string | null;
             /** @description null takes the user out of their org. */
             orgId?: string | null;
-            roles?: string[] | null;
-            /** @description A status other than active revokes every session of the user. */
-            status?: string | null;
+            roles?: components["schemas"]["RoleName"][] | null;
+            status?: null | components["schemas"]["StatusName"];
         };
         UserBody: {
             success: boolean;
@@ -831,7 +836,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrgBody"];
                 };
             };
-            /** @description INVALID_REQUEST: an empty or over-long id or name */
+            /** @description INVALID_REQUEST: an id or name empty, over 200 characters or with control characters */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1089,7 +1094,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrgBody"];
                 };
             };
-            /** @description INVALID_REQUEST: an empty or over-long name */
+            /** @description INVALID_REQUEST: a name empty, over 200 characters or with control characters */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1312,13 +1317,13 @@ export interface operations {
                 /** @description `nextCursor` of the page before */
                 cursor?: string;
                 /** @description 1-200, default 50 */
-                limit?: string;
+                limit?: number;
                 orgId?: string;
                 /** @description A substring of the email or the name, case-insensitive. */
                 query?: string;
-                role?: string;
+                role?: components["schemas"]["RoleName"];
                 /** @description active, inactive, banned or deleted */
-                status?: string;
+                status?: components["schemas"]["StatusName"];
             };
             header?: never;
             path?: never;
@@ -1676,7 +1681,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description true: remove the user and everything of theirs for good */
-                erase?: string;
+                erase?: boolean;
             };
             header?: never;
             path: {
