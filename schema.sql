@@ -1,4 +1,4 @@
--- authlite schema, version 5: what a new database gets. An older database is
+-- authlite schema, version 8: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -16,7 +16,8 @@ CREATE TABLE users (
     status        TEXT NOT NULL DEFAULT 'active'
                   CHECK (status IN ('active', 'inactive', 'banned', 'deleted')),
     created_at    INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL
+    updated_at    INTEGER NOT NULL,
+    last_login_at INTEGER                -- NULL: never signed in
 );
 
 -- A user's roles, a row each (SPEC section 8), so that the users holding a

@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/.well-known/openid-configuration",
             routes::keys::openid_configuration,
         ))
+        .configure(routes::admin::configure)
         .service(get("/healthz", routes::ops::healthz))
         .service(get("/metrics", routes::ops::metrics))
         .service(get("/openapi.json", openapi::serve))

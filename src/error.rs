@@ -63,6 +63,12 @@ error_codes! {
     TokenReused => "TOKEN_REUSED", UNAUTHORIZED,
         "This refresh token was already used; the session has been ended.";
     SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";
+    Forbidden => "FORBIDDEN", FORBIDDEN, "You may not do this.";
+    OrgNotFound => "ORG_NOT_FOUND", NOT_FOUND, "No org has that id.";
+    EmailTaken => "EMAIL_TAKEN", CONFLICT, "Another user has that email.";
+    OrgExists => "ORG_EXISTS", CONFLICT, "An org with that id exists already.";
+    OrgNotEmpty => "ORG_NOT_EMPTY", CONFLICT, "Users still belong to this org.";
+    EmailDisabled => "EMAIL_DISABLED", NOT_IMPLEMENTED, "This server sends no email.";
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,
         "This path does not take that method.";
@@ -145,6 +151,14 @@ impl ApiError {
         ApiError {
             retry_after: Some(retry_after.max(1)),
             ..ApiError::new(ErrorCode::TooManyAttempts)
+        }
+    }
+
+    /// USER_NOT_FOUND as the admin API answers it: 404, where a sign-in's is 401.
+    pub fn no_such_user() -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            ..ApiError::with_message(ErrorCode::UserNotFound, "No user has that id.")
         }
     }
 

@@ -10,6 +10,9 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorCode::{self, *};
 use crate::routes;
 
+mod admin;
+use admin::{other_status_codes, status_here, ADMIN_CODES};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -34,6 +37,21 @@ use crate::routes;
         serve,
         routes::ops::index,
         routes::ops::client_module,
+        routes::admin::users::list_users,
+        routes::admin::user_edits::create_user,
+        routes::admin::users::get_user,
+        routes::admin::user_edits::update_user,
+        routes::admin::users::delete_user,
+        routes::admin::user_actions::set_password,
+        routes::admin::user_actions::create_link,
+        routes::admin::user_actions::unlock,
+        routes::admin::sessions::list_user_sessions,
+        routes::admin::sessions::revoke_user_sessions,
+        routes::admin::sessions::revoke_session,
+        routes::admin::orgs::list_orgs,
+        routes::admin::orgs::create_org,
+        routes::admin::orgs::rename_org,
+        routes::admin::orgs::delete_org,
     ),
     modifiers(&BearerAuth)
 )]
@@ -131,7 +149,11 @@ pub const BODY_ERRORS: &[ErrorCode] = &[
 pub const ANY_REQUEST: &[ErrorCode] = &[NotFound, MethodNotAllowed, InternalError, HttpError];
 
 /// Request fields that hold an email address: (schema, property).
-const EMAIL_FIELDS: &[(&str, &str)] = &[("LoginRequest", "email")];
+const EMAIL_FIELDS: &[(&str, &str)] = &[
+    ("LoginRequest", "email"),
+    ("CreateUserRequest", "email"),
+    ("UpdateUserRequest", "email"),
+];
 
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
@@ -163,12 +185,13 @@ pub fn document() -> Value {
             let body_rows = BODY_ERRORS.iter().filter(|_| takes_body);
             let rows = ERROR_CODES
                 .iter()
+                .chain(ADMIN_CODES)
                 .filter(|(p, m, _)| p == path && m == method)
                 .flat_map(|(_, _, codes)| codes.iter())
                 .chain(body_rows);
             let mut codes: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
-            for code in rows {
-                let list = codes.entry(code.status().as_u16()).or_default();
+            for code in rows.chain(other_status_codes(path)) {
+                let list = codes.entry(status_here(path, *code)).or_default();
                 if !list.contains(&code.as_str()) {
                     list.push(code.as_str());
                 }
@@ -266,7 +289,7 @@ mod tests {
     fn the_document_names_every_code_once_each_under_its_status() {
         let doc = document();
         let mut listed: Vec<&str> = ANY_REQUEST.iter().map(|c| c.as_str()).collect();
-        for item in doc["paths"].as_object().unwrap().values() {
+        for (path, item) in doc["paths"].as_object().unwrap() {
             for operation in item.as_object().unwrap().values() {
                 for (status, response) in operation["responses"].as_object().unwrap() {
                     let schema = &response["content"]["application/json"]["schema"];
@@ -275,7 +298,7 @@ mod tests {
                     };
                     for code in codes.iter().map(|c| c.as_str().unwrap()) {
                         let known = ErrorCode::ALL.iter().find(|c| c.as_str() == code);
-                        let known_status = known.map(|c| c.status().as_u16().to_string());
+                        let known_status = known.map(|c| status_here(path, *c).to_string());
                         assert_eq!(known_status.as_deref(), Some(status.as_str()), "{code}");
                         listed.push(code);
                     }
@@ -328,6 +351,21 @@ mod tests {
             ("/", "get"),
             ("/.well-known/openid-configuration", "get"),
             ("/client/authlite-client.js", "get"),
+            ("/admin/users", "get"),
+            ("/admin/users", "post"),
+            ("/admin/users/{id}", "get"),
+            ("/admin/users/{id}", "patch"),
+            ("/admin/users/{id}", "delete"),
+            ("/admin/users/{id}/password", "post"),
+            ("/admin/users/{id}/link", "post"),
+            ("/admin/users/{id}/unlock", "post"),
+            ("/admin/users/{id}/sessions", "get"),
+            ("/admin/users/{id}/sessions", "delete"),
+            ("/admin/sessions/{sid}", "delete"),
+            ("/admin/orgs", "get"),
+            ("/admin/orgs", "post"),
+            ("/admin/orgs/{id}", "patch"),
+            ("/admin/orgs/{id}", "delete"),
         ] {
             assert!(
                 doc["paths"][path][method].is_object(),

@@ -275,6 +275,8 @@ fn open_session(
             store.set_password_hash(&user_id, phc, now)?;
         }
         store.create_session(&session, &signed.refresh_record())?;
+        store.record_login(&user_id, now)?;
+        // audit: login.succeeded
         Ok::<_, ApiError>(signed)
     })?;
     log::info!(

@@ -99,7 +99,7 @@ pub async fn reset(
 }
 
 /// Runs `job` on a hashing thread; 503 SERVER_BUSY when the queue is full.
-async fn on_gate<T, F>(state: &AppState, job: F) -> Result<T, ApiError>
+pub(super) async fn on_gate<T, F>(state: &AppState, job: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -217,7 +217,7 @@ fn under_lockout(
     Ok(true)
 }
 
-fn weak(weakness: policy::Weakness) -> ApiError {
+pub(super) fn weak(weakness: policy::Weakness) -> ApiError {
     ApiError::with_message(ErrorCode::WeakPassword, weakness.to_string())
 }
 

@@ -10,6 +10,7 @@ use super::postgres::testing::{self, TestDatabase};
 use super::{Database, NewRefresh, Session, Spent, Status, User};
 
 mod areas;
+mod directory;
 mod races;
 mod roles;
 

@@ -412,6 +412,34 @@ impl TestApp {
         self.send(Req::new("GET", path))
     }
 
+    /// Gives Ada the role `admin` and signs her in: an admin's access token.
+    #[track_caller]
+    pub fn admin_token(&self) -> String {
+        self.cli(&["user", "roles", ADA, "--add", "admin"]);
+        self.login_ok(ADA, ADA_PASSWORD).access
+    }
+
+    /// An admin API call with `token`, and a JSON body when one is given.
+    pub fn admin(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Resp {
+        let req = Req::new(method, path).bearer(token);
+        self.send(match body {
+            Some(body) => req.json(&body),
+            None => req,
+        })
+    }
+
+    /// The id of the user with `email`, as the admin API lists it.
+    #[track_caller]
+    pub fn user_id(&self, token: &str, email: &str) -> String {
+        let found = self.admin("GET", &format!("/admin/users?query={email}"), token, None);
+        let users = found.json()["users"].clone();
+        let user = users
+            .as_array()
+            .and_then(|list| list.iter().find(|u| u["email"] == email))
+            .unwrap_or_else(|| panic!("{email} is not listed: {}", found.text));
+        user["id"].as_str().expect("an id").to_string()
+    }
+
     pub fn jwks(&self) -> Value {
         let resp = self.get("/.well-known/jwks.json");
         assert_eq!(resp.status, 200, "{}", resp.text);

@@ -1,5 +1,9 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
+mod admin_orgs;
+mod admin_sessions;
+mod admin_user_changes;
+mod admin_users;
 mod algorithms;
 mod attacks;
 mod cli_writes;

@@ -21,6 +21,7 @@ use super::{Result, StoreError};
 
 mod conn;
 mod db;
+mod directory;
 mod failures;
 mod keys;
 mod links;
