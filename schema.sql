@@ -1,4 +1,4 @@
--- authlite schema, version 5: what a new database gets. An older database is
+-- authlite schema, version 7: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -92,4 +92,17 @@ CREATE TABLE password_links (
     token_hash BLOB NOT NULL UNIQUE,
     expires_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL
+);
+
+-- API keys (SPEC section 8): only the SHA-256 digest of a key is kept;
+-- scopes are separated by spaces.
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    digest       BLOB NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
 );

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         5,
         include_str!("../../../migrations/postgres/005_roles_and_amr.sql"),
     ),
+    (
+        5,
+        7,
+        include_str!("../../../migrations/postgres/007_api_keys.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 

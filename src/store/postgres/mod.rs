@@ -17,6 +17,7 @@
 
 use super::StoreError;
 
+mod api_keys;
 mod conn;
 mod db;
 mod failures;
