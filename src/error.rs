@@ -62,6 +62,8 @@ error_codes! {
     TokenRevoked => "TOKEN_REVOKED", UNAUTHORIZED, "The session of this token has ended.";
     TokenReused => "TOKEN_REUSED", UNAUTHORIZED,
         "This refresh token was already used; the session has been ended.";
+    Forbidden => "FORBIDDEN", FORBIDDEN, "You may not do this.";
+    ApiKeyNotFound => "API_KEY_NOT_FOUND", NOT_FOUND, "There is no API key with that id.";
     SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,

@@ -27,6 +27,9 @@ use crate::routes;
         routes::password::reset,
         routes::session::list,
         routes::session::revoke,
+        routes::admin::api_keys::list,
+        routes::admin::api_keys::create,
+        routes::admin::api_keys::revoke,
         routes::keys::jwks,
         routes::keys::openid_configuration,
         routes::ops::healthz,
@@ -46,6 +49,17 @@ const BEARER: &[ErrorCode] = &[
     TokenExpired,
     TokenRevoked,
     UserInactive,
+];
+
+/// The codes an admin endpoint refuses its caller with (SPEC §8).
+const ADMIN: &[ErrorCode] = &[
+    MissingToken,
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    UserInactive,
+    Forbidden,
+    ServerBusy,
 ];
 
 /// The `error_code`s of each endpoint, as (path, method, codes): the document
@@ -115,6 +129,10 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
             ServerBusy,
         ],
     ),
+    ("/admin/api-keys", "get", ADMIN),
+    ("/admin/api-keys", "post", ADMIN),
+    ("/admin/api-keys/{id}", "delete", ADMIN),
+    ("/admin/api-keys/{id}", "delete", &[ApiKeyNotFound]),
     ("/healthz", "get", &[ServerBusy]),
 ];
 
@@ -328,6 +346,9 @@ mod tests {
             ("/", "get"),
             ("/.well-known/openid-configuration", "get"),
             ("/client/authlite-client.js", "get"),
+            ("/admin/api-keys", "get"),
+            ("/admin/api-keys", "post"),
+            ("/admin/api-keys/{id}", "delete"),
         ] {
             assert!(
                 doc["paths"][path][method].is_object(),

@@ -1,6 +1,7 @@
 //! The handlers, and what every handler shares: reading bodies, tokens,
 //! client addresses, and running blocking work.
 
+pub(crate) mod admin;
 pub(crate) mod keys;
 mod lockout;
 pub(crate) mod login;
