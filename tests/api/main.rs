@@ -1,6 +1,7 @@
 //! HTTP integration tests: one binary, one module per area of the API.
 
 mod algorithms;
+mod api_keys;
 mod attacks;
 mod cli_writes;
 mod conventions;
