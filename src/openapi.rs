@@ -319,6 +319,24 @@ mod tests {
         );
     }
 
+    /// Generated clients name their functions after them (openapi-typescript
+    /// refuses a document where two are the same).
+    #[test]
+    fn every_operation_id_is_unique() {
+        let doc = document();
+        let mut ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|operation| operation["operationId"].as_str())
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "{ids:?}");
+    }
+
     #[test]
     fn the_login_email_is_format_email() {
         let doc = document();

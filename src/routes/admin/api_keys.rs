@@ -57,7 +57,7 @@ pub struct ApiKeysBody {
     api_keys: Vec<ApiKeyView>,
 }
 
-#[utoipa::path(get, path = "/admin/api-keys", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/admin/api-keys", tag = "admin", operation_id = "listApiKeys", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every API key, newest first", body = ApiKeysBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
@@ -95,7 +95,7 @@ pub struct CreatedApiKeyBody {
     key: String,
 }
 
-#[utoipa::path(post, path = "/admin/api-keys", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/admin/api-keys", tag = "admin", operation_id = "createApiKey", security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "The key, shown this once", body = CreatedApiKeyBody),
@@ -161,7 +161,7 @@ fn invalid(why: &str) -> ApiError {
     ApiError::invalid_request(format!("{sentence}."))
 }
 
-#[utoipa::path(delete, path = "/admin/api-keys/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/admin/api-keys/{id}", tag = "admin", operation_id = "revokeApiKey", security(("bearer" = [])),
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 200, description = "The key is revoked (one revoked already stays so)", body = SuccessBody),
