@@ -116,6 +116,22 @@ fn only_an_admin_user_manages_api_keys_and_no_key_ever_does() {
 }
 
 #[test]
+fn the_api_key_paths_answer_head_and_name_their_methods_in_a_405() {
+    let app = spawn_app();
+    let admin = admin(&app);
+    let head = app.send(Req::new("HEAD", "/admin/api-keys").bearer(&admin));
+    assert_eq!((head.status, head.text.as_str()), (200, ""));
+    for (method, path, allow) in [
+        ("PUT", "/admin/api-keys", "GET, HEAD, POST"),
+        ("GET", "/admin/api-keys/some-id", "DELETE"),
+    ] {
+        let resp = app.send(Req::new(method, path).bearer(&admin));
+        resp.assert_error(405, "METHOD_NOT_ALLOWED");
+        assert_eq!(resp.header("allow"), Some(allow));
+    }
+}
+
+#[test]
 fn a_key_is_shown_once_and_listed_without_it() {
     let app = spawn_app();
     let admin = admin(&app);
