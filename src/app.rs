@@ -70,6 +70,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(routes::session::revoke))
                 .default_service(web::to(|| routes::method_not_allowed("DELETE"))),
         )
+        .service(
+            web::resource("/admin/api-keys")
+                .route(web::get().to(routes::admin::api_keys::list))
+                .route(web::head().to(routes::admin::api_keys::list))
+                .route(web::post().to(routes::admin::api_keys::create))
+                .default_service(web::to(|| routes::method_not_allowed("GET, HEAD, POST"))),
+        )
+        .service(
+            web::resource("/admin/api-keys/{id}")
+                .route(web::delete().to(routes::admin::api_keys::revoke))
+                .default_service(web::to(|| routes::method_not_allowed("DELETE"))),
+        )
         .service(get("/.well-known/jwks.json", routes::keys::jwks))
         .service(get(
             "/.well-known/openid-configuration",

@@ -82,6 +82,9 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage API keys for apps' backends (the admin API)
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +283,33 @@ pub enum KeysCommand {
         /// The algorithm of the key made current when KID is the current one
         #[arg(long, env = "AUTHLITE_ALGORITHM", default_value = "EdDSA")]
         algorithm: Algorithm,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApikeyCommand {
+    /// Make a key: the key alone on standard output (shown this once), its id on standard error
+    Create {
+        /// What the key is for
+        #[arg(long, env = "AUTHLITE_NAME", value_parser = crate::api_keys::check_name)]
+        name: String,
+        /// users:read, users:write, audit:read or clients:write (repeatable; the variable takes a comma-separated list)
+        #[arg(long = "scope", value_name = "SCOPE", env = "AUTHLITE_SCOPE", value_delimiter = ',', required = true, value_parser = crate::api_keys::check_scope)]
+        scopes: Vec<String>,
+        /// Seconds the key stays valid; without it, until revoked
+        #[arg(long, env = "AUTHLITE_TTL", value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
+        ttl: Option<u64>,
+    },
+    /// List the keys: id, name, scopes, created, expires, last used, revoked (never the key)
+    List {
+        /// Print JSON instead of a table
+        #[arg(long, env = "AUTHLITE_JSON")]
+        json: bool,
+    },
+    /// Revoke a key: running servers refuse it within a second
+    Revoke {
+        /// The key's id, as `apikey list` shows it
+        id: String,
     },
 }
 

@@ -62,8 +62,9 @@ error_codes! {
     TokenRevoked => "TOKEN_REVOKED", UNAUTHORIZED, "The session of this token has ended.";
     TokenReused => "TOKEN_REUSED", UNAUTHORIZED,
         "This refresh token was already used; the session has been ended.";
-    SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";
     Forbidden => "FORBIDDEN", FORBIDDEN, "You may not do this.";
+    ApiKeyNotFound => "API_KEY_NOT_FOUND", NOT_FOUND, "There is no API key with that id.";
+    SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";
     OrgNotFound => "ORG_NOT_FOUND", NOT_FOUND, "No org has that id.";
     EmailTaken => "EMAIL_TAKEN", CONFLICT, "Another user has that email.";
     OrgExists => "ORG_EXISTS", CONFLICT, "An org with that id exists already.";

@@ -1,6 +1,7 @@
 //! authlite: email and password login that signs Ed25519 JWTs, in one binary over one SQLite file
 //! (or one PostgreSQL database shared by several instances).
 
+pub mod api_keys;
 pub mod app;
 pub mod cli;
 pub mod commands;

@@ -30,6 +30,9 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
         routes::password::reset,
         routes::session::list,
         routes::session::revoke,
+        routes::admin::api_keys::list,
+        routes::admin::api_keys::create,
+        routes::admin::api_keys::revoke,
         routes::keys::jwks,
         routes::keys::openid_configuration,
         routes::ops::healthz,
@@ -64,6 +67,17 @@ const BEARER: &[ErrorCode] = &[
     TokenExpired,
     TokenRevoked,
     UserInactive,
+];
+
+/// The codes an admin endpoint refuses its caller with (SPEC §8).
+const ADMIN: &[ErrorCode] = &[
+    MissingToken,
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    UserInactive,
+    Forbidden,
+    ServerBusy,
 ];
 
 /// The `error_code`s of each endpoint, as (path, method, codes): the document
@@ -133,6 +147,10 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
             ServerBusy,
         ],
     ),
+    ("/admin/api-keys", "get", ADMIN),
+    ("/admin/api-keys", "post", ADMIN),
+    ("/admin/api-keys/{id}", "delete", ADMIN),
+    ("/admin/api-keys/{id}", "delete", &[ApiKeyNotFound]),
     ("/healthz", "get", &[ServerBusy]),
 ];
 
@@ -324,6 +342,24 @@ mod tests {
         );
     }
 
+    /// Generated clients name their functions after them (openapi-typescript
+    /// refuses a document where two are the same).
+    #[test]
+    fn every_operation_id_is_unique() {
+        let doc = document();
+        let mut ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|operation| operation["operationId"].as_str())
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "{ids:?}");
+    }
+
     #[test]
     fn the_login_email_is_format_email() {
         let doc = document();
@@ -366,6 +402,9 @@ mod tests {
             ("/admin/orgs", "post"),
             ("/admin/orgs/{id}", "patch"),
             ("/admin/orgs/{id}", "delete"),
+            ("/admin/api-keys", "get"),
+            ("/admin/api-keys", "post"),
+            ("/admin/api-keys/{id}", "delete"),
         ] {
             assert!(
                 doc["paths"][path][method].is_object(),

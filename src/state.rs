@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
 
+use crate::api_keys::cache::KeyCache;
 use crate::db;
 use crate::gate::HashGate;
 use crate::known_users::KnownUsers;
@@ -41,6 +42,8 @@ pub struct State {
     pub sessions: SessionCache,
     /// Users as tokens last showed them, for refreshes.
     pub known_users: KnownUsers,
+    /// API keys as last read, and their uses waiting to be recorded.
+    pub api_keys: KeyCache,
 }
 
 impl Deref for AppState {
@@ -97,6 +100,7 @@ impl AppState {
             sealer,
             sessions: SessionCache::default(),
             known_users: KnownUsers::default(),
+            api_keys: KeyCache::default(),
         });
         watch_changes(&state)
             .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
@@ -125,6 +129,14 @@ impl State {
         let (now, lockout) = (db::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
         self.in_chunks(move |store| store.prune_failures(now, lockout))
+    }
+
+    /// Records the API keys' uses queued since the last tick, off the requests' path.
+    fn record_api_key_uses(&self) -> store::Result<()> {
+        for (id, at) in self.api_keys.take_uses() {
+            self.db.write(move |store| store.touch_api_key(&id, at))?;
+        }
+        Ok(())
     }
 
     /// Clears the answers kept for the reuse grace once it has passed.
@@ -162,7 +174,8 @@ const PRUNE_EVERY: u32 = 3600;
 /// Grace answers go within a minute after the grace: a sweep every 20 s.
 const CLEAR_GRACE_EVERY: u32 = 20;
 
-/// Prunes expired rows every hour (and at start), and clears grace answers,
+/// Prunes expired rows every hour (and at start), clears grace answers, and
+/// records API keys' uses every second,
 /// until the state is dropped.
 fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
     thread::Builder::new()
@@ -175,6 +188,9 @@ fn start_upkeep(state: Weak<State>) -> std::io::Result<()> {
                     if let Err(e) = state.prune() {
                         log::warn!("pruning expired rows failed: {e}");
                     }
+                }
+                if let Err(e) = state.record_api_key_uses() {
+                    log::warn!("recording API keys' last use failed: {e}");
                 }
                 if tick % CLEAR_GRACE_EVERY == 0 {
                     if let Err(e) = state.clear_grace_answers() {

@@ -1,6 +1,7 @@
 //! What each command does, once the command line is parsed: a file per
 //! command group, and here what they share (opening the database, printing).
 
+mod apikey;
 mod keys;
 mod seed;
 mod serve;
@@ -13,6 +14,7 @@ use crate::cli::Globals;
 use crate::store::Database;
 use crate::tokens;
 
+pub use apikey::apikey;
 pub use keys::keys;
 pub use seed::seed;
 pub use serve::serve;
@@ -62,6 +64,17 @@ fn say(line: impl fmt::Display) -> Outcome {
         Err(e) => Err(Stop::Failed(format!(
             "cannot write to standard output: {e}"
         ))),
+    }
+}
+
+/// Prints one line on standard error, for what must stay out of standard
+/// output (`KEY=$(authlite apikey create …)`); failures as for `say`.
+fn note(line: impl fmt::Display) -> Outcome {
+    let mut stderr = std::io::stderr().lock();
+    match writeln!(stderr, "{line}").and_then(|()| stderr.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(Stop::ReaderGone),
+        Err(e) => Err(Stop::Failed(format!("cannot write to standard error: {e}"))),
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::postgres::testing::{self, TestDatabase};
 use super::{Database, NewRefresh, Session, Spent, Status, User};
 
+mod api_keys;
 mod areas;
 mod directory;
 mod races;

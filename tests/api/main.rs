@@ -5,6 +5,7 @@ mod admin_sessions;
 mod admin_user_changes;
 mod admin_users;
 mod algorithms;
+mod api_keys;
 mod attacks;
 mod cli_writes;
 mod conventions;

@@ -16,6 +16,7 @@
 mod support;
 use support::{binary as helpers, serve as server};
 
+mod api_keys;
 mod cluster;
 mod commands;
 mod connect;

@@ -1,6 +1,7 @@
 //! The admin API (SPEC section 8): every endpoint authorizes its caller first
 //! (`auth`), then does its reads and its one write on a blocking thread.
 
+pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub(crate) mod orgs;
 pub(crate) mod sessions;

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
     ),
     (
         5,
+        7,
+        include_str!("../../../migrations/postgres/007_api_keys.sql"),
+    ),
+    (
+        7,
         8,
         include_str!("../../../migrations/postgres/008_last_login.sql"),
     ),

@@ -19,6 +19,7 @@
 
 use super::{Result, StoreError};
 
+mod api_keys;
 mod conn;
 mod db;
 mod directory;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 
 use super::{KeyStore, Result, Store, StoreError};
 
+mod api_keys;
 mod directory;
 mod failures;
 mod keys;

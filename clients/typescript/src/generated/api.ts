@@ -60,6 +60,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listApiKeys"];
+        put?: never;
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/orgs": {
         parameters: {
             query?: never;
@@ -440,11 +472,60 @@ export interface components {
             /** Format: int64 */
             updatedAt: number;
         };
+        ApiKeysBody: {
+            /** @description Newest first, revoked and expired ones too */
+            apiKeys: components["schemas"]["ApiKeyView"][];
+            success: boolean;
+        };
+        /** @description An API key as the admin API shows it: never the key itself. */
+        ApiKeyView: {
+            /**
+             * Format: int64
+             * @description Unix seconds
+             */
+            createdAt: number;
+            /**
+             * Format: int64
+             * @description Unix seconds; null: it never expires
+             */
+            expiresAt?: number | null;
+            id: string;
+            /**
+             * Format: int64
+             * @description Unix seconds, recorded at most once a minute; null: never used
+             */
+            lastUsedAt?: number | null;
+            name: string;
+            /**
+             * Format: int64
+             * @description Unix seconds; null: not revoked
+             */
+            revokedAt?: number | null;
+            /** @description `users:read`, `users:write`, `audit:read`, `clients:write` */
+            scopes: string[];
+        };
         ChangePasswordRequest: {
             /** @example correct horse battery staple */
             currentPassword: string;
             /** @example a longer and newer pass phrase */
             newPassword: string;
+        };
+        CreateApiKeyRequest: {
+            /** @description 1-100 characters */
+            name: string;
+            /** @description At least one of `users:read`, `users:write`, `audit:read`, `clients:write` */
+            scopes: string[];
+            /**
+             * Format: int64
+             * @description Seconds it stays valid (1-315360000); without it, until revoked
+             */
+            ttl?: number | null;
+        };
+        CreatedApiKeyBody: {
+            apiKey: components["schemas"]["ApiKeyView"];
+            /** @description The key (`alk_…`), shown this once: only its digest is kept */
+            key: string;
+            success: boolean;
         };
         CreateOrgRequest: {
             /** @example acme */
@@ -501,7 +582,7 @@ export interface components {
          * @description Every error_code the server sends.
          * @enum {string}
          */
-        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "SESSION_NOT_FOUND" | "FORBIDDEN" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
         Health: {
             /** @example ok */
             status: string;
@@ -742,6 +823,297 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Discovery"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every API key, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeysBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin user (an API key never is) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyBody"];
+                };
+            };
+            /** @description INVALID_REQUEST: a bad name, scope or ttl */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin user (an API key never is) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key is revoked (one revoked already stays so) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin user (an API key never is) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description API_KEY_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "API_KEY_NOT_FOUND";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
                 };
             };
         };
