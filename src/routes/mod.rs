@@ -13,6 +13,7 @@ mod request;
 pub(crate) mod session;
 
 pub use request::client_ip;
+pub(crate) use request::whole_seconds;
 use request::{bearer, json_body, optional_bearer, optional_json_body, token_error};
 
 use actix_web::body::MessageBody;

@@ -132,6 +132,27 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The bearer token, or 401 MISSING_TOKEN.
+/// A count of seconds as JSON Schema's `integer` allows it: a whole number,
+/// written `4428` or `4428.0`. serde's `u64` refuses the second, which the
+/// OpenAPI document (3.1) calls valid.
+pub(crate) fn whole_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let number: Option<serde_json::Number> = serde::Deserialize::deserialize(deserializer)?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+            .map(|f| f as u64)
+    });
+    whole
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("expected a whole number of seconds"))
+}
+
 pub(super) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     optional_bearer(req)?.ok_or_else(|| ApiError::new(ErrorCode::MissingToken))
 }
@@ -198,6 +219,25 @@ fn parse_forwarded(entry: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[derive(serde::Deserialize)]
+    struct Ttl {
+        #[serde(default, deserialize_with = "super::whole_seconds")]
+        ttl: Option<u64>,
+    }
+
+    #[test]
+    fn whole_seconds_take_an_integer_written_either_way_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<Ttl>(json).map(|t| t.ttl).ok();
+        assert_eq!(read(r#"{"ttl": 4428}"#), Some(Some(4428)));
+        assert_eq!(read(r#"{"ttl": 4428.0}"#), Some(Some(4428)));
+        assert_eq!(read(r#"{}"#), Some(None));
+        assert_eq!(read(r#"{"ttl": null}"#), Some(None));
+        assert_eq!(read(r#"{"ttl": 1.5}"#), None);
+        assert_eq!(read(r#"{"ttl": -1}"#), None);
+        assert_eq!(read(r#"{"ttl": "60"}"#), None);
+        assert_eq!(read(r#"{"ttl": 1e300}"#), None);
+    }
 
     fn trusted() -> Vec<IpNet> {
         vec!["10.0.0.0/8".parse().unwrap()]

@@ -83,6 +83,8 @@ pub struct CreateApiKeyRequest {
     /// At least one of `users:read`, `users:write`, `audit:read`, `clients:write`
     scopes: Vec<String>,
     /// Seconds it stays valid (1-315360000); without it, until revoked
+    #[schema(minimum = 1, maximum = 315_360_000)]
+    #[serde(default, deserialize_with = "crate::routes::whole_seconds")]
     ttl: Option<u64>,
 }
 

@@ -78,6 +78,7 @@ pub async fn set_password(
 pub struct LinkRequest {
     /// Seconds the link works, 1 to 315360000; default 86400.
     #[schema(minimum = 1, maximum = 315_360_000)]
+    #[serde(default, deserialize_with = "crate::routes::whole_seconds")]
     ttl: Option<u64>,
     /// Email it instead (this server sends no email yet: 501).
     #[serde(default)]
