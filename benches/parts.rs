@@ -13,7 +13,8 @@ use actix_web::{web, App};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use serde::Deserialize;
 
-use authlite::db::{new_id, now, now_ms};
+use authlite::clock::{now, now_ms};
+use authlite::ids::new_id;
 use authlite::password;
 use authlite::settings::Settings;
 use authlite::state::AppState;

@@ -4,10 +4,11 @@
 pub mod api_keys;
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod commands;
-pub mod db;
 pub mod error;
 pub mod gate;
+pub mod ids;
 pub mod known_users;
 pub mod logging;
 pub mod metrics;

@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::db::{new_id, now};
+use crate::clock::now;
+use crate::ids::new_id;
 use crate::password;
 use crate::roles::{role_list, too_many, RoleError};
 use crate::store::{self, normalize_email, Database, Status, Store, StoreError, User};

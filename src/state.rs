@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::api_keys::cache::KeyCache;
-use crate::db;
+use crate::clock;
 use crate::gate::HashGate;
 use crate::known_users::KnownUsers;
 use crate::metrics::Metrics;
@@ -126,7 +126,7 @@ impl State {
 
     /// Drops sessions whose newest token has expired, and failures past the window.
     fn prune(&self) -> store::Result<()> {
-        let (now, lockout) = (db::now(), self.settings.lockout);
+        let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
         self.in_chunks(move |store| store.prune_failures(now, lockout))
     }
@@ -142,7 +142,7 @@ impl State {
     /// Clears the answers kept for the reuse grace once it has passed.
     fn clear_grace_answers(&self) -> store::Result<()> {
         let spent_before_ms =
-            db::now_ms().saturating_sub(self.settings.reuse_grace.saturating_mul(1000));
+            clock::now_ms().saturating_sub(self.settings.reuse_grace.saturating_mul(1000));
         self.in_chunks(move |store| store.clear_grace_answers(spent_before_ms))
     }
 

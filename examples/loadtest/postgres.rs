@@ -29,7 +29,7 @@ struct Fresh {
 
 impl Fresh {
     fn create(admin: &str) -> Result<Fresh, String> {
-        let name = format!("authlite_bench_{}", &authlite::db::new_id()[..16]);
+        let name = format!("authlite_bench_{}", &authlite::ids::new_id()[..16]);
         admin_sql(admin, &format!("CREATE DATABASE {name}"))?;
         Ok(Fresh {
             admin: admin.to_string(),

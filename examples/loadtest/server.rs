@@ -7,7 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use authlite::db::{new_id, now};
+use authlite::clock::now;
+use authlite::ids::new_id;
 use authlite::settings::Settings;
 use authlite::store::{Database, Status, StoreError, User};
 

@@ -3,7 +3,8 @@
 use super::{note, open, say, Outcome};
 use crate::api_keys;
 use crate::cli::{ApikeyCommand, Globals};
-use crate::db::{new_id, now};
+use crate::clock::now;
+use crate::ids::new_id;
 use crate::store::{ApiKey, Database, StoreError};
 
 pub fn apikey(globals: &Globals, command: ApikeyCommand) -> Outcome {

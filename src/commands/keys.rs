@@ -2,7 +2,7 @@
 
 use super::{open, say, Outcome};
 use crate::cli::{Globals, KeysCommand};
-use crate::db::now;
+use crate::clock::now;
 use crate::store::{Database, StoreError, StoredKey};
 use crate::tokens::{self, Algorithm, Sealer};
 

@@ -4,7 +4,8 @@ use std::io::Read;
 
 use super::{open, say, Outcome};
 use crate::cli::{AddUserArgs, Globals, UserCommand};
-use crate::db::{new_id, now};
+use crate::clock::now;
+use crate::ids::new_id;
 use crate::password;
 use crate::roles::{self, RoleError};
 use crate::store::{email_key, Database, Status, StoreError, User};

@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::blocking;
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::{new_id, new_ordered_id};
 use crate::error::ApiError;
+use crate::ids::{new_id, new_ordered_id};
 use crate::state::AppState;
 use crate::store::{NewRefresh, User};
 use crate::tokens::{digest, AccessClaims, Claims, Keyring, RefreshClaims, ACCESS, REFRESH};

@@ -17,7 +17,7 @@ use super::lockout;
 use super::pair::UserView;
 use super::session::authenticate;
 use super::{bearer, client_ip, json_body};
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::gate::GateError;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::pair::{sign_pair, token_response, TokenPair};
 use super::{blocking, json_body, token_error};
-use crate::db::{now, now_ms};
+use crate::clock::{now, now_ms};
 use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::pair::UserView;
 use super::{bearer, blocking, optional_bearer, optional_json_body, refresh, token_error};
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::session_cache::Found;

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{AccessClaims, Algorithm, Claims, RefreshClaims, TokenError, Verified};
 use super::{ACCESS, REFRESH};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::store::StoredKey;
 
 /// How long after a key stopped signing a server may still sign with it: it
@@ -280,7 +280,7 @@ impl Keyring {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::db::now;
+    use crate::clock::now;
     use crate::tokens::AMR_PASSWORD;
 
     pub(crate) fn stored(kid: &str, algorithm: Algorithm, retired_at: Option<u64>) -> StoredKey {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{
     ensure_key, load_ring, AccessClaims, Algorithm, Keyring, Sealer, TokenError, Verified,
 };
-use crate::db::now;
+use crate::clock::now;
 use crate::store::{Database, Store};
 
 /// What a server's keys are made and read with.

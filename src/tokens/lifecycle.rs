@@ -7,7 +7,8 @@ use jwt_simple::prelude::{ES256KeyPair, Ed25519KeyPair};
 use super::sealed_keys::{guard, live_keys, open_pairs, rewrites, sql};
 use super::sealing::KEY_PAIRS;
 use super::{Algorithm, Keyring, Sealer};
-use crate::db::{new_id, now};
+use crate::clock::now;
+use crate::ids::new_id;
 use crate::store::{Database, KeyStore, Store, MASTER_KEY_CHECK};
 
 type Outcome<T> = Result<T, String>;

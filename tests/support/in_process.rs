@@ -28,7 +28,7 @@ impl TestDatabase {
         let Ok(admin) = std::env::var("AUTHLITE_TEST_API_POSTGRES") else {
             return TestDatabase::sqlite(sqlite_file);
         };
-        let name = format!("authlite_api_{}", authlite::db::new_id());
+        let name = format!("authlite_api_{}", authlite::ids::new_id());
         let mut client = postgres::Client::connect(&admin, postgres::NoTls)
             .expect("connect to AUTHLITE_TEST_API_POSTGRES");
         client

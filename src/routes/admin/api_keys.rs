@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 
 use super::auth::{authorize, Scope};
 use crate::api_keys;
-use crate::db::{new_id, now};
+use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
+use crate::ids::new_id;
 use crate::routes::{blocking, json_body, optional_bearer};
 use crate::state::AppState;
 use crate::store::ApiKey;

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::api_keys;
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::routes::session;
 use crate::state::AppState;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::auth::Scope;
 use super::view::AdminSession;
 use super::{as_admin, find_user};
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
 use crate::state::AppState;
 

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::Scope;
 use super::{as_admin, find_user, require_bearer};
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
 use crate::password::{self, link, policy};
 use crate::routes::password::{on_gate, weak};

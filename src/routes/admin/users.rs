@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Scope;
 use super::view::{cursor_after, email_of_cursor, AdminUser, RoleName, StatusName};
 use super::{as_admin, find_user, require_bearer};
-use crate::db::now;
+use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, SuccessBody};
 use crate::roles::check_role;
 use crate::state::AppState;

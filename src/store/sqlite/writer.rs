@@ -102,7 +102,7 @@ fn probe(conn: &Connection) -> Result<(), StoreError> {
         "INSERT INTO meta (name, value) VALUES ('healthz', ?1)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     )?
-    .execute([crate::db::now_ms().to_string()])?;
+    .execute([crate::clock::now_ms().to_string()])?;
     Ok(())
 }
 

@@ -1,4 +1,6 @@
-//! Identifiers and times as the database stores them.
+//! Identifiers as the database stores them.
+
+use crate::clock::now_ms;
 
 /// A fresh random identifier: 128 bits, hex.
 pub fn new_id() -> String {
@@ -12,16 +14,4 @@ pub fn new_id() -> String {
 /// rows keyed by it are appended in order.
 pub fn new_ordered_id() -> String {
     format!("{:012x}{}", now_ms() & 0xffff_ffff_ffff, &new_id()[12..])
-}
-
-/// Unix time in seconds. A clock before 1970 reads as 0 rather than failing.
-pub fn now() -> u64 {
-    now_ms() / 1000
-}
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
