@@ -1,4 +1,4 @@
--- authlite schema, version 4: what a new database gets. An older database is
+-- authlite schema, version 5: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -83,3 +83,20 @@ CREATE TABLE password_links (
     expires_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- Security events (SPEC §8), written in the transaction of the change they
+-- record; never a password, hash, token, code or key. Pruned after
+-- --audit-retention days.
+CREATE TABLE audit_events (
+    id         INTEGER PRIMARY KEY,   -- in the order of commit: the list's cursor
+    at         INTEGER NOT NULL,
+    type       TEXT NOT NULL,
+    user_id    TEXT,                  -- no foreign key: events outlive their user
+    actor      TEXT NOT NULL,
+    ip         TEXT,
+    user_agent TEXT,
+    detail     TEXT NOT NULL          -- a JSON object
+);
+CREATE INDEX audit_events_by_user ON audit_events(user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX audit_events_by_type ON audit_events(type);
+CREATE INDEX audit_events_by_time ON audit_events(at);

@@ -10,6 +10,7 @@ use super::postgres::testing::{self, TestDatabase};
 use super::{Database, NewRefresh, Session, Status, User};
 
 mod areas;
+mod audit;
 mod races;
 
 /// One engine, opened on a database of its own for one test.

@@ -1,7 +1,7 @@
 //! All SQL lives below here, one folder per engine: `sqlite/` (the embedded
 //! default) and `postgres/` (several instances on one database). Each area's
 //! trait is declared once, beside its model types (`users.rs`, `sessions.rs`,
-//! `failures.rs`, `keys.rs`, `links.rs`), and each engine implements it in its
+//! `failures.rs`, `keys.rs`, `links.rs`, `audit.rs`), and each engine implements it in its
 //! own file of the same name. `Store` is all of them: the one seam the rest of
 //! the program sees; `Database` opens either engine and runs work on it.
 //! `contract.rs` is the test suite both engines pass. Nothing here knows about
@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+pub mod audit;
 mod database;
 mod failures;
 mod keys;
@@ -21,6 +22,7 @@ mod users;
 #[cfg(test)]
 mod contract;
 
+pub use audit::{Audit, AuditEvent, AuditQuery};
 pub use database::{Database, Synchronous};
 pub use failures::{email_key, ip_key, Failures, Limit};
 pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};
@@ -67,6 +69,6 @@ pub const PRUNE_CHUNK: u32 = 100;
 /// transaction when `Database::write` or `Database::transaction` gave it).
 /// Each method is one statement unless it says otherwise. Changing the signing
 /// keys is not here: only `Database::change_keys` gives those methods.
-pub trait Store: Users + Sessions + Failures + SigningKeys + Links {}
+pub trait Store: Users + Sessions + Failures + SigningKeys + Links + Audit {}
 
-impl<T: Users + Sessions + Failures + SigningKeys + Links + ?Sized> Store for T {}
+impl<T: Users + Sessions + Failures + SigningKeys + Links + Audit + ?Sized> Store for T {}

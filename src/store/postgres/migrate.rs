@@ -11,11 +11,18 @@ use super::MIGRATION_LOCK;
 
 /// Each step brings a database from `from` to `to`. The first brings an empty
 /// database to what SQLite's schema.sql is at version 4.
-const MIGRATIONS: &[(i64, i64, &str)] = &[(
-    0,
-    4,
-    include_str!("../../../migrations/postgres/004_schema.sql"),
-)];
+const MIGRATIONS: &[(i64, i64, &str)] = &[
+    (
+        0,
+        4,
+        include_str!("../../../migrations/postgres/004_schema.sql"),
+    ),
+    (
+        4,
+        5,
+        include_str!("../../../migrations/postgres/005_audit_events.sql"),
+    ),
+];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 
 /// Brings the database's schema to SCHEMA_VERSION, or says why not.

@@ -17,6 +17,7 @@
 
 use super::StoreError;
 
+mod audit;
 mod conn;
 mod db;
 mod failures;

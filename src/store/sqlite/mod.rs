@@ -8,6 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 
 use super::{KeyStore, Result, Store, StoreError};
 
+mod audit;
 mod failures;
 mod keys;
 mod links;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/004_password_links.sql"),
     ),
+    (5, include_str!("../../../migrations/005_audit_events.sql")),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
