@@ -7,6 +7,7 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod lock_notes;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Seed(args) => commands::seed(&globals, &args),
         Command::User(user) => commands::user(&globals, user),
         Command::Keys(keys) => commands::keys(&globals, keys),
+        Command::Audit(args) => commands::audit(&globals, args),
     };
     // The log's last lines come before the failure's sentence, and before exit.
     log.flush();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::db;
 use crate::gate::HashGate;
+use crate::lock_notes::LockNotes;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::session_cache::SessionCache;
@@ -38,6 +39,8 @@ pub struct State {
     pub sealer: Sealer,
     /// Sessions as last read, for `/user/me`.
     pub sessions: SessionCache,
+    /// Lockouts already in the audit log.
+    pub locks_noted: LockNotes,
 }
 
 impl Deref for AppState {
@@ -94,6 +97,7 @@ impl AppState {
             metrics,
             sealer,
             sessions,
+            locks_noted: LockNotes::default(),
         });
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
@@ -115,11 +119,14 @@ impl State {
         written
     }
 
-    /// Drops sessions whose newest token has expired, and failures past the window.
+    /// Drops sessions whose newest token has expired, failures past the
+    /// window, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (db::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
-        self.in_chunks(move |store| store.prune_failures(now, lockout))
+        self.in_chunks(move |store| store.prune_failures(now, lockout))?;
+        let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
+        self.in_chunks(move |store| store.prune_events(kept_from))
     }
 
     /// Clears the answers kept for the reuse grace once it has passed.

@@ -1,6 +1,7 @@
 //! What each command does, once the command line is parsed: a file per
 //! command group, and here what they share (opening the database, printing).
 
+mod audit;
 mod keys;
 mod seed;
 mod serve;
@@ -13,6 +14,7 @@ use crate::cli::Globals;
 use crate::store::Database;
 use crate::tokens;
 
+pub use audit::audit;
 pub use keys::keys;
 pub use seed::seed;
 pub use serve::serve;

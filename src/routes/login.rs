@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::lockout::{self, Slot};
@@ -16,7 +17,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::gate::GateError;
 use crate::password;
 use crate::state::AppState;
-use crate::store::{normalize_email, Session, Status, User};
+use crate::store::audit::{user_actor, SYSTEM};
+use crate::store::{normalize_email, AuditEvent, Origin, Session, Status, User};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -37,6 +39,15 @@ struct Attempt {
 impl Attempt {
     fn ip_shown(&self) -> String {
         self.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string())
+    }
+
+    /// An audit event of this attempt, from where it came.
+    fn event(&self, kind: &str, actor: String, now: u64, detail: serde_json::Value) -> AuditEvent {
+        let origin = Origin {
+            ip: self.ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
+        };
+        AuditEvent::new(kind, actor, now, detail).origin(&origin)
     }
 }
 
@@ -130,7 +141,20 @@ async fn on_lane(state: &AppState, lane: Lane, attempt: Attempt) -> Step {
 /// password, then give the slot back and open a session, or keep it as the failure.
 fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
     let now = now();
-    let slot = match lockout::reserve(state, "login", &attempt.email, attempt.ip, now) {
+    let locked = attempt.event(
+        "login.locked",
+        SYSTEM.into(),
+        now,
+        json!({"email": attempt.email}),
+    );
+    let slot = match lockout::reserve(
+        state,
+        "login",
+        &attempt.email,
+        attempt.ip,
+        now,
+        Some(locked),
+    ) {
         Ok(slot) => slot,
         Err(e) => return Step::Done(Err(e)),
     };
@@ -152,14 +176,21 @@ fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
             let _ = lockout::give_back(state, slot.rows);
             return Step::Imported(attempt);
         }
-        Verdict::Refused(code) => {
+        Verdict::Refused(code, user_id) => {
             log::info!(
                 "login refused: {code} for {} from {}",
                 attempt.email,
                 attempt.ip_shown()
             );
+            let detail = json!({"email": attempt.email, "code": code.as_str()});
+            let mut failed = attempt.event("login.failed", SYSTEM.into(), now, detail);
+            failed.user_id = user_id;
             let shown = conceal(code, state.settings.conceal_accounts);
-            Err(ApiError::new(shown))
+            state
+                .db
+                .write(move |store| store.append_event(&failed))
+                .map_err(ApiError::from)
+                .and(Err(ApiError::new(shown)))
         }
     })
 }
@@ -167,7 +198,8 @@ fn perform(state: &AppState, attempt: Attempt, lane: Lane) -> Step {
 /// What the password check found.
 enum Verdict {
     Match(Checked),
-    Refused(ErrorCode),
+    /// With the id of the user whose email it was, if any.
+    Refused(ErrorCode, Option<String>),
     /// Not checked: the stored hash belongs on the imported lane.
     Imported,
 }
@@ -199,12 +231,13 @@ fn check_password(state: &AppState, attempt: &Attempt, lane: Lane) -> Result<Ver
         &attempt.password,
         stored.as_deref().unwrap_or(&state.dummy_hash),
     );
+    let refused = |code, user: Option<User>| Ok(Verdict::Refused(code, user.map(|u| u.id)));
     let (user, stored) = match (user, stored) {
-        (None, _) => return Ok(Verdict::Refused(ErrorCode::UserNotFound)),
-        (Some(_), None) => return Ok(Verdict::Refused(ErrorCode::NoPasswordSet)),
-        _ if !matches => return Ok(Verdict::Refused(ErrorCode::InvalidPassword)),
+        (None, _) => return refused(ErrorCode::UserNotFound, None),
+        (u @ Some(_), None) => return refused(ErrorCode::NoPasswordSet, u),
+        (u, _) if !matches => return refused(ErrorCode::InvalidPassword, u),
         (Some(u), _) if u.status != Status::Active => {
-            return Ok(Verdict::Refused(ErrorCode::UserInactive))
+            return refused(ErrorCode::UserInactive, Some(u))
         }
         (Some(u), Some(stored)) => (u, stored),
     };
@@ -240,7 +273,11 @@ fn open_session(
         .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
     let signed = sign_pair(state, &ring, &user, &session.id, now)?;
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
+    // amr: the password alone until a second factor exists (SPEC §3).
+    let detail = json!({"method": "password", "amr": ["pwd"], "sid": sid});
+    let succeeded = attempt.event("login.succeeded", user_actor(&user_id), now, detail);
     let signed = state.db.write(move |store| {
+        store.append_event(&succeeded.user(&user_id))?;
         store.clear_failures(&slot.email_key)?;
         store.release_failures(&slot.rows)?;
         if let Some(phc) = &upgraded {

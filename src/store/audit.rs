@@ -1,9 +1,10 @@
 //! The audit log (SPEC §8): security events, each written in the transaction
 //! of the change it records, never carrying a password, hash, token, code or key.
 
+use serde::Serialize;
 use serde_json::Value;
 
-use super::Result;
+use super::{Result, Store};
 
 /// Audit events, as both engines store them.
 pub trait Audit {
@@ -60,12 +61,15 @@ pub fn user_actor(user_id: &str) -> String {
     format!("user:{user_id}")
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// As SPEC §8 shows it: `{id, at, type, userId, actor, ip, userAgent, detail}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Given by the store, in the order of commit.
     pub id: i64,
     pub at: u64,
-    /// One of EVENT_TYPES (`type` on the wire).
+    /// One of EVENT_TYPES.
+    #[serde(rename = "type")]
     pub kind: String,
     pub user_id: Option<String>,
     pub actor: String,
@@ -96,11 +100,42 @@ impl AuditEvent {
     }
 
     /// Where the request that caused it came from.
-    pub fn origin(mut self, ip: Option<String>, user_agent: Option<String>) -> AuditEvent {
-        self.ip = ip;
-        self.user_agent = user_agent;
+    pub fn origin(mut self, origin: &Origin) -> AuditEvent {
+        self.ip.clone_from(&origin.ip);
+        self.user_agent.clone_from(&origin.user_agent);
         self
     }
+}
+
+/// Where a request came from: its client address and `User-Agent`.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Revokes every session of the user but `keep`, recording a `session.revoked`
+/// event with `reason` for each live one, by `actor` from `origin`; returns
+/// how many were revoked.
+pub fn revoke_user_sessions_noted(
+    store: &mut dyn Store,
+    user_id: &str,
+    keep: Option<&str>,
+    now: u64,
+    reason: &str,
+    (actor, origin): (&str, &Origin),
+) -> Result<usize> {
+    let live = store.list_live_sessions(user_id, now)?;
+    for session in live.iter().filter(|s| Some(s.id.as_str()) != keep) {
+        store.append_event(&revoked(&session.id, reason, actor, now, origin).user(user_id))?;
+    }
+    store.revoke_user_sessions(user_id, keep, now)
+}
+
+/// The `session.revoked` event of session `sid`.
+pub fn revoked(sid: &str, reason: &str, actor: &str, now: u64, origin: &Origin) -> AuditEvent {
+    let detail = serde_json::json!({"sid": sid, "reason": reason});
+    AuditEvent::new("session.revoked", actor, now, detail).origin(origin)
 }
 
 /// Which events `list_events` gives; times in Unix seconds, both ends included.

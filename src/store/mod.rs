@@ -22,7 +22,7 @@ mod users;
 #[cfg(test)]
 mod contract;
 
-pub use audit::{Audit, AuditEvent, AuditQuery};
+pub use audit::{Audit, AuditEvent, AuditQuery, Origin};
 pub use database::{Database, Synchronous};
 pub use failures::{email_key, ip_key, Failures, Limit};
 pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};

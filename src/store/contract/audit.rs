@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::on_every_engine;
-use crate::store::{AuditEvent, AuditQuery, StoreError, PRUNE_CHUNK};
+use crate::store::{AuditEvent, AuditQuery, Origin, StoreError, PRUNE_CHUNK};
 
 fn event(kind: &str, user: Option<&str>, at: u64) -> AuditEvent {
     let event = AuditEvent::new(kind, "cli", at, json!({ "n": at }));
@@ -28,7 +28,10 @@ fn audit_events_read_back_exactly_as_appended() {
             json!({"email": "a@b.c", "code": "INVALID_PASSWORD"}),
         )
         .user("ada")
-        .origin(Some("192.0.2.7".into()), Some("curl/8".into()));
+        .origin(&Origin {
+            ip: Some("192.0.2.7".into()),
+            user_agent: Some("curl/8".into()),
+        });
         let id = engine.db.transaction(|s| s.append_event(&written)).unwrap();
         let read = engine
             .db
