@@ -2,6 +2,9 @@
 
 mod algorithms;
 mod attacks;
+mod audit;
+mod audit_operator;
+mod audit_secrets;
 mod cli_writes;
 mod conventions;
 mod errors;

@@ -2,6 +2,7 @@
 //! describes it: every command, its exit status, its environment variables,
 //! and `serve` starting, stopping on SIGTERM and restarting on the same file.
 
+mod audit;
 mod defects;
 mod import_cost;
 mod keys;
