@@ -27,7 +27,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 
 /// Brings the database's schema to SCHEMA_VERSION, or says why not.
 pub fn migrate(client: &mut Client) -> Result<(), String> {
-    match read_version(client)? {
+    let found = read_version(client)?;
+    match found {
         v if v == SCHEMA_VERSION => return Ok(()),
         v if v > SCHEMA_VERSION => return Err(newer(v)),
         _ => {}
@@ -69,7 +70,8 @@ pub fn migrate(client: &mut Client) -> Result<(), String> {
         tx.execute("UPDATE schema_version SET version = $1", &[&target])
             .map_err(step)?;
         tx.commit().map_err(step)?;
-        if version > 0 {
+        // A new database is made, not migrated, whatever steps that takes.
+        if found > 0 {
             log::info!("database schema migrated to version {target}");
         }
     }
