@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use crate::password::MIN_ITERATIONS;
 use crate::roles::parse_role;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
+use crate::store::audit::EVENT_TYPES;
 use crate::store::Synchronous;
 use crate::store::{normalize_email, Status};
 use crate::tokens::Algorithm;
@@ -85,6 +86,8 @@ pub enum Command {
     /// Manage API keys for apps' backends (the admin API)
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Show the audit log, newest first
+    Audit(AuditArgs),
 }
 
 #[derive(Args, Debug)]
@@ -140,6 +143,9 @@ pub struct ServeArgs {
     /// The shortest new password accepted over HTTP (password change and set-password links), in characters
     #[arg(long, env = "AUTHLITE_MIN_PASSWORD_LENGTH", default_value_t = 8)]
     pub min_password_length: usize,
+    /// Audit events older than this many days are pruned
+    #[arg(long, env = "AUTHLITE_AUDIT_RETENTION", value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub audit_retention: u64,
 }
 
 impl ServeArgs {
@@ -166,6 +172,7 @@ impl ServeArgs {
             algorithm: self.algorithm,
             master_key_file: None,
             min_password_length: self.min_password_length,
+            audit_retention: self.audit_retention,
         }
     }
 }
@@ -259,6 +266,25 @@ pub struct AddUserArgs {
     pub roles: Vec<String>,
 }
 
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only the events of the user with this email
+    #[arg(long, env = "AUTHLITE_USER", value_name = "EMAIL", value_parser = parse_email)]
+    pub user: Option<String>,
+    /// Only events of this type (e.g. login.failed)
+    #[arg(long = "type", env = "AUTHLITE_TYPE", value_name = "TYPE", value_parser = parse_event_type)]
+    pub kind: Option<String>,
+    /// Only events at or after this Unix time, in seconds
+    #[arg(long, env = "AUTHLITE_SINCE", value_name = "UNIX_SECONDS")]
+    pub since: Option<u64>,
+    /// How many events at most
+    #[arg(long, env = "AUTHLITE_LIMIT", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub limit: u32,
+    /// Print JSON instead of a table
+    #[arg(long, env = "AUTHLITE_JSON")]
+    pub json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
     /// Add a new signing key and make it current
@@ -333,6 +359,16 @@ fn parse_audience(raw: &str) -> Result<String, String> {
     match raw.trim() {
         "" => Err("the audience is empty".into()),
         aud => Ok(aud.to_string()),
+    }
+}
+
+fn parse_event_type(raw: &str) -> Result<String, String> {
+    match EVENT_TYPES.contains(&raw) {
+        true => Ok(raw.to_string()),
+        false => Err(format!(
+            "\"{raw}\" is not an audit event type (one of: {})",
+            EVENT_TYPES.join(", ")
+        )),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod gate;
 pub mod ids;
 pub mod known_users;
+pub mod lock_notes;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::User(user) => commands::user(&globals, user),
         Command::Keys(keys) => commands::keys(&globals, keys),
         Command::Apikey(apikey) => commands::apikey(&globals, apikey),
+        Command::Audit(args) => commands::audit(&globals, args),
     };
     // The log's last lines come before the failure's sentence, and before exit.
     log.flush();

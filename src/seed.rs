@@ -4,12 +4,14 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::clock::now;
 use crate::ids::new_id;
 use crate::password;
 use crate::roles::{role_list, too_many, RoleError};
-use crate::store::{self, normalize_email, Database, Status, Store, StoreError, User};
+use crate::store::audit::CLI;
+use crate::store::{self, normalize_email, AuditEvent, Database, Status, Store, StoreError, User};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -319,6 +321,9 @@ fn apply_users(
                 roles: w.roles.clone().unwrap_or_default(),
             };
             store.insert_user(&user, now)?;
+            store.append_event(
+                &AuditEvent::new("user.created", CLI, now, json!({})).user(&user.id),
+            )?;
             counts.created += 1;
             continue;
         };
@@ -328,16 +333,20 @@ fn apply_users(
                 w.field, w.email
             ));
         }
-        let profile_changed =
-            user.name != w.name || user.org_id != w.org_id || user.status != w.status;
+        let fields = changed_fields(&user, w);
+        let profile_changed = !fields.is_empty();
         if profile_changed {
             user.name = w.name.clone();
             user.org_id = w.org_id.clone();
             user.status = w.status;
             store.update_user_profile(&user, now)?;
+            store.append_event(&profile_event(fields, w.status, now).user(&user.id))?;
         }
         if let Some(phc) = hash {
             store.set_password_hash(&user.id, phc, now)?;
+            store.append_event(
+                &AuditEvent::new("password.set", CLI, now, json!({})).user(&user.id),
+            )?;
         }
         let new_roles = w.roles.as_ref().filter(|roles| **roles != user.roles);
         if let Some(roles) = new_roles {
@@ -350,6 +359,31 @@ fn apply_users(
         }
     }
     Ok(counts)
+}
+
+/// The names (as the API spells them) of what a seed entry changes about a user.
+fn changed_fields(user: &User, w: &Wanted) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if user.name != w.name {
+        fields.push("name");
+    }
+    if user.org_id != w.org_id {
+        fields.push("orgId");
+    }
+    if user.status != w.status {
+        fields.push("status");
+    }
+    fields
+}
+
+/// `user.deleted` for a user the seed deletes, else `user.updated` with its fields.
+fn profile_event(fields: Vec<&str>, status: Status, now: u64) -> AuditEvent {
+    match status {
+        Status::Deleted if fields.contains(&"status") => {
+            AuditEvent::new("user.deleted", CLI, now, json!({}))
+        }
+        _ => AuditEvent::new("user.updated", CLI, now, json!({ "fields": fields })),
+    }
 }
 
 #[cfg(test)]

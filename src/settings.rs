@@ -33,6 +33,8 @@ pub struct Settings {
     pub master_key_file: Option<PathBuf>,
     /// The shortest new password accepted over HTTP, in characters.
     pub min_password_length: usize,
+    /// Audit events older than this many days are pruned.
+    pub audit_retention: u64,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             algorithm: Algorithm::EdDSA,
             master_key_file: None,
             min_password_length: 8,
+            audit_retention: 90,
         }
     }
 }

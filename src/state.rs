@@ -11,6 +11,7 @@ use crate::api_keys::cache::KeyCache;
 use crate::clock;
 use crate::gate::HashGate;
 use crate::known_users::KnownUsers;
+use crate::lock_notes::LockNotes;
 use crate::metrics::Metrics;
 use crate::password;
 use crate::session_cache::SessionCache;
@@ -44,6 +45,8 @@ pub struct State {
     pub known_users: KnownUsers,
     /// API keys as last read, and their uses waiting to be recorded.
     pub api_keys: KeyCache,
+    /// Lockouts already in the audit log.
+    pub locks_noted: LockNotes,
 }
 
 impl Deref for AppState {
@@ -101,6 +104,7 @@ impl AppState {
             sessions: SessionCache::default(),
             known_users: KnownUsers::default(),
             api_keys: KeyCache::default(),
+            locks_noted: LockNotes::default(),
         });
         watch_changes(&state)
             .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
@@ -124,11 +128,14 @@ impl State {
         written
     }
 
-    /// Drops sessions whose newest token has expired, and failures past the window.
+    /// Drops sessions whose newest token has expired, failures past the
+    /// window, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
-        self.in_chunks(move |store| store.prune_failures(now, lockout))
+        self.in_chunks(move |store| store.prune_failures(now, lockout))?;
+        let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
+        self.in_chunks(move |store| store.prune_events(kept_from))
     }
 
     /// Records the API keys' uses queued since the last tick, off the requests' path.

@@ -2,6 +2,7 @@
 //! command group, and here what they share (opening the database, printing).
 
 mod apikey;
+mod audit;
 mod keys;
 mod seed;
 mod serve;
@@ -15,6 +16,7 @@ use crate::store::Database;
 use crate::tokens;
 
 pub use apikey::apikey;
+pub use audit::audit;
 pub use keys::keys;
 pub use seed::seed;
 pub use serve::serve;

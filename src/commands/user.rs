@@ -2,13 +2,16 @@
 
 use std::io::Read;
 
+use serde_json::json;
+
 use super::{open, say, Outcome};
 use crate::cli::{AddUserArgs, Globals, UserCommand};
 use crate::clock::now;
 use crate::ids::new_id;
 use crate::password;
 use crate::roles::{self, RoleError};
-use crate::store::{email_key, Database, Status, StoreError, User};
+use crate::store::audit::{revoke_user_sessions_noted, CLI};
+use crate::store::{email_key, AuditEvent, Database, Origin, Status, StoreError, User};
 
 pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
     let iterations = globals.pbkdf2_iterations;
@@ -69,8 +72,12 @@ fn add(db: &Database, iterations: u32, args: AddUserArgs) -> Outcome {
         created_at: now(),
         roles,
     };
-    db.transaction(|s| s.insert_user(&user, now()))
-        .map_err(failed(db))?;
+    let created = AuditEvent::new("user.created", CLI, now(), json!({})).user(&user.id);
+    db.transaction(|s| {
+        s.insert_user(&user, now())?;
+        s.append_event(&created)
+    })
+    .map_err(failed(db))?;
     say(format_args!("created user {} {}", user.id, user.email))
 }
 
@@ -79,11 +86,14 @@ fn set_password(db: &Database, iterations: u32, email: &str) -> Outcome {
     let phc = hash_stdin_password(iterations)?;
     let now = now();
     // Whoever held the old password, a link or a session is shut out.
+    let set = AuditEvent::new("password.set", CLI, now, json!({})).user(&user.id);
     let ended = db
         .transaction(|s| {
             s.set_password_hash(&user.id, &phc, now)?;
             s.remove_user_links(&user.id)?;
-            s.revoke_user_sessions(&user.id, None, now)
+            s.append_event(&set)?;
+            let by = (CLI, &Origin::default());
+            revoke_user_sessions_noted(s, &user.id, None, now, "password", by)
         })
         .map_err(failed(db))?;
     say(format_args!(
@@ -97,8 +107,10 @@ fn set_status(db: &Database, email: &str, status: Status) -> Outcome {
     // (SPEC §2), until the account comes back: then it is gone too.
     let shut_out =
         status == Status::Banned || (user.status == Status::Deleted && status != Status::Deleted);
+    let event = status_event(status, now()).user(&user.id);
     db.transaction(|s| {
         s.set_user_status(&user.id, status, now())?;
+        s.append_event(&event)?;
         match shut_out {
             true => s.remove_user_links(&user.id),
             false => Ok(()),
@@ -139,9 +151,36 @@ fn list(db: &Database, json: bool) -> Outcome {
     }
 }
 
+/// `user.deleted` for a deletion, else `user.updated` naming the field.
+fn status_event(status: Status, now: u64) -> AuditEvent {
+    match status {
+        Status::Deleted => AuditEvent::new("user.deleted", CLI, now, json!({})),
+        _ => AuditEvent::new(
+            "user.updated",
+            CLI,
+            now,
+            json!({"fields": ["status"], "status": status.as_str()}),
+        ),
+    }
+}
+
+/// Any email's count can be cleared; the event names the user when there is one.
 fn unlock(db: &Database, email: &str) -> Outcome {
+    let user = db
+        .read(|s| s.find_user_by_email(email))
+        .map_err(failed(db))?;
     let cleared = db
-        .transaction(|s| s.clear_failures(&email_key(email)))
+        .transaction(|s| {
+            let cleared = s.clear_failures(&email_key(email))?;
+            let mut event =
+                AuditEvent::new("user.unlocked", CLI, now(), json!({"cleared": cleared}));
+            match &user {
+                Some(user) => event.user_id = Some(user.id.clone()),
+                None => event.detail["email"] = json!(email),
+            }
+            s.append_event(&event)?;
+            Ok::<_, StoreError>(cleared)
+        })
         .map_err(failed(db))?;
     say(format_args!(
         "{email} unlocked ({cleared} failed logins cleared)"
@@ -158,8 +197,14 @@ fn link(db: &Database, email: &str, ttl: u64, public_url: &str) -> Outcome {
     let now = now();
     // Printed first: a link that could not be written out replaces nothing.
     say(format_args!("{public_url}/#set-password={token}"))?;
-    db.transaction(|s| s.replace_link(&user.id, &digest, now.saturating_add(ttl), now))
-        .map_err(|e| format!("the link above was not saved: {}", failed(db)(e)))?;
+    let expires_at = now.saturating_add(ttl);
+    let detail = json!({"expiresAt": expires_at, "sent": false});
+    let created = AuditEvent::new("link.created", CLI, now, detail).user(&user.id);
+    db.transaction(|s| {
+        s.replace_link(&user.id, &digest, expires_at, now)?;
+        s.append_event(&created)
+    })
+    .map_err(|e| format!("the link above was not saved: {}", failed(db)(e)))?;
     Ok(())
 }
 

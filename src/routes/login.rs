@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::lockout::{self, Slot};
@@ -17,7 +18,8 @@ use crate::gate::{GateError, Ticket};
 use crate::ids::new_id;
 use crate::password;
 use crate::state::AppState;
-use crate::store::{normalize_email, Session, Status, User};
+use crate::store::audit::{user_actor, SYSTEM};
+use crate::store::{normalize_email, AuditEvent, Origin, Session, Status, User};
 use crate::tokens::AMR_PASSWORD;
 
 #[derive(Deserialize, ToSchema)]
@@ -39,6 +41,15 @@ struct Attempt {
 impl Attempt {
     fn ip_shown(&self) -> String {
         self.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string())
+    }
+
+    /// An audit event of this attempt, from where it came.
+    fn event(&self, kind: &str, actor: String, now: u64, detail: serde_json::Value) -> AuditEvent {
+        let origin = Origin {
+            ip: self.ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
+        };
+        AuditEvent::new(kind, actor, now, detail).origin(&origin)
     }
 }
 
@@ -97,8 +108,14 @@ pub async fn login(
 /// is taken first, so that a burst is refused before it touches the database.
 async fn attempt_login(state: AppState, mut attempt: Attempt) -> Result<TokenPair, ApiError> {
     let ordinary = state.gate.admit().map_err(refusal)?;
+    let locked = attempt.event(
+        "login.locked",
+        SYSTEM.into(),
+        now(),
+        json!({"email": attempt.email}),
+    );
     let (job_state, email, ip) = (state.clone(), attempt.email.clone(), attempt.ip);
-    let (slot, user) = on_blocking(&state, move || prepare(&job_state, &email, ip)).await?;
+    let (slot, user) = on_blocking(&state, move || prepare(&job_state, &email, ip, locked)).await?;
     let password = std::mem::take(&mut attempt.password);
     let checked = hash_on_lane(&state, ordinary, user, password).await;
     settle(&state, attempt, slot, checked).await
@@ -130,7 +147,7 @@ async fn hash_on_lane(
 }
 
 /// Opens the session and gives the slot back, or keeps the slot as the
-/// failure; a password that was not checked gives it back too.
+/// failure (and its audit event); a password that was not checked gives it back too.
 async fn settle(
     state: &AppState,
     attempt: Attempt,
@@ -147,13 +164,21 @@ async fn settle(
             })
             .await
         }
-        Ok(Verdict::Refused(code)) => {
+        Ok(Verdict::Refused(code, user_id)) => {
             log::info!(
                 "login refused: {code} for {} from {}",
                 attempt.email,
                 attempt.ip_shown()
             );
+            let detail = json!({"email": attempt.email, "code": code.as_str()});
+            let mut failed = attempt.event("login.failed", SYSTEM.into(), now(), detail);
+            failed.user_id = user_id;
             let shown = conceal(code, state.settings.conceal_accounts);
+            on_blocking(state, move || {
+                let written = job_state.db.write(move |store| store.append_event(&failed));
+                written.map_err(ApiError::from)
+            })
+            .await?;
             Err(ApiError::new(shown))
         }
         Err(e) => {
@@ -168,8 +193,9 @@ fn prepare(
     state: &AppState,
     email: &str,
     ip: Option<IpAddr>,
+    locked: AuditEvent,
 ) -> Result<(Slot, Option<User>), ApiError> {
-    let slot = lockout::reserve(state, "login", email, ip, now())?;
+    let slot = lockout::reserve(state, "login", email, ip, now(), Some(locked))?;
     let user = state
         .db
         .read(|store| store.find_user_by_email(email))
@@ -206,7 +232,8 @@ fn refusal(e: GateError) -> ApiError {
 /// What the password check found.
 enum Verdict {
     Match(Checked),
-    Refused(ErrorCode),
+    /// With the id of the user whose email it was, if any.
+    Refused(ErrorCode, Option<String>),
 }
 
 /// A user whose password matched, with the hash to store if it should be upgraded.
@@ -226,12 +253,13 @@ fn check_password(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always run one full verification, so that a missing account costs what a wrong password does.
     let matches = password::verify(password, stored.as_deref().unwrap_or(dummy_hash));
+    let refused = |code, user: Option<User>| Ok(Verdict::Refused(code, user.map(|u| u.id)));
     let (user, stored) = match (user, stored) {
-        (None, _) => return Ok(Verdict::Refused(ErrorCode::UserNotFound)),
-        (Some(_), None) => return Ok(Verdict::Refused(ErrorCode::NoPasswordSet)),
-        _ if !matches => return Ok(Verdict::Refused(ErrorCode::InvalidPassword)),
+        (None, _) => return refused(ErrorCode::UserNotFound, None),
+        (u @ Some(_), None) => return refused(ErrorCode::NoPasswordSet, u),
+        (u, _) if !matches => return refused(ErrorCode::InvalidPassword, u),
         (Some(u), _) if u.status != Status::Active => {
-            return Ok(Verdict::Refused(ErrorCode::UserInactive))
+            return refused(ErrorCode::UserInactive, Some(u))
         }
         (Some(u), Some(stored)) => (u, stored),
     };
@@ -269,7 +297,11 @@ fn open_session(
     let signed = sign_pair(state, &ring, &user, (&session.id, &session.amr), now)?;
     state.known_users.remember(&user);
     let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
+    // amr: the password alone until a second factor exists (SPEC §3).
+    let detail = json!({"method": "password", "amr": ["pwd"], "sid": sid});
+    let succeeded = attempt.event("login.succeeded", user_actor(&user_id), now, detail);
     let signed = state.db.write(move |store| {
+        store.append_event(&succeeded.user(&user_id))?;
         store.clear_failures(&slot.email_key)?;
         store.release_failures(&slot.rows)?;
         if let Some(phc) = &upgraded {
@@ -277,7 +309,6 @@ fn open_session(
         }
         store.create_session(&session, &signed.refresh_record())?;
         store.record_login(&user_id, now)?;
-        // audit: login.succeeded
         Ok::<_, ApiError>(signed)
     })?;
     log::info!(

@@ -14,7 +14,7 @@ pub(crate) mod session;
 
 pub use request::client_ip;
 pub(crate) use request::whole_seconds;
-use request::{bearer, json_body, optional_bearer, optional_json_body, token_error};
+use request::{bearer, json_body, optional_bearer, optional_json_body, origin, token_error};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;

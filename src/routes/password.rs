@@ -16,14 +16,15 @@ use utoipa::ToSchema;
 use super::lockout;
 use super::pair::UserView;
 use super::session::authenticate;
-use super::{bearer, client_ip, json_body};
+use super::{bearer, client_ip, json_body, origin};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::gate::GateError;
 use crate::password::{self, link, policy};
 use crate::state::AppState;
-use crate::store::{email_key, Status};
+use crate::store::audit::{revoke_user_sessions_noted, user_actor};
+use crate::store::{email_key, AuditEvent, Origin, Status};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -68,9 +69,10 @@ pub async fn change(
     let token = bearer(&req)?;
     let body: ChangePasswordRequest = json_body(&req, payload).await?;
     let ip = client_ip(&req, &state.settings.trusted_proxies);
+    let origin = origin(&req, &state.settings.trusted_proxies);
     let job_state = state.get_ref().clone();
     on_gate(&state, move || {
-        change_password(&job_state, &token, body, ip)
+        change_password(&job_state, &token, body, ip, origin)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
@@ -90,8 +92,9 @@ pub async fn reset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body: ResetPasswordRequest = json_body(&req, payload).await?;
+    let origin = origin(&req, &state.settings.trusted_proxies);
     let job_state = state.get_ref().clone();
-    let user = on_gate(&state, move || reset_password(&job_state, body)).await?;
+    let user = on_gate(&state, move || reset_password(&job_state, body, origin)).await?;
     Ok(HttpResponse::Ok().json(ResetPasswordBody {
         success: true,
         user,
@@ -118,6 +121,7 @@ fn change_password(
     token: &str,
     body: ChangePasswordRequest,
     ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<(), ApiError> {
     let (user, verified) = state.db.read(|store| authenticate(state, store, token))?;
     policy::check(
@@ -146,11 +150,15 @@ fn change_password(
         .map_err(ApiError::internal)?;
     let (user_id, sid, now) = (user.id.clone(), verified.claims.sid, now());
     let email_key = email_key(&user.email);
+    let actor = user_actor(&user_id);
+    let changed = AuditEvent::new("password.changed", &actor, now, json!({})).origin(&origin);
     let ended = state.write_ending_sessions(move |store| {
         store.clear_failures(&email_key)?;
         store.set_password_hash(&user_id, &phc, now)?;
         store.remove_user_links(&user_id)?;
-        store.revoke_user_sessions(&user_id, Some(&sid), now)
+        store.append_event(&changed.user(&user_id))?;
+        let by = (actor.as_str(), &origin);
+        revoke_user_sessions_noted(store, &user_id, Some(&sid), now, "password", by)
     })?;
     log::info!(
         "password changed: {}, {ended} other sessions ended",
@@ -159,7 +167,11 @@ fn change_password(
     Ok(())
 }
 
-fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserView, ApiError> {
+fn reset_password(
+    state: &AppState,
+    body: ResetPasswordRequest,
+    origin: Origin,
+) -> Result<UserView, ApiError> {
     let now = now();
     let digest = link::digest(&body.token);
     let Some(found) = state.db.read(|store| store.find_link(&digest))? else {
@@ -183,6 +195,8 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
         .map_err(ApiError::internal)?;
     let user_id = user.id.clone();
     let email_key = email_key(&user.email);
+    let actor = user_actor(&user_id);
+    let reset = AuditEvent::new("password.reset", &actor, now, json!({})).origin(&origin);
     let ended = state.write_ending_sessions(move |store| {
         // A reset racing this one, or a newer link made meanwhile, wins.
         if !store.spend_link(&digest)? {
@@ -190,7 +204,11 @@ fn reset_password(state: &AppState, body: ResetPasswordRequest) -> Result<UserVi
         }
         store.set_password_hash(&user_id, &phc, now)?;
         store.clear_failures(&email_key)?;
-        Ok::<_, ApiError>(store.revoke_user_sessions(&user_id, None, now)?)
+        store.append_event(&reset.user(&user_id))?;
+        let by = (actor.as_str(), &origin);
+        Ok::<_, ApiError>(revoke_user_sessions_noted(
+            store, &user_id, None, now, "password", by,
+        )?)
     })?;
     log::info!(
         "password set by link: {}, {ended} sessions ended",
@@ -209,7 +227,7 @@ fn under_lockout(
     ip: Option<IpAddr>,
     verify: impl FnOnce() -> bool,
 ) -> Result<bool, ApiError> {
-    let slot = lockout::reserve(state, "password change", email, ip, now())?;
+    let slot = lockout::reserve(state, "password change", email, ip, now(), None)?;
     if !verify() {
         return Ok(false);
     }

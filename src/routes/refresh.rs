@@ -5,12 +5,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::pair::{sign_pair, token_response, TokenPair};
-use super::{blocking, json_body, token_error};
+use super::{blocking, json_body, origin, token_error};
 use crate::clock::{now, now_ms};
 use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::store::{RefreshRecord, Spent, Status, Store, User};
+use crate::store::audit::{revoked, SYSTEM};
+use crate::store::{AuditEvent, Origin, RefreshRecord, Spent, Status, Store, User};
 use crate::tokens::{digest, same_digest, Unverified, AMR_PASSWORD, GRACE_ANSWERS};
 
 #[derive(Deserialize, ToSchema)]
@@ -31,8 +32,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body: RefreshRequest = json_body(&req, payload).await?;
+    let origin = origin(&req, &state.settings.trusted_proxies);
     let answer = blocking(&state, move |state, store| {
-        rotate(state, store, &body.refresh_token)
+        rotate(state, store, &body.refresh_token, &origin)
     })
     .await;
     state.metrics.refresh(answer.as_ref().err().map(|e| e.code));
@@ -41,28 +43,35 @@ pub async fn refresh(
 
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
 /// reuse grace the very answer its first use got.
-fn rotate(state: &AppState, store: &mut dyn Store, token: &str) -> Result<String, ApiError> {
+fn rotate(
+    state: &AppState,
+    store: &mut dyn Store,
+    token: &str,
+    origin: &Origin,
+) -> Result<String, ApiError> {
     if let Some(answer) = spend_for_known_user(state, store, token)? {
         return Ok(answer);
     }
     let (claims, record, newest) = check(state, store, token)?;
     if !newest {
-        return replay_or_reuse(state, &claims, &record);
+        return replay_or_reuse(state, &claims, &record, origin);
     }
     let user = &record.user;
+    let ended = |code| {
+        let event = revoked(&claims.sid, "status", SYSTEM, now(), origin).user(&user.id);
+        end_session(state, &claims.sid, code, event)
+    };
     match user.status {
         Status::Active => {}
-        Status::Deleted => return Err(end_session(state, &claims.sid, ErrorCode::UserNotFound)?),
-        Status::Inactive | Status::Banned => {
-            return Err(end_session(state, &claims.sid, ErrorCode::UserInactive)?)
-        }
+        Status::Deleted => return Err(ended(ErrorCode::UserNotFound)?),
+        Status::Inactive | Status::Banned => return Err(ended(ErrorCode::UserInactive)?),
     }
     state.known_users.remember(user);
     match spend(state, store, &claims, token, (user, &record.amr))? {
         Some(answer) => Ok(answer),
         // A racing use of this token won, or the session ended, while this one signed.
         None => match store.find_refresh(&claims.sid)? {
-            Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record),
+            Some(record) if !record.revoked => replay_or_reuse(state, &claims, &record, origin),
             _ => Err(ApiError::new(ErrorCode::TokenRevoked)),
         },
     }
@@ -172,6 +181,7 @@ fn replay_or_reuse(
     state: &AppState,
     claims: &Unverified,
     record: &RefreshRecord,
+    origin: &Origin,
 ) -> Result<String, ApiError> {
     let answer = record
         .grace_answer
@@ -181,7 +191,16 @@ fn replay_or_reuse(
         return Ok(answer);
     }
     log::warn!("refresh token reused: session {} revoked", claims.sid);
-    Err(end_session(state, &claims.sid, ErrorCode::TokenReused)?)
+    let detail = serde_json::json!({"sid": claims.sid});
+    let reused = AuditEvent::new("session.reused", SYSTEM, now(), detail)
+        .user(&record.user.id)
+        .origin(origin);
+    Err(end_session(
+        state,
+        &claims.sid,
+        ErrorCode::TokenReused,
+        reused,
+    )?)
 }
 
 /// Whether the token is the one its session spent last, and that within the grace.
@@ -217,10 +236,18 @@ fn open_grace_answer(state: &AppState, claims: &Unverified, sealed: &[u8]) -> Op
     }
 }
 
-/// Revokes the session and gives the 401 that says why.
-fn end_session(state: &AppState, sid: &str, code: ErrorCode) -> Result<ApiError, ApiError> {
+/// Revokes the session, recording `event`, and gives the 401 that says why.
+fn end_session(
+    state: &AppState,
+    sid: &str,
+    code: ErrorCode,
+    event: AuditEvent,
+) -> Result<ApiError, ApiError> {
     let (owned_sid, now) = (sid.to_string(), now());
-    state.write_ending_sessions(move |store| store.revoke_session(&owned_sid, now))?;
+    state.write_ending_sessions(move |store| {
+        store.append_event(&event)?;
+        store.revoke_session(&owned_sid, now)
+    })?;
     log::info!("refresh refused: {code}; session {sid} revoked");
     Ok(ApiError::new(code))
 }

@@ -12,6 +12,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{too_large, unsupported_media_type, MAX_BODY};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::Origin;
 use crate::tokens::TokenError;
 
 /// How long the whole body may take to arrive (SPEC §2).
@@ -176,6 +177,18 @@ pub(super) fn token_error(e: TokenError) -> ApiError {
     match e {
         TokenError::Invalid => ApiError::new(ErrorCode::InvalidToken),
         TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
+    }
+}
+
+/// Where the request came from, for the audit log.
+pub(super) fn origin(req: &HttpRequest, trusted: &[IpNet]) -> Origin {
+    Origin {
+        ip: client_ip(req, trusted).map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
     }
 }
 

@@ -8,12 +8,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::pair::UserView;
-use super::{bearer, blocking, optional_bearer, optional_json_body, refresh, token_error};
+use super::{bearer, blocking, optional_bearer, optional_json_body, origin, refresh, token_error};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
 use crate::session_cache::Found;
 use crate::state::AppState;
+use crate::store::audit::{revoke_user_sessions_noted, revoked, user_actor};
 use crate::store::{Status, Store, User};
 use crate::tokens::{AccessClaims, Verified};
 
@@ -116,6 +117,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let access = optional_bearer(&req)?;
     let body: LogoutRequest = optional_json_body(&req, payload).await?.unwrap_or_default();
+    let origin = origin(&req, &state.settings.trusted_proxies);
     blocking(&state, move |state, store| {
         let (user_id, sid) = match (access, body.refresh_token) {
             (Some(token), _) => {
@@ -126,11 +128,15 @@ pub async fn logout(
             (None, None) => return Err(ApiError::new(ErrorCode::MissingToken)),
         };
         let now = now();
+        let actor = user_actor(&user_id);
         state.write_ending_sessions(move |store| {
             if body.all {
-                let ended = store.revoke_user_sessions(&user_id, None, now)?;
+                let by = (actor.as_str(), &origin);
+                let ended = revoke_user_sessions_noted(store, &user_id, None, now, "logout", by)?;
                 log::info!("logout everywhere: user {user_id}, {ended} sessions ended");
             } else {
+                store
+                    .append_event(&revoked(&sid, "logout", &actor, now, &origin).user(&user_id))?;
                 store.revoke_session(&sid, now)?;
                 log::info!("logout: session {sid}");
             }
@@ -222,6 +228,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let token = bearer(&req)?;
     let sid = sid.into_inner();
+    let origin = origin(&req, &state.settings.trusted_proxies);
     blocking(&state, move |state, store| {
         let (user, _) = authenticate(state, store, &token)?;
         let now = now();
@@ -231,7 +238,9 @@ pub async fn revoke(
         if live.is_none() {
             return Err(ApiError::new(ErrorCode::SessionNotFound));
         }
+        let event = revoked(&sid, "revoked", &user_actor(&user.id), now, &origin).user(&user.id);
         state.write_ending_sessions(move |store| {
+            store.append_event(&event)?;
             store.revoke_session(&sid, now)?;
             log::info!("session {sid} revoked by its user");
             Ok::<_, ApiError>(())

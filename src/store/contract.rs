@@ -11,6 +11,7 @@ use super::{Database, NewRefresh, Session, Spent, Status, User};
 
 mod api_keys;
 mod areas;
+mod audit;
 mod directory;
 mod races;
 mod roles;

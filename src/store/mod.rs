@@ -1,7 +1,7 @@
 //! All SQL lives below here, one folder per engine: `sqlite/` (the embedded
 //! default) and `postgres/` (several instances on one database). Each area's
 //! trait is declared once, beside its model types (`users.rs`, `sessions.rs`,
-//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`), and each engine implements it in its
+//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`), and each engine implements it in its
 //! own file of the same name. `Store` is all of them: the one seam the rest of
 //! the program sees; `Database` opens either engine and runs work on it.
 //! `contract.rs` is the test suite both engines pass. Nothing here knows about
@@ -10,6 +10,7 @@
 use std::fmt;
 
 mod api_keys;
+pub mod audit;
 mod database;
 mod directory;
 mod failures;
@@ -24,6 +25,7 @@ mod users;
 mod contract;
 
 pub use api_keys::{ApiKey, ApiKeys};
+pub use audit::{Audit, AuditEvent, AuditQuery, Origin};
 pub use database::{Database, Synchronous};
 pub use directory::{Directory, Org, UserFilter, UserTimes};
 pub use failures::{email_key, ip_key, Failures, Limit};
@@ -71,9 +73,12 @@ pub const PRUNE_CHUNK: u32 = 100;
 /// transaction when `Database::write` or `Database::transaction` gave it).
 /// Each method is one statement unless it says otherwise. Changing the signing
 /// keys is not here: only `Database::change_keys` gives those methods.
-pub trait Store: Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys {}
+pub trait Store:
+    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit
+{
+}
 
-impl<T: Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + ?Sized> Store
-    for T
+impl<T> Store for T where
+    T: Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + ?Sized
 {
 }

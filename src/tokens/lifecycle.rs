@@ -9,7 +9,8 @@ use super::sealing::KEY_PAIRS;
 use super::{Algorithm, Keyring, Sealer};
 use crate::clock::now;
 use crate::ids::new_id;
-use crate::store::{Database, KeyStore, Store, MASTER_KEY_CHECK};
+use crate::store::audit::CLI;
+use crate::store::{AuditEvent, Database, KeyStore, Store, MASTER_KEY_CHECK};
 
 type Outcome<T> = Result<T, String>;
 
@@ -51,23 +52,23 @@ fn add_key(store: &mut dyn KeyStore, sealer: &Sealer, algorithm: Algorithm) -> O
     Ok(kid)
 }
 
-/// Adds a new key of `algorithm` and makes it current; returns its kid.
+/// Adds a new key of `algorithm` and makes it current (on a new database, its
+/// first key); returns its kid.
 pub fn rotate(db: &Database, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
-    let had_key = db.read(|s| s.current_kid()).map_err(sql)?.is_some();
-    ensure_key(db, sealer, algorithm)?;
-    if !had_key {
-        // A new database: its first key is the new one.
-        return db
-            .read(|s| s.current_kid())
-            .map_err(sql)?
-            .ok_or_else(|| "no signing key was made".to_string());
-    }
-    let kid = db.change_keys(false, |store| {
+    let kid = rewriting_if_needed(db, sealer, |store| {
         guard(store, sealer, None)?;
-        add_key(store, sealer, algorithm)
+        let kid = add_key(store, sealer, algorithm)?;
+        note(store, "key.rotated", &kid)?;
+        Ok::<_, String>(kid)
     })?;
     log::info!("signing key rotated: {kid} ({algorithm}) is current");
     Ok(kid)
+}
+
+/// Records a key change made from the command line (the only place keys change).
+fn note(store: &mut dyn KeyStore, kind: &str, kid: &str) -> Outcome<()> {
+    let event = AuditEvent::new(kind, CLI, now(), serde_json::json!({ "kid": kid }));
+    store.append_event(&event).map(drop).map_err(sql)
 }
 
 /// What `retire` did.
@@ -103,7 +104,11 @@ pub fn retire(db: &Database, sealer: &Sealer, algorithm: Algorithm, kid: &str) -
             }
             Some(_) => None,
         };
+        if let Some(new) = &new_current {
+            note(store, "key.rotated", new)?;
+        }
         store.distrust_key(kid, now()).map_err(sql)?;
+        note(store, "key.retired", kid)?;
         Ok(Retired {
             new_current,
             already: false,

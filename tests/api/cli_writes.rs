@@ -9,7 +9,7 @@ use crate::helpers::*;
 const NEW_PASSWORD: &str = "the admin's new pass phrase";
 
 /// `authlite user set-password EMAIL --password-stdin` on the app's database.
-fn cli_set_password(app: &TestApp, email: &str, password: &str) {
+pub fn cli_set_password(app: &TestApp, email: &str, password: &str) {
     let mut child = Command::new(bin())
         .args([
             "--db",

@@ -3,6 +3,7 @@
 //! and `serve` starting, stopping on SIGTERM and restarting on the same file.
 
 mod apikey;
+mod audit;
 mod defects;
 mod import_cost;
 mod keys;

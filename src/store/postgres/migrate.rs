@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
     ),
     (
         5,
+        6,
+        include_str!("../../../migrations/postgres/006_audit_events.sql"),
+    ),
+    (
+        6,
         7,
         include_str!("../../../migrations/postgres/007_api_keys.sql"),
     ),

@@ -20,6 +20,7 @@
 use super::{Result, StoreError};
 
 mod api_keys;
+mod audit;
 mod conn;
 mod db;
 mod directory;

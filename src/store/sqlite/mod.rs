@@ -9,6 +9,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::{KeyStore, Result, Store, StoreError};
 
 mod api_keys;
+mod audit;
 mod directory;
 mod failures;
 mod keys;

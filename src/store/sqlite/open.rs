@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/004_password_links.sql"),
     ),
     (5, include_str!("../../../migrations/005_roles_and_amr.sql")),
+    (6, include_str!("../../../migrations/006_audit_events.sql")),
     (7, include_str!("../../../migrations/007_api_keys.sql")),
     (8, include_str!("../../../migrations/008_last_login.sql")),
 ];
