@@ -9,5 +9,4 @@
  * console.log(await auth.me());
  */
 export { AuthliteClient } from "./client.js";
-export { AdminApi } from "./admin.js";
 export { AuthliteError } from "./errors.js";
