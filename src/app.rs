@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             routes::keys::openid_configuration,
         ))
         .configure(routes::admin::configure)
+        .configure(routes::console::configure)
         .service(get("/healthz", routes::ops::healthz))
         .service(get("/metrics", routes::ops::metrics))
         .service(get("/openapi.json", openapi::serve))

@@ -97,7 +97,7 @@ async fn serve_file(state: &AppState, name: &str) -> Result<HttpResponse, ApiErr
     Ok(page(name, bytes))
 }
 
-fn page(name: &str, bytes: Vec<u8>) -> HttpResponse {
+pub(super) fn page(name: &str, bytes: Vec<u8>) -> HttpResponse {
     let content_type = match name.rsplit_once('.').map(|(_, ext)| ext) {
         Some("html") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",

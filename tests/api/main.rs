@@ -11,6 +11,7 @@ mod audit;
 mod audit_operator;
 mod audit_secrets;
 mod cli_writes;
+mod console;
 mod conventions;
 mod errors;
 mod hardening;

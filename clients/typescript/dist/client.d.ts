@@ -1,3 +1,4 @@
+import { AdminApi } from "./admin.js";
 import type { paths } from "./generated/api.js";
 import { type StorageOption } from "./storage.js";
 type Ok<O> = O extends {
@@ -42,6 +43,13 @@ export interface AuthliteClientOptions {
  */
 export declare class AuthliteClient {
     #private;
+    /**
+     * The admin API (SPEC section 8) as the signed-in user, who needs the role `admin`.
+     *
+     * @example
+     * const { users } = await auth.admin.users({ query: "ada" });
+     */
+    readonly admin: AdminApi;
     constructor(options?: AuthliteClientOptions);
     /** The current session, or null when signed out. */
     get session(): Session | null;
@@ -52,6 +60,18 @@ export declare class AuthliteClient {
      * const { user } = await auth.login("ada@acme.test", "correct horse battery staple");
      */
     login(email: string, password: string): Promise<Session>;
+    /**
+     * Completes a sign-in that `login` rejected with `MFA_REQUIRED`, with the error's
+     * `mfaToken` and a TOTP or recovery code (`POST /user/login/mfa`); resolves to the new session.
+     *
+     * @example
+     * try {
+     *   await auth.login(email, password);
+     * } catch (err) {
+     *   if (err instanceof AuthliteError && err.code === "MFA_REQUIRED") await auth.loginMfa(err.mfaToken!, code);
+     * }
+     */
+    loginMfa(mfaToken: string, code: string): Promise<Session>;
     /**
      * A valid access token, refreshed first when it expires within `refreshMargin` seconds.
      *

@@ -1,3 +1,4 @@
+import { AdminApi } from "./admin.js";
 import { AuthliteError, answerError, networkError, signedOut } from "./errors.js";
 import { freeze, openStorage, parseSession } from "./storage.js";
 import { watchTabs } from "./tabsync.js";
@@ -35,6 +36,13 @@ export class AuthliteClient {
     #changes = 0;
     // After a failed write the storage may hold an older session than this client.
     #storeFailed = false;
+    /**
+     * The admin API (SPEC section 8) as the signed-in user, who needs the role `admin`.
+     *
+     * @example
+     * const { users } = await auth.admin.users({ query: "ada" });
+     */
+    admin = new AdminApi((method, path, body) => this.#authorized(method, path, body));
     constructor(options = {}) {
         const page = globalThis.location;
         const base = options.baseUrl ?? page?.origin;
@@ -84,6 +92,24 @@ export class AuthliteClient {
     async login(email, password) {
         await this.#ready;
         const answer = await this.#call("POST", "user/login", { body: { email, password } });
+        const session = toSession(answer);
+        await this.#change(session);
+        return session;
+    }
+    /**
+     * Completes a sign-in that `login` rejected with `MFA_REQUIRED`, with the error's
+     * `mfaToken` and a TOTP or recovery code (`POST /user/login/mfa`); resolves to the new session.
+     *
+     * @example
+     * try {
+     *   await auth.login(email, password);
+     * } catch (err) {
+     *   if (err instanceof AuthliteError && err.code === "MFA_REQUIRED") await auth.loginMfa(err.mfaToken!, code);
+     * }
+     */
+    async loginMfa(mfaToken, code) {
+        await this.#ready;
+        const answer = await this.#call("POST", "user/login/mfa", { body: { mfaToken, code } });
         const session = toSession(answer);
         await this.#change(session);
         return session;

@@ -32,9 +32,15 @@ export declare class AuthliteError extends Error {
     readonly code: ErrorCode;
     /** Seconds the server asks to wait (its `Retry-After`), or null. */
     readonly retryAfter: number | null;
+    /** With `MFA_REQUIRED`: the token for `loginMfa`; otherwise null. */
+    readonly mfaToken: string | null;
+    /** With `MFA_REQUIRED`: the second factors the account takes (`"totp"`, `"recovery_code"`); otherwise null. */
+    readonly methods: string[] | null;
     constructor(status: number, code: ErrorCode, message: string, options?: {
         cause?: unknown;
         retryAfter?: number | null;
+        mfaToken?: string | null;
+        methods?: string[] | null;
     });
 }
 /** The rejection of a call that needs a session, made while signed out. */

@@ -15,12 +15,18 @@ export class AuthliteError extends Error {
     code;
     /** Seconds the server asks to wait (its `Retry-After`), or null. */
     retryAfter;
+    /** With `MFA_REQUIRED`: the token for `loginMfa`; otherwise null. */
+    mfaToken;
+    /** With `MFA_REQUIRED`: the second factors the account takes (`"totp"`, `"recovery_code"`); otherwise null. */
+    methods;
     constructor(status, code, message, options) {
         super(message, options?.cause === undefined ? undefined : { cause: options.cause });
         this.name = "AuthliteError";
         this.status = status;
         this.code = code;
         this.retryAfter = options?.retryAfter ?? null;
+        this.mfaToken = options?.mfaToken ?? null;
+        this.methods = options?.methods ?? null;
     }
 }
 /** The rejection of a call that needs a session, made while signed out. */
@@ -44,5 +50,10 @@ export function answerError(res, body) {
                     : "HTTP_ERROR";
     const message = typeof data.message === "string" ? data.message : `The server answered ${res.status}.`;
     const wait = Number(res.headers.get("Retry-After"));
-    return new AuthliteError(res.status, code, message, { retryAfter: res.headers.has("Retry-After") && Number.isFinite(wait) ? wait : null });
+    const methods = Array.isArray(data.methods) ? data.methods.filter((m) => typeof m === "string") : null;
+    return new AuthliteError(res.status, code, message, {
+        retryAfter: res.headers.has("Retry-After") && Number.isFinite(wait) ? wait : null,
+        mfaToken: typeof data.mfaToken === "string" ? data.mfaToken : null,
+        methods,
+    });
 }

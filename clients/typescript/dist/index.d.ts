@@ -10,6 +10,8 @@
  */
 export { AuthliteClient } from "./client.js";
 export type { AuthliteClientOptions, ChangeListener, Session, SessionInfo, User } from "./client.js";
+export type { AdminApi } from "./admin.js";
+export type { AdminSession, AdminUser, ApiKey, AuditEvent, AuditFilter, NewUser, Org, Page, UserChanges, UserFilter } from "./admin.js";
 export { AuthliteError } from "./errors.js";
 export type { ErrorCode, ServerErrorCode } from "./errors.js";
 export type { AuthliteStorage, StorageOption } from "./storage.js";

@@ -18,6 +18,8 @@ export function binary() {
 export const ADA = { email: "ada@acme.test", name: "Ada Lovelace", orgId: "acme", password: "correct horse battery staple" };
 export const GRACE = { email: "grace@acme.test", name: "Grace Hopper", orgId: null, password: "a ship in port is safe" };
 export const BANNED = { email: "gone@acme.test", name: "Gone", orgId: "acme", password: "long enough password" };
+/** The one admin of the seed, for the admin API and the console. */
+export const ROOT = { email: "root@acme.test", name: "Root Admin", orgId: null, password: "keys to the whole kingdom", roles: ["admin"] };
 
 const SEED = {
   orgs: [{ id: "acme", name: "Acme Inc" }],
@@ -26,6 +28,7 @@ const SEED = {
     { email: GRACE.email, name: GRACE.name, password: GRACE.password },
     { email: "invited@acme.test", name: "Invited", orgId: "acme" },
     { email: BANNED.email, name: BANNED.name, orgId: "acme", password: BANNED.password, status: "banned" },
+    { email: ROOT.email, name: ROOT.name, password: ROOT.password, roles: ROOT.roles },
   ],
 };
 

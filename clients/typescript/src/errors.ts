@@ -35,13 +35,24 @@ export class AuthliteError extends Error {
   readonly code: ErrorCode;
   /** Seconds the server asks to wait (its `Retry-After`), or null. */
   readonly retryAfter: number | null;
+  /** With `MFA_REQUIRED`: the token for `loginMfa`; otherwise null. */
+  readonly mfaToken: string | null;
+  /** With `MFA_REQUIRED`: the second factors the account takes (`"totp"`, `"recovery_code"`); otherwise null. */
+  readonly methods: string[] | null;
 
-  constructor(status: number, code: ErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number | null }) {
+  constructor(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number | null; mfaToken?: string | null; methods?: string[] | null },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AuthliteError";
     this.status = status;
     this.code = code;
     this.retryAfter = options?.retryAfter ?? null;
+    this.mfaToken = options?.mfaToken ?? null;
+    this.methods = options?.methods ?? null;
   }
 }
 
@@ -56,7 +67,7 @@ export function networkError(cause: unknown): AuthliteError {
 
 /** The error of an answer that is not a success; a body without `error_code` is named by its status. */
 export function answerError(res: Response, body: unknown): AuthliteError {
-  const data = (body && typeof body === "object" ? body : {}) as { error_code?: unknown; message?: unknown };
+  const data = (body && typeof body === "object" ? body : {}) as { error_code?: unknown; message?: unknown; mfaToken?: unknown; methods?: unknown };
   const code =
     typeof data.error_code === "string"
       ? (data.error_code as ErrorCode)
@@ -69,5 +80,10 @@ export function answerError(res: Response, body: unknown): AuthliteError {
             : "HTTP_ERROR";
   const message = typeof data.message === "string" ? data.message : `The server answered ${res.status}.`;
   const wait = Number(res.headers.get("Retry-After"));
-  return new AuthliteError(res.status, code, message, { retryAfter: res.headers.has("Retry-After") && Number.isFinite(wait) ? wait : null });
+  const methods = Array.isArray(data.methods) ? data.methods.filter((m): m is string => typeof m === "string") : null;
+  return new AuthliteError(res.status, code, message, {
+    retryAfter: res.headers.has("Retry-After") && Number.isFinite(wait) ? wait : null,
+    mfaToken: typeof data.mfaToken === "string" ? data.mfaToken : null,
+    methods,
+  });
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after } from "node:test";
 
-export { ADA, GRACE, BANNED, startServer } from "../scripts/server.mjs";
+export { ADA, GRACE, BANNED, ROOT, startServer } from "../scripts/server.mjs";
 export { AuthliteClient, AuthliteError } from "../dist/index.js";
 
 // Nothing the client does may leave an unhandled rejection: each file checks at its end.

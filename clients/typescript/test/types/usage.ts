@@ -1,5 +1,5 @@
 // Compiled, never run: what a user writes must type-check against dist/*.d.ts.
-import { AuthliteClient, AuthliteError, type ErrorCode, type ServerErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
+import { AuthliteClient, AuthliteError, type AdminUser, type ApiKey, type AuditEvent, type ErrorCode, type ServerErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
 
 const auth = new AuthliteClient({ baseUrl: "http://127.0.0.1:8080", storage: "memory", refreshMargin: 60, fetch: globalThis.fetch });
 const custom = new AuthliteClient({
@@ -30,6 +30,26 @@ export async function use(): Promise<void> {
   const stop: () => void = auth.onChange((s: Session | null) => void s?.user.email);
   stop();
   void [token, expires, org, roles, current, fresh, res, res2, me, again, here, user, custom];
+}
+
+export async function admin(): Promise<void> {
+  const { users, nextCursor } = await auth.admin.users({ query: "ada", status: "active", role: "admin", limit: 10 });
+  const first: AdminUser = users[0];
+  const locked: number | null | undefined = first.lockedUntil;
+  const created: AdminUser = await auth.admin.createUser({ email: "lin@acme.test", name: "Lin", roles: ["staff"], password: "pw" });
+  const changed: AdminUser = await auth.admin.updateUser(created.id, { name: "Lin Li", orgId: null, status: "inactive" });
+  await auth.admin.deleteUser(created.id, { erase: true });
+  const link: { url?: string; expiresAt: number } = await auth.admin.makeLink(first.id, { ttl: 60 });
+  const sids: string[] = (await auth.admin.userSessions(first.id)).map((s) => s.sid);
+  const { events }: { events: AuditEvent[] } = await auth.admin.audit({ userId: first.id, type: "login.failed" });
+  const { key, apiKey }: { key: string; apiKey: ApiKey } = await auth.admin.createApiKey({ name: "b", scopes: ["users:read"] });
+  // @ts-expect-error a status is one of the contract's
+  await auth.admin.users({ status: "sleeping" });
+  const session: Session = await auth.loginMfa("mfa-token", "123456");
+  const err = new AuthliteError(401, "INVALID_TOKEN", "");
+  const mfaToken: string | null = err.mfaToken;
+  const methods: string[] | null = err.methods;
+  void [nextCursor, locked, changed, link, sids, events, key, apiKey, session, mfaToken, methods];
 }
 
 export function codes(err: unknown): number {

@@ -1,0 +1,199 @@
+import type { components, operations } from "./generated/api.js";
+type Schemas = components["schemas"];
+/** The admin view of a user: `{ id, email, name, orgId, roles, status, hasPassword, createdAt, updatedAt, lastLoginAt, lockedUntil, mfa }`. */
+export type AdminUser = Schemas["AdminUser"];
+/** What `admin.users()` filters by: `{ query, status, orgId, role, limit, cursor }`, each optional. */
+export type UserFilter = NonNullable<operations["list_users"]["parameters"]["query"]>;
+/** The body of `admin.createUser()`: `{ email, name, orgId?, roles?, status?, password?, invite? }`. */
+export type NewUser = Schemas["CreateUserRequest"];
+/** The body of `admin.updateUser()`: any of `{ email, name, orgId, roles, status }`. */
+export type UserChanges = Schemas["UpdateUserRequest"];
+/** One of a user's live sessions, as the admin API lists them (no `current`). */
+export type AdminSession = Schemas["AdminSession"];
+/** `{ id, name, users }`: `users` counts its members, deleted ones aside. */
+export type Org = Schemas["OrgView"];
+/** An API key as listed: never the key itself. */
+export type ApiKey = Schemas["ApiKeyView"];
+/** One page of a list: its items and the cursor of the next page (null on the last). */
+export type Page<K extends string, T> = {
+    [key in K]: T[];
+} & {
+    nextCursor: string | null;
+};
+/** One security event of the audit log (SPEC section 8). */
+export interface AuditEvent {
+    id: string;
+    /** Unix seconds. */
+    at: number;
+    /** e.g. `login.failed`, `user.updated`, `session.revoked`. */
+    type: string;
+    userId: string | null;
+    /** `user:ID`, `apikey:ID`, `cli` or `system`. */
+    actor: string;
+    ip: string | null;
+    userAgent: string | null;
+    detail: Record<string, unknown>;
+}
+/** What `admin.audit()` filters by; times in Unix seconds. */
+export interface AuditFilter {
+    userId?: string;
+    type?: string;
+    since?: number;
+    until?: number;
+    limit?: number;
+    cursor?: string;
+}
+/** Sends one request of the signed-in session (the client's bearer, renewed on TOKEN_EXPIRED). */
+export type AuthorizedCall = (method: string, path: string, body?: object) => Promise<Record<string, unknown>>;
+/**
+ * The admin API (SPEC section 8) with the signed-in session's token: the
+ * account needs the role `admin`, else every call rejects with 403 `FORBIDDEN`.
+ * Reached as `auth.admin`.
+ *
+ * @example
+ * await auth.login("root@acme.test", password);
+ * const { users, nextCursor } = await auth.admin.users({ query: "ada", status: "active" });
+ */
+export declare class AdminApi {
+    #private;
+    constructor(call: AuthorizedCall);
+    /**
+     * A page of users by email (`GET /admin/users`).
+     *
+     * @example
+     * const { users, nextCursor } = await auth.admin.users({ role: "admin", limit: 20 });
+     */
+    users(filter?: UserFilter): Promise<Page<"users", AdminUser>>;
+    /**
+     * One user (`GET /admin/users/{id}`); 404 `USER_NOT_FOUND`.
+     *
+     * @example
+     * const user = await auth.admin.user(id);
+     */
+    user(userId: string): Promise<AdminUser>;
+    /**
+     * Creates a user (`POST /admin/users`); with `invite: true` and no password the
+     * user is emailed a link (501 `EMAIL_DISABLED` when no email can be sent).
+     *
+     * @example
+     * const user = await auth.admin.createUser({ email: "lin@acme.test", name: "Lin", password });
+     */
+    createUser(user: NewUser): Promise<AdminUser>;
+    /**
+     * Changes any of `{ email, name, orgId, roles, status }` (`PATCH /admin/users/{id}`);
+     * a status other than `active` ends every session of the user.
+     *
+     * @example
+     * await auth.admin.updateUser(id, { roles: ["admin"], status: "active" });
+     */
+    updateUser(userId: string, changes: UserChanges): Promise<AdminUser>;
+    /**
+     * Deletes a user (`DELETE /admin/users/{id}`): status `deleted`, every session
+     * ended; with `{ erase: true }` the user and everything of theirs is removed for good.
+     *
+     * @example
+     * await auth.admin.deleteUser(id, { erase: true });
+     */
+    deleteUser(userId: string, options?: {
+        erase?: boolean;
+    }): Promise<void>;
+    /**
+     * Sets a user's password (the password policy applies: 400 `WEAK_PASSWORD`) and ends their sessions.
+     *
+     * @example
+     * await auth.admin.setPassword(id, "a long new pass phrase");
+     */
+    setPassword(userId: string, password: string): Promise<void>;
+    /**
+     * Makes a set-password link (`POST /admin/users/{id}/link`): `{ url, expiresAt }`;
+     * with `{ send: true }` it is emailed instead and `url` is left out.
+     *
+     * @example
+     * const { url } = await auth.admin.makeLink(id, { ttl: 3600 });
+     */
+    makeLink(userId: string, options?: {
+        ttl?: number;
+        send?: boolean;
+    }): Promise<{
+        url?: string;
+        expiresAt: number;
+    }>;
+    /**
+     * Clears the account's failed-login count (`POST /admin/users/{id}/unlock`).
+     *
+     * @example
+     * await auth.admin.unlock(id);
+     */
+    unlock(userId: string): Promise<void>;
+    /**
+     * Removes the user's second factors: TOTP, recovery codes and passkeys (`DELETE /admin/users/{id}/mfa`).
+     *
+     * @example
+     * await auth.admin.resetMfa(id); // a lost phone
+     */
+    resetMfa(userId: string): Promise<void>;
+    /**
+     * The user's live sessions (`GET /admin/users/{id}/sessions`).
+     *
+     * @example
+     * for (const s of await auth.admin.userSessions(id)) console.log(s.sid, s.userAgent);
+     */
+    userSessions(userId: string): Promise<AdminSession[]>;
+    /**
+     * Ends every session of the user (`DELETE /admin/users/{id}/sessions`).
+     *
+     * @example
+     * await auth.admin.revokeUserSessions(id);
+     */
+    revokeUserSessions(userId: string): Promise<void>;
+    /**
+     * Ends one session, whoever's it is (`DELETE /admin/sessions/{sid}`); 404 `SESSION_NOT_FOUND`.
+     *
+     * @example
+     * await auth.admin.revokeSession(sid);
+     */
+    revokeSession(sid: string): Promise<void>;
+    /**
+     * Every org with how many users it has (`GET /admin/orgs`).
+     *
+     * @example
+     * const names = (await auth.admin.orgs()).map((o) => o.name);
+     */
+    orgs(): Promise<Org[]>;
+    /**
+     * A page of the audit log, newest first (`GET /admin/audit`).
+     *
+     * @example
+     * const { events, nextCursor } = await auth.admin.audit({ userId: id, type: "login.failed" });
+     */
+    audit(filter?: AuditFilter): Promise<Page<"events", AuditEvent>>;
+    /**
+     * Every API key, newest first, revoked and expired ones too (`GET /admin/api-keys`).
+     *
+     * @example
+     * const live = (await auth.admin.apiKeys()).filter((k) => !k.revokedAt);
+     */
+    apiKeys(): Promise<ApiKey[]>;
+    /**
+     * Creates an API key (`POST /admin/api-keys`): `key` (`alk_…`) is shown this once.
+     *
+     * @example
+     * const { key, apiKey } = await auth.admin.createApiKey({ name: "backend", scopes: ["users:write"] });
+     */
+    createApiKey(request: {
+        name: string;
+        scopes: string[];
+        ttl?: number;
+    }): Promise<{
+        apiKey: ApiKey;
+        key: string;
+    }>;
+    /**
+     * Revokes an API key (`DELETE /admin/api-keys/{id}`): servers refuse it within a second.
+     *
+     * @example
+     * await auth.admin.revokeApiKey(apiKey.id);
+     */
+    revokeApiKey(keyId: string): Promise<void>;
+}
+export {};

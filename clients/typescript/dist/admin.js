@@ -1,0 +1,189 @@
+const id = (value) => encodeURIComponent(value);
+function query(params = {}) {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+        if (value !== undefined && value !== null && value !== "")
+            search.set(key, String(value));
+    }
+    const text = search.toString();
+    return text ? `?${text}` : "";
+}
+/**
+ * The admin API (SPEC section 8) with the signed-in session's token: the
+ * account needs the role `admin`, else every call rejects with 403 `FORBIDDEN`.
+ * Reached as `auth.admin`.
+ *
+ * @example
+ * await auth.login("root@acme.test", password);
+ * const { users, nextCursor } = await auth.admin.users({ query: "ada", status: "active" });
+ */
+export class AdminApi {
+    #call;
+    constructor(call) {
+        this.#call = call;
+    }
+    /**
+     * A page of users by email (`GET /admin/users`).
+     *
+     * @example
+     * const { users, nextCursor } = await auth.admin.users({ role: "admin", limit: 20 });
+     */
+    async users(filter = {}) {
+        const page = await this.#call("GET", `admin/users${query(filter)}`);
+        return { users: page.users, nextCursor: page.nextCursor ?? null };
+    }
+    /**
+     * One user (`GET /admin/users/{id}`); 404 `USER_NOT_FOUND`.
+     *
+     * @example
+     * const user = await auth.admin.user(id);
+     */
+    async user(userId) {
+        return (await this.#call("GET", `admin/users/${id(userId)}`)).user;
+    }
+    /**
+     * Creates a user (`POST /admin/users`); with `invite: true` and no password the
+     * user is emailed a link (501 `EMAIL_DISABLED` when no email can be sent).
+     *
+     * @example
+     * const user = await auth.admin.createUser({ email: "lin@acme.test", name: "Lin", password });
+     */
+    async createUser(user) {
+        return (await this.#call("POST", "admin/users", user)).user;
+    }
+    /**
+     * Changes any of `{ email, name, orgId, roles, status }` (`PATCH /admin/users/{id}`);
+     * a status other than `active` ends every session of the user.
+     *
+     * @example
+     * await auth.admin.updateUser(id, { roles: ["admin"], status: "active" });
+     */
+    async updateUser(userId, changes) {
+        return (await this.#call("PATCH", `admin/users/${id(userId)}`, changes)).user;
+    }
+    /**
+     * Deletes a user (`DELETE /admin/users/{id}`): status `deleted`, every session
+     * ended; with `{ erase: true }` the user and everything of theirs is removed for good.
+     *
+     * @example
+     * await auth.admin.deleteUser(id, { erase: true });
+     */
+    async deleteUser(userId, options = {}) {
+        await this.#call("DELETE", `admin/users/${id(userId)}${query({ erase: options.erase ? "true" : undefined })}`);
+    }
+    /**
+     * Sets a user's password (the password policy applies: 400 `WEAK_PASSWORD`) and ends their sessions.
+     *
+     * @example
+     * await auth.admin.setPassword(id, "a long new pass phrase");
+     */
+    async setPassword(userId, password) {
+        await this.#call("POST", `admin/users/${id(userId)}/password`, { password });
+    }
+    /**
+     * Makes a set-password link (`POST /admin/users/{id}/link`): `{ url, expiresAt }`;
+     * with `{ send: true }` it is emailed instead and `url` is left out.
+     *
+     * @example
+     * const { url } = await auth.admin.makeLink(id, { ttl: 3600 });
+     */
+    async makeLink(userId, options = {}) {
+        const answer = await this.#call("POST", `admin/users/${id(userId)}/link`, options);
+        const link = { expiresAt: answer.expiresAt };
+        if (typeof answer.url === "string")
+            link.url = answer.url;
+        return link;
+    }
+    /**
+     * Clears the account's failed-login count (`POST /admin/users/{id}/unlock`).
+     *
+     * @example
+     * await auth.admin.unlock(id);
+     */
+    async unlock(userId) {
+        await this.#call("POST", `admin/users/${id(userId)}/unlock`);
+    }
+    /**
+     * Removes the user's second factors: TOTP, recovery codes and passkeys (`DELETE /admin/users/{id}/mfa`).
+     *
+     * @example
+     * await auth.admin.resetMfa(id); // a lost phone
+     */
+    async resetMfa(userId) {
+        await this.#call("DELETE", `admin/users/${id(userId)}/mfa`);
+    }
+    /**
+     * The user's live sessions (`GET /admin/users/{id}/sessions`).
+     *
+     * @example
+     * for (const s of await auth.admin.userSessions(id)) console.log(s.sid, s.userAgent);
+     */
+    async userSessions(userId) {
+        return (await this.#call("GET", `admin/users/${id(userId)}/sessions`)).sessions;
+    }
+    /**
+     * Ends every session of the user (`DELETE /admin/users/{id}/sessions`).
+     *
+     * @example
+     * await auth.admin.revokeUserSessions(id);
+     */
+    async revokeUserSessions(userId) {
+        await this.#call("DELETE", `admin/users/${id(userId)}/sessions`);
+    }
+    /**
+     * Ends one session, whoever's it is (`DELETE /admin/sessions/{sid}`); 404 `SESSION_NOT_FOUND`.
+     *
+     * @example
+     * await auth.admin.revokeSession(sid);
+     */
+    async revokeSession(sid) {
+        await this.#call("DELETE", `admin/sessions/${id(sid)}`);
+    }
+    /**
+     * Every org with how many users it has (`GET /admin/orgs`).
+     *
+     * @example
+     * const names = (await auth.admin.orgs()).map((o) => o.name);
+     */
+    async orgs() {
+        return (await this.#call("GET", "admin/orgs")).orgs;
+    }
+    /**
+     * A page of the audit log, newest first (`GET /admin/audit`).
+     *
+     * @example
+     * const { events, nextCursor } = await auth.admin.audit({ userId: id, type: "login.failed" });
+     */
+    async audit(filter = {}) {
+        const page = await this.#call("GET", `admin/audit${query(filter)}`);
+        return { events: page.events, nextCursor: page.nextCursor ?? null };
+    }
+    /**
+     * Every API key, newest first, revoked and expired ones too (`GET /admin/api-keys`).
+     *
+     * @example
+     * const live = (await auth.admin.apiKeys()).filter((k) => !k.revokedAt);
+     */
+    async apiKeys() {
+        return (await this.#call("GET", "admin/api-keys")).apiKeys;
+    }
+    /**
+     * Creates an API key (`POST /admin/api-keys`): `key` (`alk_…`) is shown this once.
+     *
+     * @example
+     * const { key, apiKey } = await auth.admin.createApiKey({ name: "backend", scopes: ["users:write"] });
+     */
+    async createApiKey(request) {
+        const answer = await this.#call("POST", "admin/api-keys", request);
+        return { apiKey: answer.apiKey, key: answer.key };
+    }
+    /**
+     * Revokes an API key (`DELETE /admin/api-keys/{id}`): servers refuse it within a second.
+     *
+     * @example
+     * await auth.admin.revokeApiKey(apiKey.id);
+     */
+    async revokeApiKey(keyId) {
+        await this.#call("DELETE", `admin/api-keys/${id(keyId)}`);
+    }
+}
