@@ -28,6 +28,8 @@ try {
     if (hash) {
       await page.goto(new URL(`/admin/${hash}`, server.url).href);
       await page.getByRole("button", { name: "Save" }).waitFor();
+      // The form fills in once the user is read: wait for its email.
+      await page.waitForFunction(() => [...document.querySelectorAll("input")].some((input) => input.value.includes("@")));
     }
     await page.screenshot({ path: join(out, file) });
     await context.close();
