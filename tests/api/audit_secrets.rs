@@ -139,7 +139,7 @@ fn no_secret_of_a_whole_session_is_in_the_database_or_its_audit_log() {
 }
 
 /// The SQLite file and its log, or every PostgreSQL table's rows as text.
-fn database_bytes(app: &TestApp) -> Vec<u8> {
+pub fn database_bytes(app: &TestApp) -> Vec<u8> {
     if !app.db.starts_with("postgres") {
         let mut bytes = std::fs::read(&app.db_path).expect("read the database file");
         let wal = app.db_path.with_extension("db-wal");
@@ -169,6 +169,6 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     bytes
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -170,7 +170,7 @@ fn overwriting<T, E: From<StoreError>>(
         .map_err(error)?;
     let done = immediate(conn, work);
     let wiped = conn
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF")
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = FAST")
         .map_err(error);
     let done = done?;
     wiped?;
