@@ -162,7 +162,10 @@ fn create_and_revoke_record_the_key_id_as_the_cli_and_a_second_revoke_nothing() 
     );
     let id = listed(&db)[0]["id"].as_str().expect("an id").to_string();
     let created = by_cli("apikey.created", None, json!({ "apiKeyId": id }));
-    assert_eq!(audit(&db, &["--type", "apikey.created"]), [created.clone()]);
+    assert_eq!(
+        audit(&db, &["--type", "apikey.created"]),
+        std::slice::from_ref(&created)
+    );
     succeeds(&db, &["apikey", "revoke", &id]);
     succeeds(&db, &["apikey", "revoke", &id]);
     let revoked = by_cli("apikey.revoked", None, json!({ "apiKeyId": id }));
