@@ -55,6 +55,7 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
         routes::admin::orgs::create_org,
         routes::admin::orgs::rename_org,
         routes::admin::orgs::delete_org,
+        routes::admin::audit::list_events,
     ),
     modifiers(&BearerAuth)
 )]

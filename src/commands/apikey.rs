@@ -5,7 +5,9 @@ use crate::api_keys;
 use crate::cli::{ApikeyCommand, Globals};
 use crate::clock::now;
 use crate::ids::new_id;
-use crate::store::{ApiKey, Database, StoreError};
+use crate::store::audit::{revoke_api_key, CLI};
+use crate::store::{ApiKey, AuditEvent, Database, StoreError};
+use serde_json::json;
 
 pub fn apikey(globals: &Globals, command: ApikeyCommand) -> Outcome {
     let db = open(globals)?;
@@ -36,10 +38,14 @@ fn create(db: &Database, name: String, scopes: &[String], ttl: Option<u64>) -> O
         last_used_at: None,
         revoked_at: None,
     };
+    let created = AuditEvent::new("apikey.created", CLI, now, json!({ "apiKeyId": key.id }));
     // Printed first: a key that could not be written out is never stored.
     say(&secret)?;
-    db.transaction(|s| s.insert_api_key(&key, &digest))
-        .map_err(|e| format!("the key above was not saved: {}", failed(db)(e)))?;
+    db.transaction(|s| {
+        s.insert_api_key(&key, &digest)?;
+        s.append_event(&created)
+    })
+    .map_err(|e| format!("the key above was not saved: {}", failed(db)(e)))?;
     note(format_args!("created API key {} ({})", key.id, key.name))
 }
 
@@ -59,7 +65,8 @@ fn revoke(db: &Database, id: &str) -> Outcome {
     if let Some(at) = key.revoked_at {
         return say(format_args!("API key {id} was already revoked (at {at})"));
     }
-    db.transaction(|s| s.revoke_api_key(id, now()))
+    let revoked = AuditEvent::new("apikey.revoked", CLI, now(), json!({ "apiKeyId": id }));
+    db.transaction(|s| revoke_api_key(s, id, &revoked))
         .map_err(failed(db))?;
     say(format_args!(
         "API key {id} ({}) revoked: running servers refuse it within a second",

@@ -33,6 +33,8 @@ pub const ADMIN_CODES: &[(&str, &str, &[ErrorCode])] = &[
     ("/admin/orgs/{id}", "patch", &[OrgNotFound]),
     ("/admin/orgs/{id}", "delete", ADMIN),
     ("/admin/orgs/{id}", "delete", &[OrgNotFound, OrgNotEmpty]),
+    ("/admin/audit", "get", ADMIN),
+    ("/admin/audit", "get", &[InvalidRequest]),
 ];
 
 /// What every admin endpoint may answer: the bearer codes, FORBIDDEN, and

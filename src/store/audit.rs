@@ -14,6 +14,9 @@ pub trait Audit {
     fn list_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
     /// Deletes up to PRUNE_CHUNK events from before `cutoff`, oldest first; returns how many.
     fn prune_events(&mut self, cutoff: u64) -> Result<usize>;
+    /// Takes an erased user's email out of the log, which keeps their id
+    /// (SPEC §8): see `without_email`. Returns how many events changed.
+    fn forget_email(&mut self, user_id: &str, email: &str) -> Result<usize>;
 }
 
 /// Every event type of the SPEC's table.
@@ -138,6 +141,20 @@ pub fn revoked(sid: &str, reason: &str, actor: &str, now: u64, origin: &Origin) 
     AuditEvent::new("session.revoked", actor, now, detail).origin(origin)
 }
 
+/// Revokes API key `id`, recording `event` (its `apikey.revoked`) unless the
+/// key was revoked already, which stays as it was. False: no such key.
+pub fn revoke_api_key(store: &mut dyn Store, id: &str, event: &AuditEvent) -> Result<bool> {
+    let keys = store.list_api_keys()?;
+    let Some(key) = keys.iter().find(|k| k.id == id) else {
+        return Ok(false);
+    };
+    if key.revoked_at.is_none() {
+        store.revoke_api_key(id, event.at)?;
+        store.append_event(event)?;
+    }
+    Ok(true)
+}
+
 /// Which events `list_events` gives; times in Unix seconds, both ends included.
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
@@ -154,4 +171,33 @@ pub struct AuditQuery {
 pub(super) fn parse_detail(text: &str) -> Result<Value> {
     serde_json::from_str(text)
         .map_err(|e| super::StoreError::Failed(format!("an audit event's detail is not JSON: {e}")))
+}
+
+/// What `forget_email` looks for in the details' text: the email as a JSON
+/// string, lower-cased (emails are stored normalized).
+pub(super) fn email_needle(email: &str) -> String {
+    Value::String(email.to_lowercase()).to_string()
+}
+
+/// Nulls, in `detail`, every string equal to `email` (case aside) and, in an
+/// event of the user (`theirs`), every `email` field, which may hold an
+/// address they had before; at any depth. True if anything changed.
+pub(super) fn without_email(detail: &mut Value, theirs: bool, email: &str) -> bool {
+    match detail {
+        Value::String(text) if text.to_lowercase() == email.to_lowercase() => {
+            *detail = Value::Null;
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            without_email(item, theirs, email) | changed
+        }),
+        Value::Object(fields) => fields.iter_mut().fold(false, |changed, (name, value)| {
+            let named = theirs && name == "email" && !value.is_null();
+            if named {
+                *value = Value::Null;
+            }
+            named | without_email(value, theirs, email) | changed
+        }),
+        _ => false,
+    }
 }

@@ -81,6 +81,20 @@ impl Database {
         }
     }
 
+    /// A write whose deleted and replaced bytes do not stay behind in the
+    /// database's files where the engine can see to it (erasing a user): on
+    /// SQLite they are zeroed and the log is emptied after it. PostgreSQL
+    /// keeps dead rows until VACUUM reclaims them.
+    pub fn overwriting<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Database::Sqlite(db) => db.overwriting(work),
+            Database::Postgres(db) => db.transaction(work),
+        }
+    }
+
     /// Applying a seed file: a transaction that keeps every other seed out
     /// until it commits, so that what it reads of orgs and users stays true.
     pub fn seeding<T, E: From<StoreError>>(

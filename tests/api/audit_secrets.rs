@@ -18,6 +18,13 @@ const RESET_PASSWORD: &str = "Reset-Secret-Phrase-0815";
 const CLI_PASSWORD: &str = "Cli-Secret-Phrase-2718";
 const WRONG_PASSWORD: &str = "Wrong-Secret-Guess-1234";
 
+fn keep(secrets: &mut Vec<String>, tokens: &Tokens) {
+    for token in [&tokens.access, &tokens.refresh] {
+        secrets.push(token.clone());
+        secrets.push(token.rsplit('.').next().unwrap_or_default().to_string());
+    }
+}
+
 /// Every secret the scripted session handles, as text.
 fn act_out_every_event(app: &TestApp) -> Vec<String> {
     let mut secrets: Vec<String> = [ADA_PASSWORD, NEW_PASSWORD, RESET_PASSWORD, CLI_PASSWORD]
@@ -25,12 +32,6 @@ fn act_out_every_event(app: &TestApp) -> Vec<String> {
         .chain([WRONG_PASSWORD, BOB_PASSWORD])
         .map(String::from)
         .collect();
-    let keep = |secrets: &mut Vec<String>, tokens: &Tokens| {
-        for token in [&tokens.access, &tokens.refresh] {
-            secrets.push(token.clone());
-            secrets.push(token.rsplit('.').next().unwrap_or_default().to_string());
-        }
-    };
     app.login(ADA, WRONG_PASSWORD)
         .assert_error(401, "INVALID_PASSWORD");
     app.login(UNKNOWN, WRONG_PASSWORD)
@@ -62,7 +63,52 @@ fn act_out_every_event(app: &TestApp) -> Vec<String> {
     for _ in 0..6 {
         app.login(BOB, WRONG_PASSWORD);
     }
+    act_out_the_admin_api(app, &mut secrets);
     secrets
+}
+
+const ADMIN_SET_PASSWORD: &str = "Admin-Set-Phrase-3141";
+const CREATED_PASSWORD: &str = "Created-Secret-Phrase-1618";
+
+/// The admin API's changes, each of which writes an event: its secrets too.
+fn act_out_the_admin_api(app: &TestApp, secrets: &mut Vec<String>) {
+    secrets.extend([ADMIN_SET_PASSWORD, CREATED_PASSWORD].map(String::from));
+    app.cli(&["user", "roles", ADA, "--add", "admin"]);
+    let admin = app.login_ok(ADA, CLI_PASSWORD);
+    keep(secrets, &admin);
+    let admin = admin.access;
+    let key = app.admin(
+        "POST",
+        "/admin/api-keys",
+        &admin,
+        Some(json!({"name": "backend", "scopes": ["users:write"]})),
+    );
+    assert_eq!(key.status, 201, "{}", key.text);
+    let (key_id, key) = (
+        key.json()["apiKey"]["id"].as_str().expect("id").to_string(),
+        key.json()["key"].as_str().expect("key").to_string(),
+    );
+    secrets.push(key.clone());
+    let body = json!({"email": "made@acme.test", "name": "Made", "password": CREATED_PASSWORD});
+    let made = app.admin("POST", "/admin/users", &key, Some(body));
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.json()["user"]["id"].as_str().expect("id").to_string();
+    let user = |tail: &str| format!("/admin/users/{id}{tail}");
+    let set = json!({"password": ADMIN_SET_PASSWORD});
+    app.admin("POST", &user("/password"), &key, Some(set))
+        .assert_success();
+    let link = app.admin("POST", &user("/link"), &admin, None);
+    link.assert_success();
+    let url = link.json()["url"].as_str().expect("a url").to_string();
+    secrets.push(url.rsplit('=').next().expect("a token").to_string());
+    let patch = json!({"name": "Made Again", "status": "banned"});
+    app.admin("PATCH", &user(""), &key, Some(patch))
+        .assert_success();
+    app.admin("POST", &user("/unlock"), &key, None)
+        .assert_success();
+    app.admin("DELETE", &user(""), &key, None).assert_success();
+    let revoke = format!("/admin/api-keys/{key_id}");
+    app.admin("DELETE", &revoke, &admin, None).assert_success();
 }
 
 fn random_key_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
@@ -85,7 +131,8 @@ fn no_secret_of_a_whole_session_is_in_the_database_or_its_audit_log() {
         ..test_settings()
     });
     let mut secrets = act_out_every_event(&app);
-    secrets.extend([ADA, BOB].map(|email| app.stored_hash(email).expect("a hash")));
+    secrets
+        .extend([ADA, BOB, "made@acme.test"].map(|email| app.stored_hash(email).expect("a hash")));
 
     let db = Database::open(&app.db, Default::default()).expect("open the database");
     let query = AuditQuery {
@@ -113,7 +160,16 @@ fn no_secret_of_a_whole_session_is_in_the_database_or_its_audit_log() {
     ] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
+    for kind in [
+        "user.created",
+        "user.deleted",
+        "apikey.created",
+        "apikey.revoked",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
     let logged = serde_json::to_string(&events).expect("events as JSON");
+    assert!(!logged.contains("alk_"), "an event holds a key: {logged}");
     for secret in &secrets {
         assert!(!logged.contains(secret.as_str()), "an event holds {secret}");
     }
@@ -139,7 +195,7 @@ fn no_secret_of_a_whole_session_is_in_the_database_or_its_audit_log() {
 }
 
 /// The SQLite file and its log, or every PostgreSQL table's rows as text.
-fn database_bytes(app: &TestApp) -> Vec<u8> {
+pub fn database_bytes(app: &TestApp) -> Vec<u8> {
     if !app.db.starts_with("postgres") {
         let mut bytes = std::fs::read(&app.db_path).expect("read the database file");
         let wal = app.db_path.with_extension("db-wal");
@@ -169,6 +225,6 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     bytes
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::audit::{audit, by_cli};
 use crate::helpers::*;
 use crate::state::*;
 
@@ -149,5 +150,29 @@ fn scopes_come_from_the_environment_as_a_list_too() {
     assert_eq!(
         listed(&db)[0]["scopes"],
         json!(["users:read", "clients:write"])
+    );
+}
+
+#[test]
+fn create_and_revoke_record_the_key_id_as_the_cli_and_a_second_revoke_nothing() {
+    let (_dir, db) = temp();
+    let key = succeeds(
+        &db,
+        &["apikey", "create", "--name", "ci", "--scope", "audit:read"],
+    );
+    let id = listed(&db)[0]["id"].as_str().expect("an id").to_string();
+    let created = by_cli("apikey.created", None, json!({ "apiKeyId": id }));
+    assert_eq!(
+        audit(&db, &["--type", "apikey.created"]),
+        std::slice::from_ref(&created)
+    );
+    succeeds(&db, &["apikey", "revoke", &id]);
+    succeeds(&db, &["apikey", "revoke", &id]);
+    let revoked = by_cli("apikey.revoked", None, json!({ "apiKeyId": id }));
+    assert_eq!(audit(&db, &[]), [revoked, created]);
+    let text = succeeds(&db, &["audit", "--json"]);
+    assert!(
+        !text.contains(key.trim()) && !text.contains("alk_"),
+        "{text}"
     );
 }

@@ -9,7 +9,7 @@ use crate::helpers::*;
 use crate::state::*;
 
 /// `audit --json ARGS`: the events without `id` and `at` (checked to be recent).
-fn audit(db: &Path, args: &[&str]) -> Vec<Value> {
+pub fn audit(db: &Path, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["audit", "--json"];
     all.extend_from_slice(args);
     let text = succeeds(db, &all);
@@ -33,7 +33,7 @@ fn audit(db: &Path, args: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-fn by_cli(kind: &str, user: Option<&str>, detail: Value) -> Value {
+pub fn by_cli(kind: &str, user: Option<&str>, detail: Value) -> Value {
     json!({"type": kind, "userId": user, "actor": "cli", "ip": null, "userAgent": null, "detail": detail})
 }
 

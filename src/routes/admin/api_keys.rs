@@ -6,14 +6,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::auth::Caller;
 use super::auth::{authorize, Scope};
 use crate::api_keys;
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
 use crate::ids::new_id;
-use crate::routes::{blocking, json_body, optional_bearer};
+use crate::routes::{blocking, json_body, optional_bearer, origin};
 use crate::state::AppState;
-use crate::store::ApiKey;
+use crate::store::audit::revoke_api_key;
+use crate::store::{ApiKey, AuditEvent, Origin};
 
 /// Longest lifetime a key may be given, in seconds (10 years, as every lifetime).
 const MAX_TTL: u64 = 315_360_000;
@@ -112,14 +114,17 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let bearer = optional_bearer(&req)?;
+    let origin = origin(&req, &state.settings.trusted_proxies);
     let body: CreateApiKeyRequest = json_body(&req, payload).await?;
     let (key, secret) = blocking(&state, move |state, store| {
         let caller = authorize(state, store, bearer.as_deref(), Scope::ApiKeys)?;
         let (key, secret, digest) = new_key(body)?;
         let stored = key.clone();
-        state
-            .db
-            .write(move |store| store.insert_api_key(&stored, &digest))?;
+        let created = key_event("apikey.created", &key.id, &caller, &origin);
+        state.db.write(move |store| {
+            store.insert_api_key(&stored, &digest)?;
+            store.append_event(&created)
+        })?;
         log::info!("API key {} created by {}", key.id, caller.actor());
         Ok((key, secret))
     })
@@ -178,12 +183,14 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let bearer = optional_bearer(&req)?;
+    let origin = origin(&req, &state.settings.trusted_proxies);
     let id = id.into_inner();
     blocking(&state, move |state, store| {
         let caller = authorize(state, store, bearer.as_deref(), Scope::ApiKeys)?;
+        let revoked = key_event("apikey.revoked", &id, &caller, &origin);
         let found = state.db.write({
             let id = id.clone();
-            move |store| store.revoke_api_key(&id, now())
+            move |store| revoke_api_key(store, &id, &revoked)
         })?;
         // The key is refused by this server from now on, not within FRESH.
         state.api_keys.clear();
@@ -195,4 +202,10 @@ pub async fn revoke(
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
+}
+
+/// `apikey.created` or `apikey.revoked` (SPEC §8), by an admin user.
+fn key_event(kind: &str, key_id: &str, caller: &Caller, origin: &Origin) -> AuditEvent {
+    let detail = json!({ "apiKeyId": key_id });
+    AuditEvent::new(kind, caller.actor(), now(), detail).origin(origin)
 }

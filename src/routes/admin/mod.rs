@@ -2,6 +2,7 @@
 //! (`auth`), then does its reads and its one write on a blocking thread.
 
 pub(crate) mod api_keys;
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod orgs;
 pub(crate) mod sessions;
@@ -11,12 +12,43 @@ pub(crate) mod users;
 mod view;
 
 use actix_web::{web, HttpRequest};
+use serde_json::Value;
 
 use self::auth::{authorize, Caller, Scope};
-use super::{blocking, optional_bearer};
+use super::{blocking, optional_bearer, origin};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::store::{Store, User};
+use crate::store::audit::revoke_user_sessions_noted;
+use crate::store::{AuditEvent, Origin, Store, User};
+
+/// Who made an admin request and where it came from: what its audit events name.
+#[derive(Clone, Debug)]
+pub struct By {
+    pub caller: Caller,
+    pub origin: Origin,
+}
+
+impl By {
+    /// An event of `kind` by this caller, from this request's origin.
+    fn event(&self, kind: &str, now: u64, detail: Value) -> AuditEvent {
+        AuditEvent::new(kind, self.caller.actor(), now, detail).origin(&self.origin)
+    }
+
+    /// Revokes every session of the user, recording each live one as ended for `reason`.
+    fn revoke_sessions(
+        &self,
+        store: &mut dyn Store,
+        user_id: &str,
+        now: u64,
+        reason: &str,
+    ) -> Result<usize, ApiError> {
+        let actor = self.caller.actor();
+        let by = (actor.as_str(), &self.origin);
+        Ok(revoke_user_sessions_noted(
+            store, user_id, None, now, reason, by,
+        )?)
+    }
+}
 
 /// Runs `work` on a blocking thread once the caller is authorized for `scope`.
 async fn as_admin<T, F>(
@@ -26,14 +58,15 @@ async fn as_admin<T, F>(
     work: F,
 ) -> Result<T, ApiError>
 where
-    F: FnOnce(&AppState, &mut dyn Store, Caller) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&AppState, &mut dyn Store, By) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let token = optional_bearer(req)?;
+    let origin = origin(req, &state.settings.trusted_proxies);
     blocking(state, move |state, store| {
         let caller = authorize(state, store, token.as_deref(), scope)?;
         log::debug!("admin API call by {}", caller.actor());
-        work(state, store, caller)
+        work(state, store, By { caller, origin })
     })
     .await
 }
@@ -68,6 +101,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(path).default_service(not_allowed(allow))
     };
     cfg.service(
+        resource("/admin/audit", "GET, HEAD")
+            .route(web::get().to(audit::list_events))
+            .route(web::head().to(audit::list_events)),
+    )
+    .service(
         resource("/admin/users", "GET, HEAD, POST")
             .route(web::get().to(users::list_users))
             .route(web::head().to(users::list_users))

@@ -11,6 +11,7 @@ use super::{as_admin, find_user};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
 use crate::state::AppState;
+use crate::store::audit::revoked;
 
 #[derive(Serialize, ToSchema)]
 pub struct AdminSessionsBody {
@@ -58,12 +59,12 @@ pub async fn revoke_user_sessions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
+    as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         state.write_ending_sessions(move |store| {
             let user = find_user(store, &id)?;
-            let ended = store.revoke_user_sessions(&user.id, None, now())?;
-            // audit: session.revoked (reason "admin"), one per session
-            log::info!("admin revoked {ended} sessions of user {}", user.id);
+            let ended = by.revoke_sessions(store, &user.id, now(), "admin")?;
+            let actor = by.caller.actor();
+            log::info!("{actor} revoked {ended} sessions of user {}", user.id);
             Ok(())
         })
     })
@@ -85,20 +86,25 @@ pub async fn revoke_session(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let sid = sid.into_inner();
-    as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
+    as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         state.write_ending_sessions(move |store| {
             let now = now();
             let live = store
                 .find_session(&sid)?
                 .filter(|s| s.revoked_at.is_none() && s.expires_at > now);
-            if live.is_none() || !store.revoke_session(&sid, now)? {
+            let ended_now = match live {
+                Some(_) => store.revoke_session(&sid, now)?,
+                None => false,
+            };
+            let Some(live) = live.filter(|_| ended_now) else {
                 return Err(ApiError::with_message(
                     ErrorCode::SessionNotFound,
                     "No live session has that id.",
                 ));
-            }
-            // audit: session.revoked (reason "admin")
-            log::info!("session {sid} revoked by an admin");
+            };
+            let ended = revoked(&sid, "admin", &by.caller.actor(), now, &by.origin);
+            store.append_event(&ended.user(&live.user_id))?;
+            log::info!("session {sid} revoked by {}", by.caller.actor());
             Ok(())
         })
     })

@@ -45,8 +45,8 @@ pub async fn set_password(
     require_bearer(&req)?;
     let body: SetPasswordRequest = json_body(&req, payload).await?;
     let id = id.into_inner();
-    let user = as_admin(&req, &state, Scope::UsersWrite, move |_, store, _| {
-        find_user(store, &id)
+    let (user, by) = as_admin(&req, &state, Scope::UsersWrite, move |_, store, by| {
+        Ok((find_user(store, &id)?, by))
     })
     .await?;
     policy::check(
@@ -64,9 +64,9 @@ pub async fn set_password(
             let now = now();
             store.set_password_hash(&user.id, &phc, now)?;
             store.remove_user_links(&user.id)?;
-            store.revoke_user_sessions(&user.id, None, now)?;
-            // audit: password.set
-            log::info!("password set by an admin for user {}", user.id);
+            store.append_event(&by.event("password.set", now, json!({})).user(&user.id))?;
+            by.revoke_sessions(store, &user.id, now, "password")?;
+            log::info!("password set by {} for user {}", by.caller.actor(), user.id);
             Ok(())
         })
     })
@@ -120,7 +120,7 @@ pub async fn create_link(
         ));
     }
     let id = id.into_inner();
-    let answer = as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
+    let answer = as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         if body.send {
             return Err(ApiError::new(ErrorCode::EmailDisabled));
         }
@@ -133,7 +133,8 @@ pub async fn create_link(
                 return Err(ApiError::no_such_user());
             }
             store.replace_link(&user.id, &digest, expires_at, now)?;
-            // audit: link.created
+            let detail = json!({"expiresAt": expires_at, "sent": false});
+            store.append_event(&by.event("link.created", now, detail).user(&user.id))?;
             Ok(())
         })?;
         let base = state
@@ -165,11 +166,12 @@ pub async fn unlock(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
+    as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         state.db.write(move |store| {
             let user = find_user(store, &id)?;
-            store.clear_failures(&email_key(&user.email))?;
-            // audit: user.unlocked
+            let cleared = store.clear_failures(&email_key(&user.email))?;
+            let detail = json!({ "cleared": cleared });
+            store.append_event(&by.event("user.unlocked", now(), detail).user(&user.id))?;
             Ok(())
         })
     })

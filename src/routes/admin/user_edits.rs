@@ -3,12 +3,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::auth::Scope;
 use super::users::{user_body, UserBody};
 use super::view::{checked_text, AdminUser, RoleName, StatusName};
-use super::{as_admin, find_user, require_bearer, require_org};
+use super::{as_admin, find_user, require_bearer, require_org, By};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::new_id;
@@ -17,7 +18,7 @@ use crate::roles::{role_list, RoleError};
 use crate::routes::json_body;
 use crate::routes::password::{on_gate, weak};
 use crate::state::AppState;
-use crate::store::{normalize_email, Status, User};
+use crate::store::{normalize_email, AuditEvent, Status, User};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -63,7 +64,7 @@ pub async fn create_user(
     require_bearer(&req)?;
     let body: CreateUserRequest = json_body(&req, payload).await?;
     let mut user = new_user(&body)?;
-    as_admin(&req, &state, Scope::UsersWrite, |_, _, _| Ok(())).await?;
+    let by = as_admin(&req, &state, Scope::UsersWrite, |_, _, by| Ok(by)).await?;
     if body.invite && body.password.is_none() {
         return Err(ApiError::new(ErrorCode::EmailDisabled));
     }
@@ -85,7 +86,7 @@ pub async fn create_user(
             }
             let now = now();
             store.insert_user(&user, now)?;
-            // audit: user.created
+            store.append_event(&by.event("user.created", now, json!({})).user(&user.id))?;
             AdminUser::read(&settings, store, &user, now)
         })
     })
@@ -185,10 +186,11 @@ pub async fn update_user(
     let status = read_status(body.status.as_deref())?;
     let roles = read_roles(body.roles.as_deref())?;
     let (id, org_id) = (id.into_inner(), body.org_id);
-    let user = as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
+    let user = as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         let settings = state.settings.clone();
         state.write_ending_sessions(move |store| {
             let mut user = find_user(store, &id)?;
+            let before = user.clone();
             if let Some(email) = email.filter(|e| *e != user.email) {
                 if store.find_user_by_email(&email)?.is_some() {
                     return Err(ApiError::new(ErrorCode::EmailTaken));
@@ -208,13 +210,44 @@ pub async fn update_user(
             }
             store.update_user(&user, now)?;
             if status.is_some_and(|s| s != Status::Active) {
-                store.revoke_user_sessions(&user.id, None, now)?;
-                // audit: session.revoked (reason "status")
+                by.revoke_sessions(store, &user.id, now, "status")?;
             }
-            // audit: user.updated
+            for event in change_events(&before, &user, &by, now) {
+                store.append_event(&event)?;
+            }
             AdminUser::read(&settings, store, &user, now)
         })
     })
     .await?;
     Ok(HttpResponse::Ok().json(user_body(user)))
+}
+
+/// `user.updated` naming the fields that changed, as the seed names them; a
+/// status that became `deleted` is `user.deleted` instead (as on the CLI).
+fn change_events(before: &User, after: &User, by: &By, now: u64) -> Vec<AuditEvent> {
+    let changes = [
+        ("email", before.email != after.email),
+        ("name", before.name != after.name),
+        ("orgId", before.org_id != after.org_id),
+        ("roles", set(&before.roles) != set(&after.roles)),
+    ];
+    let fields: Vec<&str> = changes.iter().filter(|c| c.1).map(|c| c.0).collect();
+    let deleted = before.status != after.status && after.status == Status::Deleted;
+    let fields = match before.status != after.status && !deleted {
+        true => [fields, vec!["status"]].concat(),
+        false => fields,
+    };
+    let mut events = Vec::new();
+    if !fields.is_empty() {
+        let event = by.event("user.updated", now, json!({ "fields": fields }));
+        events.push(event.user(&after.id));
+    }
+    if deleted {
+        events.push(by.event("user.deleted", now, json!({})).user(&after.id));
+    }
+    events
+}
+
+fn set(roles: &[String]) -> std::collections::BTreeSet<&str> {
+    roles.iter().map(String::as_str).collect()
 }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Scope;
 use super::view::{cursor_after, email_of_cursor, AdminUser, RoleName, StatusName};
-use super::{as_admin, find_user, require_bearer};
+use super::{as_admin, find_user, require_bearer, By};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, SuccessBody};
 use crate::roles::check_role;
@@ -181,24 +181,41 @@ pub async fn delete_user(
         Some(_) => return Err(ApiError::invalid_request("erase: true or false")),
     };
     let id = id.into_inner();
-    as_admin(&req, &state, Scope::UsersWrite, move |state, _, _| {
-        state.write_ending_sessions(move |store| remove_user(store, &id, erase))
+    as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
+        if !erase {
+            return state.write_ending_sessions(move |store| delete(store, &id, &by));
+        }
+        // The erased rows' bytes must not stay behind in the database's files.
+        let erased = state
+            .db
+            .overwriting(move |store| erase_user(store, &id, &by));
+        state.sessions.clear();
+        erased
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
 }
 
-fn remove_user(store: &mut dyn Store, id: &str, erase: bool) -> Result<(), ApiError> {
+/// Status `deleted`, each live session ended for it.
+fn delete(store: &mut dyn Store, id: &str, by: &By) -> Result<(), ApiError> {
     let user = find_user(store, id)?;
     let now = now();
-    if erase {
-        store.clear_failures(&email_key(&user.email))?;
-        store.erase_user(&user.id)?;
-        // audit: user.erased (the id only, not the email)
-    } else {
-        store.set_user_status(&user.id, Status::Deleted, now)?;
-        store.revoke_user_sessions(&user.id, None, now)?;
-        // audit: user.deleted
-    }
+    store.set_user_status(&user.id, Status::Deleted, now)?;
+    by.revoke_sessions(store, &user.id, now, "status")?;
+    store.append_event(&by.event("user.deleted", now, json!({})).user(&user.id))?;
+    Ok(())
+}
+
+/// The user and their rows go; their events stay, under the id, with every
+/// email of theirs taken out (SPEC §8).
+fn erase_user(store: &mut dyn Store, id: &str, by: &By) -> Result<(), ApiError> {
+    let user = find_user(store, id)?;
+    let now = now();
+    by.revoke_sessions(store, &user.id, now, "admin")?;
+    store.clear_failures(&email_key(&user.email))?;
+    store.erase_user(&user.id)?;
+    store.forget_email(&user.id, &user.email)?;
+    store.append_event(&by.event("user.erased", now, json!({})).user(&user.id))?;
+    log::info!("user {} erased by {}", user.id, by.caller.actor());
     Ok(())
 }

@@ -151,3 +151,67 @@ fn audit_events_are_pruned_oldest_first_a_chunk_at_a_time() {
         assert_eq!(ats(&left), [1000]);
     });
 }
+
+#[test]
+fn an_erased_users_email_leaves_every_event_and_their_id_stays() {
+    on_every_engine("audit forget email", |engine| {
+        let failed = |user: Option<&str>, email: &str| {
+            let detail = json!({"email": email, "code": "INVALID_PASSWORD"});
+            let event = AuditEvent::new("login.failed", "system", 5, detail);
+            match user {
+                Some(id) => event.user(id),
+                None => event,
+            }
+        };
+        let written = [
+            failed(Some("ada"), "ada@acme.test"),
+            // An address Ada had before, under her id.
+            failed(Some("ada"), "old@acme.test"),
+            // Her address after a deletion, when the login knew no user.
+            failed(None, "ada@acme.test"),
+            AuditEvent::new("user.unlocked", "cli", 6, json!({"cleared": 2})).user("ada"),
+            failed(Some("bob"), "bob@acme.test"),
+            AuditEvent::new(
+                "login.locked",
+                "system",
+                7,
+                json!({"email": "Ada@Acme.Test", "seen": ["x", "ada@acme.test"]}),
+            ),
+        ];
+        let changed = engine
+            .db
+            .transaction(|s| {
+                for event in &written {
+                    s.append_event(event)?;
+                }
+                s.forget_email("ada", "ada@acme.test")
+            })
+            .unwrap();
+        assert_eq!(changed, 4);
+        let query = AuditQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let read = engine.db.read(|s| s.list_events(&query)).unwrap();
+        let shown: Vec<_> = read
+            .iter()
+            .rev()
+            .map(|e| (e.user_id.as_deref(), e.detail.clone()))
+            .collect();
+        let gone = json!({"email": null, "code": "INVALID_PASSWORD"});
+        assert_eq!(
+            shown,
+            [
+                (Some("ada"), gone.clone()),
+                (Some("ada"), gone.clone()),
+                (None, gone),
+                (Some("ada"), json!({"cleared": 2})),
+                (
+                    Some("bob"),
+                    json!({"email": "bob@acme.test", "code": "INVALID_PASSWORD"})
+                ),
+                (None, json!({"email": null, "seen": ["x", null]})),
+            ]
+        );
+    });
+}

@@ -5,7 +5,7 @@ use postgres::Row;
 
 use super::values::{int, opt_text, text, time};
 use super::PgStore;
-use crate::store::audit::parse_detail;
+use crate::store::audit::{email_needle, parse_detail, without_email};
 use crate::store::{Audit, AuditEvent, AuditQuery, Result, PRUNE_CHUNK};
 
 /// One statement per leading filter, so that its index finds the rows (a
@@ -74,6 +74,28 @@ impl Audit for PgStore<'_> {
               FOR UPDATE SKIP LOCKED)",
             &[&int(cutoff), &i64::from(PRUNE_CHUNK)],
         )?;
+        Ok(super::values::count(changed))
+    }
+
+    /// Reads every detail (an erasure is rare; the log has no index on its text).
+    fn forget_email(&mut self, user_id: &str, email: &str) -> Result<usize> {
+        let found = self.0.query(
+            "SELECT id, user_id, detail FROM audit_events
+             WHERE user_id = $1 OR strpos(lower(detail), $2) > 0",
+            &[&user_id, &email_needle(email)],
+        )?;
+        let mut changed = 0;
+        for row in found {
+            let id: i64 = row.try_get(0)?;
+            let mut detail = parse_detail(&text(&row, 2)?)?;
+            let theirs = opt_text(&row, 1)?.as_deref() == Some(user_id);
+            if without_email(&mut detail, theirs, email) {
+                changed += self.0.execute(
+                    "UPDATE audit_events SET detail = $2 WHERE id = $1",
+                    &[&id, &detail.to_string()],
+                )?;
+            }
+        }
         Ok(super::values::count(changed))
     }
 }

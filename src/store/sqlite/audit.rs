@@ -4,7 +4,7 @@
 use rusqlite::{params, Row};
 
 use super::SqliteStore;
-use crate::store::audit::parse_detail;
+use crate::store::audit::{email_needle, parse_detail, without_email};
 use crate::store::{Audit, AuditEvent, AuditQuery, Result, PRUNE_CHUNK};
 
 const COLUMNS: &str = "id, at, type, user_id, actor, ip, user_agent, detail";
@@ -63,6 +63,31 @@ impl Audit for SqliteStore<'_> {
                  (SELECT id FROM audit_events WHERE at < ?1 ORDER BY id LIMIT ?2)",
         )?;
         Ok(stmt.execute(params![cutoff, PRUNE_CHUNK])?)
+    }
+
+    /// Reads every detail (an erasure is rare; the log has no index on its text).
+    fn forget_email(&mut self, user_id: &str, email: &str) -> Result<usize> {
+        let found: Vec<(i64, Option<String>, String)> = self
+            .0
+            .prepare(
+                "SELECT id, user_id, detail FROM audit_events
+                 WHERE user_id = ?1 OR instr(lower(detail), ?2) > 0",
+            )?
+            .query_map(params![user_id, email_needle(email)], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update = self
+            .0
+            .prepare("UPDATE audit_events SET detail = ?2 WHERE id = ?1")?;
+        let mut changed = 0;
+        for (id, owner, text) in found {
+            let mut detail = parse_detail(&text)?;
+            if without_email(&mut detail, owner.as_deref() == Some(user_id), email) {
+                changed += update.execute(params![id, detail.to_string()])?;
+            }
+        }
+        Ok(changed)
     }
 }
 

@@ -95,18 +95,20 @@ impl Db {
         work: impl FnOnce(&mut dyn KeyStore) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let conn = self.connection()?;
-        if !overwrite {
-            return immediate(&conn, |store| work(store));
+        match overwrite {
+            true => overwriting(&conn, |store| work(store)),
+            false => immediate(&conn, |store| work(store)),
         }
-        conn.execute_batch("PRAGMA secure_delete = ON")
-            .map_err(error)?;
-        let done = immediate(&conn, |store| work(store));
-        let wiped = conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF")
-            .map_err(error);
-        let done = done?;
-        wiped?;
-        Ok(done)
+    }
+
+    /// As `transaction`, the bytes it deletes or replaces zeroed in the file
+    /// and the log emptied after it, so that nothing of them stays on the disk.
+    pub fn overwriting<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let conn = self.connection()?;
+        overwriting(&conn, |store| work(store))
     }
 
     /// Through the writer thread when there is one (group commit), else as `transaction`.
@@ -158,6 +160,21 @@ impl Db {
             let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         }
     }
+}
+
+fn overwriting<T, E: From<StoreError>>(
+    conn: &Connection,
+    work: impl FnOnce(&mut SqliteStore) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    conn.execute_batch("PRAGMA secure_delete = ON")
+        .map_err(error)?;
+    let done = immediate(conn, work);
+    let wiped = conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = FAST")
+        .map_err(error);
+    let done = done?;
+    wiped?;
+    Ok(done)
 }
 
 fn immediate<T, E: From<StoreError>>(

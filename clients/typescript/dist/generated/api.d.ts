@@ -91,6 +91,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/orgs": {
         parameters: {
             query?: never;
@@ -502,6 +518,36 @@ export interface components {
             revokedAt?: number | null;
             /** @description `users:read`, `users:write`, `audit:read`, `clients:write` */
             scopes: string[];
+        };
+        /** @description One event of the audit log (SPEC §8). */
+        AuditEvent: {
+            /** @description `user:ID`, `apikey:ID`, `cli` or `system` */
+            actor: string;
+            /**
+             * Format: int64
+             * @description Unix seconds
+             */
+            at: number;
+            /** @description Fields that depend on the type; never a secret */
+            detail: Record<string, never>;
+            /**
+             * Format: int64
+             * @description Later events have higher ids
+             */
+            id: number;
+            ip?: string | null;
+            /** @enum {string} */
+            type: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed";
+            userAgent?: string | null;
+            /** @description The user it is about; null when none is known */
+            userId?: string | null;
+        };
+        AuditPage: {
+            /** @description Newest first */
+            events: components["schemas"]["AuditEvent"][];
+            /** @description null on the last page */
+            nextCursor?: string | null;
+            success: boolean;
         };
         ChangePasswordRequest: {
             /** @example correct horse battery staple */
@@ -1092,6 +1138,102 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code: "API_KEY_NOT_FOUND";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    list_events: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the page before */
+                cursor?: string;
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description Unix seconds: only events at or after it */
+                since?: number;
+                type?: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed";
+                /** @description Unix seconds: only events at or before it */
+                until?: number;
+                /** @description Only the events of this user */
+                userId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description INVALID_REQUEST: a bad type, since, until, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: neither an admin nor a key with audit:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
                         /** @description A short sentence for people. */
                         message: string;
                         /** @constant */
