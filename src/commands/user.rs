@@ -128,19 +128,30 @@ fn change_roles(db: &Database, email: &str, add: &[String], remove: &[String]) -
         true => user.roles,
         false => db.transaction(|s| {
             let held = s.change_user_roles(&user.id, add, remove, now())?;
-            match held.len() > roles::MAX_ROLES {
-                true => Err(format!(
+            if held.len() > roles::MAX_ROLES {
+                return Err(format!(
                     "{email} would hold {}; nothing was changed",
                     roles::too_many(held.len())
-                )),
-                false => Ok(held),
+                ));
             }
+            if !same_roles(&held, &user.roles) {
+                let detail = json!({"fields": ["roles"]});
+                s.append_event(&AuditEvent::new("user.updated", CLI, now(), detail).user(&user.id))?;
+            }
+            Ok(held)
         })?,
     };
     match held.is_empty() {
         true => say(format_args!("{email}: no roles")),
         false => say(format_args!("{email}: {}", held.join(", "))),
     }
+}
+
+fn same_roles(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort();
+    b.sort();
+    a == b
 }
 
 fn list(db: &Database, json: bool) -> Outcome {

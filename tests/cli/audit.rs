@@ -194,3 +194,17 @@ fn audit_retention_takes_one_day_to_a_hundred_years() {
     from_env.env("AUTHLITE_AUDIT_RETENTION", "0").arg("serve");
     assert_usage_error(&run(from_env, None), "AUTHLITE_AUDIT_RETENTION=0 serve");
 }
+
+#[test]
+fn user_roles_records_what_changed_and_nothing_when_nothing_did() {
+    let (_dir, db) = temp();
+    add_with_password(command(&db), "ada@acme.test", "Ada", "first pass phrase");
+    let ada = id_of(&db, "ada@acme.test");
+    succeeds(&db, &["user", "roles", "ada@acme.test", "--add", "staff"]);
+    succeeds(&db, &["user", "roles", "ada@acme.test", "--add", "staff"]);
+    succeeds(&db, &["user", "roles", "ada@acme.test"]);
+    assert_eq!(
+        audit(&db, &["--type", "user.updated"]),
+        vec![by_cli("user.updated", Some(&ada), json!({"fields": ["roles"]}))]
+    );
+}
