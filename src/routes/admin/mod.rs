@@ -3,6 +3,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub(crate) mod mfa;
 pub(crate) mod orgs;
 pub(crate) mod sessions;
 pub(crate) mod user_actions;
@@ -90,6 +91,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/admin/users/{id}/unlock", "POST").route(web::post().to(user_actions::unlock)),
     )
+    .service(resource("/admin/users/{id}/mfa", "DELETE").route(web::delete().to(mfa::reset_mfa)))
     .service(
         resource("/admin/users/{id}/sessions", "GET, HEAD, DELETE")
             .route(web::get().to(sessions::list_user_sessions))
