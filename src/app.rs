@@ -59,12 +59,25 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post("/user/login", routes::login::login))
+        .service(post("/user/login/mfa", routes::login_mfa::login_mfa))
         .service(post("/user/refresh", routes::refresh::refresh))
         .service(post("/user/logout", routes::session::logout))
         .service(get("/user/me", routes::session::me))
         .service(post("/user/password", routes::password::change))
         .service(post("/user/password/reset", routes::password::reset))
         .service(get("/user/sessions", routes::session::list))
+        .service(get("/user/mfa", routes::mfa::summary))
+        .service(
+            web::resource("/user/mfa/totp")
+                .route(web::post().to(routes::mfa::enrol))
+                .route(web::delete().to(routes::mfa::disable))
+                .default_service(web::to(|| routes::method_not_allowed("POST, DELETE"))),
+        )
+        .service(post("/user/mfa/totp/confirm", routes::mfa::confirm))
+        .service(post(
+            "/user/mfa/recovery-codes",
+            routes::mfa::new_recovery_codes,
+        ))
         .service(
             web::resource("/user/sessions/{sid}")
                 .route(web::delete().to(routes::session::revoke))

@@ -62,6 +62,12 @@ error_codes! {
     TokenRevoked => "TOKEN_REVOKED", UNAUTHORIZED, "The session of this token has ended.";
     TokenReused => "TOKEN_REUSED", UNAUTHORIZED,
         "This refresh token was already used; the session has been ended.";
+    MfaRequired => "MFA_REQUIRED", UNAUTHORIZED,
+        "The password is right; now send the code of your second factor.";
+    // 400 at /user/mfa/*, 401 at a sign-in (OTHER_STATUS in openapi/admin.rs).
+    InvalidCode => "INVALID_CODE", BAD_REQUEST, "The code is not right.";
+    MfaAlreadyEnabled => "MFA_ALREADY_ENABLED", CONFLICT, "TOTP is already on for this account.";
+    MfaNotEnabled => "MFA_NOT_ENABLED", CONFLICT, "TOTP is not on for this account.";
     Forbidden => "FORBIDDEN", FORBIDDEN, "You may not do this.";
     ApiKeyNotFound => "API_KEY_NOT_FOUND", NOT_FOUND, "There is no API key with that id.";
     SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";

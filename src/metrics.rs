@@ -17,6 +17,8 @@ pub const LOGIN_REFUSALS: &[ErrorCode] = &[
     ErrorCode::NoPasswordSet,
     ErrorCode::InvalidPassword,
     ErrorCode::UserInactive,
+    ErrorCode::MfaRequired,
+    ErrorCode::InvalidCode,
     ErrorCode::TooManyAttempts,
     ErrorCode::ServerBusy,
     ErrorCode::InternalError,

@@ -23,6 +23,12 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
     ),
     paths(
         routes::login::login,
+        routes::login_mfa::login_mfa,
+        routes::mfa::summary,
+        routes::mfa::enrol,
+        routes::mfa::confirm,
+        routes::mfa::disable,
+        routes::mfa::new_recovery_codes,
         routes::refresh::refresh,
         routes::session::logout,
         routes::session::me,
@@ -48,6 +54,7 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
         routes::admin::user_actions::set_password,
         routes::admin::user_actions::create_link,
         routes::admin::user_actions::unlock,
+        routes::admin::mfa::reset_mfa,
         routes::admin::sessions::list_user_sessions,
         routes::admin::sessions::revoke_user_sessions,
         routes::admin::sessions::revoke_session,
@@ -93,9 +100,45 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
             NoPasswordSet,
             InvalidPassword,
             UserInactive,
+            MfaRequired,
+            InvalidCode,
             TooManyAttempts,
             ServerBusy,
         ],
+    ),
+    (
+        "/user/login/mfa",
+        "post",
+        &[
+            InvalidCode,
+            InvalidToken,
+            TokenExpired,
+            UserInactive,
+            TooManyAttempts,
+            ServerBusy,
+        ],
+    ),
+    ("/user/mfa", "get", BEARER),
+    ("/user/mfa", "get", &[ServerBusy]),
+    ("/user/mfa/totp", "post", BEARER),
+    ("/user/mfa/totp", "post", &[MfaAlreadyEnabled, ServerBusy]),
+    ("/user/mfa/totp", "delete", BEARER),
+    (
+        "/user/mfa/totp",
+        "delete",
+        &[InvalidCode, MfaNotEnabled, TooManyAttempts, ServerBusy],
+    ),
+    ("/user/mfa/totp/confirm", "post", BEARER),
+    (
+        "/user/mfa/totp/confirm",
+        "post",
+        &[InvalidCode, MfaNotEnabled, TooManyAttempts, ServerBusy],
+    ),
+    ("/user/mfa/recovery-codes", "post", BEARER),
+    (
+        "/user/mfa/recovery-codes",
+        "post",
+        &[InvalidCode, MfaNotEnabled, TooManyAttempts, ServerBusy],
     ),
     (
         "/user/refresh",
@@ -242,6 +285,18 @@ fn list_codes(responses: &mut Map<String, Value>, status: u16, codes: &[&str]) {
             "message": { "type": "string", "description": "A short sentence for people." },
         },
     });
+    let mut schema = schema;
+    if codes.contains(&MfaRequired.as_str()) {
+        schema["properties"]["mfaToken"] = json!({
+            "type": "string",
+            "description": "With MFA_REQUIRED: give it to POST /user/login/mfa with a code (it works 300 s, once).",
+        });
+        schema["properties"]["methods"] = json!({
+            "type": "array",
+            "items": { "type": "string", "enum": routes::login_mfa::METHODS },
+            "description": "With MFA_REQUIRED: the kinds of code taken.",
+        });
+    }
     if let Some(response) = response.as_object_mut() {
         response.insert(
             "content".into(),
@@ -297,7 +352,9 @@ mod tests {
                 "USER_NOT_FOUND",
                 "NO_PASSWORD_SET",
                 "INVALID_PASSWORD",
-                "USER_INACTIVE"
+                "USER_INACTIVE",
+                "MFA_REQUIRED",
+                "INVALID_CODE"
             ])
         );
     }
@@ -381,6 +438,12 @@ mod tests {
             ("/user/password/reset", "post"),
             ("/user/sessions", "get"),
             ("/user/sessions/{sid}", "delete"),
+            ("/user/login/mfa", "post"),
+            ("/user/mfa", "get"),
+            ("/user/mfa/totp", "post"),
+            ("/user/mfa/totp", "delete"),
+            ("/user/mfa/totp/confirm", "post"),
+            ("/user/mfa/recovery-codes", "post"),
             ("/.well-known/jwks.json", "get"),
             ("/healthz", "get"),
             ("/metrics", "get"),
@@ -396,6 +459,7 @@ mod tests {
             ("/admin/users/{id}/password", "post"),
             ("/admin/users/{id}/link", "post"),
             ("/admin/users/{id}/unlock", "post"),
+            ("/admin/users/{id}/mfa", "delete"),
             ("/admin/users/{id}/sessions", "get"),
             ("/admin/users/{id}/sessions", "delete"),
             ("/admin/sessions/{sid}", "delete"),

@@ -129,11 +129,18 @@ impl State {
     }
 
     /// Drops sessions whose newest token has expired, failures past the
-    /// window, and audit events past their retention.
+    /// window, used TOTP steps and mfaTokens, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
         self.in_chunks(move |store| store.prune_failures(now, lockout))?;
+        // Steps outside the window of any code that can still be taken, and
+        // mfaTokens a day past their expiry (till then they answer TOKEN_EXPIRED).
+        let (step_before, expired_before) = (
+            crate::mfa::step_of(now).saturating_sub(2),
+            now.saturating_sub(86_400),
+        );
+        self.in_chunks(move |store| store.prune_mfa(step_before, expired_before))?;
         let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
         self.in_chunks(move |store| store.prune_events(kept_from))
     }

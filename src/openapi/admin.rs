@@ -22,6 +22,7 @@ pub const ADMIN_CODES: &[(&str, &str, &[ErrorCode])] = &[
     ("/admin/users/{id}/link", "post", ADMIN),
     ("/admin/users/{id}/link", "post", &[EmailDisabled]),
     ("/admin/users/{id}/unlock", "post", ADMIN),
+    ("/admin/users/{id}/mfa", "delete", ADMIN),
     ("/admin/users/{id}/sessions", "get", ADMIN),
     ("/admin/users/{id}/sessions", "delete", ADMIN),
     ("/admin/sessions/{sid}", "delete", ADMIN),
@@ -50,8 +51,12 @@ const ADMIN: &[ErrorCode] = &[
 ];
 
 /// Codes answered with another status than their own on some endpoints:
-/// (path prefix, code, status). The admin API's USER_NOT_FOUND is a 404.
-pub const OTHER_STATUS: &[(&str, ErrorCode, u16)] = &[("/admin/users/{id}", UserNotFound, 404)];
+/// (path prefix, code, status). The admin API's USER_NOT_FOUND is a 404;
+/// INVALID_CODE is a 401 at a sign-in (a 400 at /user/mfa/…).
+pub const OTHER_STATUS: &[(&str, ErrorCode, u16)] = &[
+    ("/admin/users/{id}", UserNotFound, 404),
+    ("/user/login", InvalidCode, 401),
+];
 
 /// The codes OTHER_STATUS adds to every endpoint under `path`.
 pub(super) fn other_status_codes(path: &str) -> impl Iterator<Item = &'static ErrorCode> + '_ {

@@ -9,7 +9,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::lockout::{self, Slot};
-use super::pair::{sign_pair, token_response, TokenPair};
+use super::login_mfa;
+use super::pair::{sign_pair, token_response, SignedPair, TokenPair};
 use super::{client_ip, json_body};
 use crate::clock::now;
 use crate::error::ErrorBody;
@@ -19,7 +20,7 @@ use crate::ids::new_id;
 use crate::password;
 use crate::state::AppState;
 use crate::store::audit::{user_actor, SYSTEM};
-use crate::store::{normalize_email, AuditEvent, Origin, Session, Status, User};
+use crate::store::{normalize_email, AuditEvent, Origin, Session, Status, Store, User};
 use crate::tokens::AMR_PASSWORD;
 
 #[derive(Deserialize, ToSchema)]
@@ -28,29 +29,51 @@ pub struct LoginRequest {
     email: String,
     #[schema(example = "correct horse battery staple")]
     password: String,
+    /// A TOTP or recovery code, for an account with a second factor: signs in
+    /// at once instead of answering MFA_REQUIRED.
+    #[schema(example = "123456")]
+    code: Option<String>,
 }
 
 /// Who is logging in from where, once the body has been checked.
-struct Attempt {
-    email: String,
-    password: String,
-    ip: Option<IpAddr>,
-    user_agent: Option<String>,
+pub(super) struct Attempt {
+    pub email: String,
+    pub password: String,
+    /// A second factor's code sent with the password.
+    pub code: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
 }
 
 impl Attempt {
-    fn ip_shown(&self) -> String {
+    pub fn ip_shown(&self) -> String {
         self.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string())
     }
 
-    /// An audit event of this attempt, from where it came.
-    fn event(&self, kind: &str, actor: String, now: u64, detail: serde_json::Value) -> AuditEvent {
-        let origin = Origin {
+    pub fn origin(&self) -> Origin {
+        Origin {
             ip: self.ip.map(|ip| ip.to_string()),
             user_agent: self.user_agent.clone(),
-        };
-        AuditEvent::new(kind, actor, now, detail).origin(&origin)
+        }
     }
+
+    /// An audit event of this attempt, from where it came.
+    pub fn event(
+        &self,
+        kind: &str,
+        actor: String,
+        now: u64,
+        detail: serde_json::Value,
+    ) -> AuditEvent {
+        AuditEvent::new(kind, actor, now, detail).origin(&self.origin())
+    }
+}
+
+/// A login's answer: tokens, or the second factor to ask for.
+pub(super) enum Signed {
+    Pair(TokenPair),
+    /// MFA_REQUIRED, with the mfaToken that goes with the code.
+    MfaRequired(String),
 }
 
 #[utoipa::path(post, path = "/user/login", tag = "login",
@@ -58,7 +81,7 @@ impl Attempt {
     responses(
         (status = 200, description = "Signed in: a new session and its first token pair", body = TokenPair),
         (status = 400, description = "INVALID_REQUEST: malformed body, missing or mistyped field, or an email that is not one", body = ErrorBody),
-        (status = 401, description = "The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD)", body = ErrorBody),
+        (status = 401, description = "The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD); then, for an account with a second factor, MFA_REQUIRED with mfaToken and methods (not a failure), or with `code` in the body, INVALID_CODE (counted as a failed login)", body = ErrorBody),
         (status = 429, description = "TOO_MANY_ATTEMPTS: too many failed logins for this email or client address",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until the lock lifts"))),
         (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
@@ -74,6 +97,7 @@ pub async fn login(
     let attempt = Attempt {
         email,
         password: body.password,
+        code: body.code,
         ip: client_ip(&req, &state.settings.trusted_proxies),
         user_agent: req
             .headers()
@@ -96,9 +120,19 @@ pub async fn login(
         let padded = started + state.conceal_refusals_for;
         actix_web::rt::time::sleep_until(padded.into()).await;
     }
-    state.metrics.login(outcome.as_ref().err().map(|e| e.code));
-    let body = serde_json::to_string(&outcome?).map_err(ApiError::internal)?;
-    Ok(token_response().body(body))
+    let counted = match &outcome {
+        Ok(Signed::Pair(_)) => None,
+        Ok(Signed::MfaRequired(_)) => Some(ErrorCode::MfaRequired),
+        Err(e) => Some(e.code),
+    };
+    state.metrics.login(counted);
+    match outcome? {
+        Signed::Pair(pair) => {
+            let body = serde_json::to_string(&pair).map_err(ApiError::internal)?;
+            Ok(token_response().body(body))
+        }
+        Signed::MfaRequired(mfa_token) => Ok(mfa_required(&mfa_token)),
+    }
 }
 
 /// The login in three steps: the database work before the hash and after it
@@ -106,7 +140,7 @@ pub async fn login(
 /// thread that waited for the writer's commits would leave its core idle, and
 /// the login rate below the hashing rate by that much. The place at the gate
 /// is taken first, so that a burst is refused before it touches the database.
-async fn attempt_login(state: AppState, mut attempt: Attempt) -> Result<TokenPair, ApiError> {
+async fn attempt_login(state: AppState, mut attempt: Attempt) -> Result<Signed, ApiError> {
     let ordinary = state.gate.admit().map_err(refusal)?;
     let locked = attempt.event(
         "login.locked",
@@ -153,14 +187,12 @@ async fn settle(
     attempt: Attempt,
     slot: Slot,
     checked: Result<Verdict, ApiError>,
-) -> Result<TokenPair, ApiError> {
+) -> Result<Signed, ApiError> {
     let (job_state, rows) = (state.clone(), slot.rows.clone());
     match checked {
         Ok(Verdict::Match(user)) => {
             on_blocking(state, move || {
-                open_session(&job_state, attempt, user, slot).inspect_err(|_| {
-                    let _ = lockout::give_back(&job_state, rows);
-                })
+                login_mfa::after_password(&job_state, attempt, user, slot)
             })
             .await
         }
@@ -207,7 +239,7 @@ fn prepare(
 }
 
 /// Database work and signing, on actix's blocking threads.
-async fn on_blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+pub(super) async fn on_blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -230,16 +262,16 @@ fn refusal(e: GateError) -> ApiError {
 }
 
 /// What the password check found.
-enum Verdict {
+pub(super) enum Verdict {
     Match(Checked),
     /// With the id of the user whose email it was, if any.
     Refused(ErrorCode, Option<String>),
 }
 
 /// A user whose password matched, with the hash to store if it should be upgraded.
-struct Checked {
-    user: User,
-    upgraded: Option<String>,
+pub(super) struct Checked {
+    pub user: User,
+    pub upgraded: Option<String>,
 }
 
 /// Verifies the password, on a hashing thread: the user, or the code that
@@ -272,12 +304,66 @@ fn check_password(
 
 /// Clears the email's failures, gives the address's slot back, stores an
 /// upgraded hash, and records a new session with its first pair.
-fn open_session(
+pub(super) fn open_session(
     state: &AppState,
     attempt: Attempt,
     checked: Checked,
     slot: Slot,
 ) -> Result<TokenPair, ApiError> {
+    let (email, ip) = (attempt.email.clone(), attempt.ip_shown());
+    let hash_upgraded = checked.upgraded.is_some();
+    let record = new_session(state, &attempt, checked, vec![AMR_PASSWORD.to_string()])?;
+    let sid = record.sid().to_string();
+    let signed = state.db.write(move |store| {
+        store.clear_failures(&slot.email_key)?;
+        store.release_failures(&slot.rows)?;
+        record.write(store)
+    })?;
+    log::info!(
+        "login ok: {email} session {sid}{} from {ip}",
+        if hash_upgraded {
+            " (hash upgraded)"
+        } else {
+            ""
+        },
+    );
+    Ok(signed)
+}
+
+/// A session signed but not yet written, with what its write records.
+pub(super) struct NewSession {
+    session: Session,
+    signed: SignedPair,
+    succeeded: AuditEvent,
+    upgraded: Option<String>,
+}
+
+impl NewSession {
+    pub fn sid(&self) -> &str {
+        &self.session.id
+    }
+
+    /// Records the session, its first pair, the sign-in and an upgraded hash.
+    pub fn write(self, store: &mut dyn Store) -> Result<TokenPair, ApiError> {
+        let (user_id, now) = (self.session.user_id.clone(), self.session.created_at);
+        store.append_event(&self.succeeded)?;
+        if let Some(phc) = &self.upgraded {
+            store.set_password_hash(&user_id, phc, now)?;
+        }
+        store.create_session(&self.session, &self.signed.refresh_record())?;
+        store.record_login(&user_id, now)?;
+        Ok(self.signed.pair)
+    }
+}
+
+/// Signs the first pair of a new session of `checked.user`, signed in as
+/// `amr` says (SPEC §3), before any write lock is taken.
+pub(super) fn new_session(
+    state: &AppState,
+    attempt: &Attempt,
+    checked: Checked,
+    amr: Vec<String>,
+) -> Result<NewSession, ApiError> {
     let Checked { user, upgraded } = checked;
     let now = now();
     let session = Session {
@@ -289,39 +375,39 @@ fn open_session(
         revoked_at: None,
         user_agent: attempt.user_agent.clone(),
         ip: attempt.ip.map(|ip| ip.to_string()),
-        amr: vec![AMR_PASSWORD.to_string()],
+        amr,
     };
     let ring = state
         .db
         .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
     let signed = sign_pair(state, &ring, &user, (&session.id, &session.amr), now)?;
     state.known_users.remember(&user);
-    let (user_id, sid, hash_upgraded) = (user.id.clone(), session.id.clone(), upgraded.is_some());
-    // amr: the password alone until a second factor exists (SPEC §3).
-    let detail = json!({"method": "password", "amr": ["pwd"], "sid": sid});
-    let succeeded = attempt.event("login.succeeded", user_actor(&user_id), now, detail);
-    let signed = state.db.write(move |store| {
-        store.append_event(&succeeded.user(&user_id))?;
-        store.clear_failures(&slot.email_key)?;
-        store.release_failures(&slot.rows)?;
-        if let Some(phc) = &upgraded {
-            store.set_password_hash(&user_id, phc, now)?;
-        }
-        store.create_session(&session, &signed.refresh_record())?;
-        store.record_login(&user_id, now)?;
-        Ok::<_, ApiError>(signed)
-    })?;
-    log::info!(
-        "login ok: {} session {sid}{} from {}",
-        user.email,
-        if hash_upgraded {
-            " (hash upgraded)"
-        } else {
-            ""
-        },
-        attempt.ip_shown()
-    );
-    Ok(signed.pair)
+    let detail = json!({"method": "password", "amr": session.amr, "sid": session.id});
+    let succeeded = attempt
+        .event("login.succeeded", user_actor(&user.id), now, detail)
+        .user(&user.id);
+    Ok(NewSession {
+        session,
+        signed,
+        succeeded,
+        upgraded,
+    })
+}
+
+/// 401 MFA_REQUIRED: the password was right, the second factor is asked for.
+/// It carries a token: never kept by a cache.
+fn mfa_required(mfa_token: &str) -> HttpResponse {
+    let code = ErrorCode::MfaRequired;
+    let body = json!({
+        "success": false,
+        "error_code": code.as_str(),
+        "message": code.message(),
+        "mfaToken": mfa_token,
+        "methods": login_mfa::METHODS,
+    });
+    token_response()
+        .status(actix_web::http::StatusCode::UNAUTHORIZED)
+        .body(body.to_string())
 }
 
 /// With --conceal-accounts, nobody learns from a refusal whether an account exists.

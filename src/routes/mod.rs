@@ -6,11 +6,14 @@ pub(crate) mod console;
 pub(crate) mod keys;
 mod lockout;
 pub(crate) mod login;
+pub(crate) mod login_mfa;
+pub(crate) mod mfa;
 pub(crate) mod ops;
 mod pair;
 pub(crate) mod password;
 pub(crate) mod refresh;
 mod request;
+mod second_factor;
 pub(crate) mod session;
 
 pub use request::client_ip;

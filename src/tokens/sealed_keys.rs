@@ -3,7 +3,7 @@
 //! database sealed before (plain, or by round 2 without rows) is brought to that
 //! state in place, under the key table's lock.
 
-use super::sealing::{Refusal, KEY_PAIRS};
+use super::sealing::{Refusal, KEY_PAIRS, TOTP_SECRETS};
 use super::Sealer;
 use crate::store::{Database, KeyStore, SigningKeys, StoreError, StoredKey, MASTER_KEY_CHECK};
 
@@ -113,6 +113,13 @@ fn seal_in_place(store: &mut dyn KeyStore, sealer: &Sealer) -> Outcome<()> {
         }
         let sealed = sealer.seal(KEY_PAIRS, &key.kid, &key.key_pair);
         store.set_key_pair(&key.kid, &sealed).map_err(sql)?;
+    }
+    // TOTP secrets too: they make codes as a key makes tokens.
+    for (user_id, secret) in store.list_totp_secrets().map_err(sql)? {
+        if !Sealer::looks_sealed(&secret) {
+            let sealed = sealer.seal(TOTP_SECRETS, &user_id, &secret);
+            store.set_totp_secret(&user_id, &sealed).map_err(sql)?;
+        }
     }
     finish(store, sealer)?;
     log::info!("sealed {} signing keys with the master key", stored.len());

@@ -42,3 +42,6 @@ mod storage;
 #[path = "../support/mod.rs"]
 mod support;
 mod timing;
+mod totp;
+mod totp_admin;
+mod totp_login;

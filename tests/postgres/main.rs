@@ -22,6 +22,7 @@ mod commands;
 mod connect;
 mod harness;
 mod lockout;
+mod mfa;
 mod notify;
 mod outage;
 mod propagation;

@@ -4,6 +4,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod mfa;
 pub(crate) mod orgs;
 pub(crate) mod sessions;
 pub(crate) mod user_actions;
@@ -128,6 +129,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/admin/users/{id}/unlock", "POST").route(web::post().to(user_actions::unlock)),
     )
+    .service(resource("/admin/users/{id}/mfa", "DELETE").route(web::delete().to(mfa::reset_mfa)))
     .service(
         resource("/admin/users/{id}/sessions", "GET, HEAD, DELETE")
             .route(web::get().to(sessions::list_user_sessions))

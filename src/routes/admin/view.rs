@@ -28,7 +28,7 @@ pub struct AdminUser {
     mfa: MfaSummary,
 }
 
-/// Second factors: none exist yet, so always none.
+/// Second factors (passkeys come with section 11: 0 until then).
 #[derive(Serialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaSummary {
@@ -46,6 +46,7 @@ impl AdminUser {
         now: u64,
     ) -> Result<AdminUser, ApiError> {
         let times = store.user_times(&user.id)?;
+        let mfa = store.mfa_summary(&user.id)?;
         let locked_until = store.locked_until(
             &email_key(&user.email),
             settings.max_failures,
@@ -64,7 +65,11 @@ impl AdminUser {
             updated_at: times.map_or(user.created_at, |t| t.updated_at),
             last_login_at: times.and_then(|t| t.last_login_at),
             locked_until,
-            mfa: MfaSummary::default(),
+            mfa: MfaSummary {
+                totp: mfa.totp,
+                recovery_codes_left: mfa.recovery_codes_left,
+                passkeys: 0,
+            },
         })
     }
 }

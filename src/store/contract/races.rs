@@ -12,7 +12,7 @@ use crate::store::{Database, Limit, Store, StoreError, PRUNE_CHUNK};
 /// Runs `work(i)` on `n` threads released at once; their answers in order.
 /// The pool holds `n` connections first: making one takes long enough that
 /// racers would otherwise start one after another.
-fn at_once<T: Send + 'static>(
+pub(super) fn at_once<T: Send + 'static>(
     db: &Arc<Database>,
     n: usize,
     work: impl Fn(&Database, usize) -> T + Send + Sync + 'static,

@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         8,
         include_str!("../../../migrations/postgres/008_last_login.sql"),
     ),
+    (
+        8,
+        9,
+        include_str!("../../../migrations/postgres/009_mfa.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 

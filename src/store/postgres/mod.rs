@@ -28,6 +28,7 @@ mod failures;
 mod keys;
 mod links;
 mod listen;
+mod mfa;
 mod migrate;
 mod sessions;
 mod tls;

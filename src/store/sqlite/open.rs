@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../../migrations/006_audit_events.sql")),
     (7, include_str!("../../../migrations/007_api_keys.sql")),
     (8, include_str!("../../../migrations/008_last_login.sql")),
+    (9, include_str!("../../../migrations/009_mfa.sql")),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 

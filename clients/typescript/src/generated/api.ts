@@ -204,6 +204,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["reset_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/users/{id}/password": {
         parameters: {
             query?: never;
@@ -333,6 +349,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/user/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["login_mfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/user/logout": {
         parameters: {
             query?: never;
@@ -359,6 +391,70 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["new_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["enrol"];
+        delete: operations["disable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -556,6 +652,13 @@ export interface components {
             /** @example a longer and newer pass phrase */
             newPassword: string;
         };
+        CodeRequest: {
+            /**
+             * @description A TOTP code (six digits), or where taken, a recovery code.
+             * @example 123456
+             */
+            code: string;
+        };
         CreateApiKeyRequest: {
             /** @description 1-100 characters */
             name: string;
@@ -615,6 +718,19 @@ export interface components {
              */
             subject_types_supported: string[];
         };
+        /** @description A TOTP enrolment waiting for its first code. Holds a secret: no Debug. */
+        EnrolmentBody: {
+            /** @description `otpauth://totp/ISSUER:EMAIL?secret=…&issuer=ISSUER&algorithm=SHA1&digits=6&period=30` */
+            otpauthUrl: string;
+            /** @description An SVG image of the QR code of `otpauthUrl`. */
+            qrSvg: string;
+            /**
+             * @description The secret in base32, to type into an authenticator app.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            success: boolean;
+        };
         /** @description Every error answer. */
         ErrorBody: {
             /** @description A stable code; the endpoint's responses list which ones it gives. */
@@ -628,7 +744,7 @@ export interface components {
          * @description Every error_code the server sends.
          * @enum {string}
          */
-        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_CODE" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
         Health: {
             /** @example ok */
             status: string;
@@ -668,7 +784,22 @@ export interface components {
              */
             ttl?: number | null;
         };
+        LoginMfaRequest: {
+            /**
+             * @description A TOTP code or a recovery code.
+             * @example 123456
+             */
+            code: string;
+            /** @description The `mfaToken` of the MFA_REQUIRED answer. */
+            mfaToken: string;
+        };
         LoginRequest: {
+            /**
+             * @description A TOTP or recovery code, for an account with a second factor: signs in
+             *     at once instead of answering MFA_REQUIRED.
+             * @example 123456
+             */
+            code?: string | null;
             /**
              * Format: email
              * @example ada@acme.test
@@ -690,7 +821,19 @@ export interface components {
             success: boolean;
             user: components["schemas"]["UserView"];
         };
-        /** @description Second factors: none exist yet, so always none. */
+        MfaBody: {
+            /**
+             * Format: int32
+             * @description Passkeys registered (section 11).
+             */
+            passkeys: number;
+            /** Format: int32 */
+            recoveryCodesLeft: number;
+            success: boolean;
+            /** @description Whether TOTP is on. */
+            totp: boolean;
+        };
+        /** @description Second factors (passkeys come with section 11: 0 until then). */
         MfaSummary: {
             /** Format: int32 */
             passkeys: number;
@@ -714,6 +857,16 @@ export interface components {
              * @description How many users belong to it, deleted ones aside.
              */
             users: number;
+        };
+        RecoveryCodesBody: {
+            /**
+             * @description Ten codes, each taken once; shown only now.
+             * @example [
+             *       "abcde-fghij"
+             *     ]
+             */
+            recoveryCodes: string[];
+            success: boolean;
         };
         RefreshRequest: {
             refreshToken: string;
@@ -2640,6 +2793,93 @@ export interface operations {
             };
         };
     };
+    reset_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's TOTP, its waiting enrolment and recovery codes are removed (also when there were none): the password alone signs in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin, or a key without users:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "USER_NOT_FOUND";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
     set_password: {
         parameters: {
             query?: never;
@@ -3190,7 +3430,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD) */
+            /** @description The first that applies: USER_NOT_FOUND, NO_PASSWORD_SET, INVALID_PASSWORD, USER_INACTIVE (with --conceal-accounts the first two answer INVALID_PASSWORD); then, for an account with a second factor, MFA_REQUIRED with mfaToken and methods (not a failure), or with `code` in the body, INVALID_CODE (counted as a failed login) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3198,9 +3438,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code: "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE";
+                        error_code: "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MFA_REQUIRED" | "INVALID_CODE";
                         /** @description A short sentence for people. */
                         message: string;
+                        /** @description With MFA_REQUIRED: the kinds of code taken. */
+                        methods?: ("totp" | "recovery_code")[];
+                        /** @description With MFA_REQUIRED: give it to POST /user/login/mfa with a code (it works 300 s, once). */
+                        mfaToken?: string;
                         /** @constant */
                         success: false;
                     };
@@ -3273,6 +3517,144 @@ export interface operations {
                 };
             };
             /** @description SERVER_BUSY: the password-hashing queue is full */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    login_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginMfaRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in with a second factor: amr ["pwd","otp","mfa"] */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description INVALID_CODE (a wrong or replayed code; counted as a failed login), INVALID_TOKEN (an unknown or already used mfaToken), TOKEN_EXPIRED (an mfaToken older than 300 s), USER_INACTIVE (the account was deactivated since) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS: too many failed logins for this account or client address */
+            429: {
+                headers: {
+                    /** @description Seconds until the lock lifts */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "TOO_MANY_ATTEMPTS";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3438,6 +3820,588 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's second factors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    new_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeRequest"];
+            };
+        };
+        responses: {
+            /** @description A new set of recovery codes; the old one is void */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesBody"];
+                };
+            };
+            /** @description INVALID_REQUEST, or INVALID_CODE: not a TOTP code of the account (a recovery code is not taken here; counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_CODE" | "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MFA_NOT_ENABLED: TOTP is off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MFA_NOT_ENABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS */
+            429: {
+                headers: {
+                    /** @description Seconds until the lock lifts */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "TOO_MANY_ATTEMPTS";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An enrolment waiting for its first code (a newer one replaces it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED: TOTP is on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MFA_ALREADY_ENABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeRequest"];
+            };
+        };
+        responses: {
+            /** @description TOTP and the recovery codes are removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description INVALID_REQUEST, or INVALID_CODE: not a TOTP or recovery code of the account (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_CODE" | "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MFA_NOT_ENABLED: TOTP is off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MFA_NOT_ENABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS */
+            429: {
+                headers: {
+                    /** @description Seconds until the lock lifts */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "TOO_MANY_ATTEMPTS";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeRequest"];
+            };
+        };
+        responses: {
+            /** @description TOTP is on; the first set of recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesBody"];
+                };
+            };
+            /** @description INVALID_REQUEST, or INVALID_CODE (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_CODE" | "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MFA_NOT_ENABLED: no enrolment is waiting */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MFA_NOT_ENABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS */
+            429: {
+                headers: {
+                    /** @description Seconds until the lock lifts */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "TOO_MANY_ATTEMPTS";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
                         /** @description A short sentence for people. */
                         message: string;
                         /** @constant */
