@@ -7,9 +7,7 @@ use super::auth::Scope;
 use super::{as_admin, find_user};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, SuccessBody};
-use crate::routes::origin;
 use crate::state::AppState;
-use crate::store::AuditEvent;
 
 #[utoipa::path(delete, path = "/admin/users/{id}/mfa", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
@@ -25,15 +23,11 @@ pub async fn reset_mfa(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let origin = origin(&req, &state.settings.trusted_proxies);
-    as_admin(&req, &state, Scope::UsersWrite, move |state, _, caller| {
-        let actor = caller.actor();
+    as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
         state.db.write(move |store| {
             let user = find_user(store, &id)?;
             let totp = store.remove_mfa(&user.id)?;
-            let reset = AuditEvent::new("mfa.reset", actor, now(), json!({"totp": totp}))
-                .origin(&origin)
-                .user(&user.id);
+            let reset = by.event("mfa.reset", now(), json!({"totp": totp})).user(&user.id);
             store.append_event(&reset)?;
             log::info!("second factors reset by an admin for user {}", user.id);
             Ok(())
