@@ -37,6 +37,12 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         8,
         include_str!("../../../migrations/postgres/008_last_login.sql"),
     ),
+    // Step 9 is the TOTP tables' (on another branch).
+    (
+        8,
+        10,
+        include_str!("../../../migrations/postgres/010_users_by_email_bytes.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 
