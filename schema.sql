@@ -1,4 +1,4 @@
--- authlite schema, version 9: what a new database gets. An older database is
+-- authlite schema, version 10: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 

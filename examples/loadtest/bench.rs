@@ -21,6 +21,8 @@ pub struct Bench<'a> {
     pub bare: Option<SocketAddr>,
     /// The SQLite file, for the scenarios that look into it.
     pub db: Option<&'a Path>,
+    /// An admin's access token, for the admin client kinds.
+    pub admin_token: Option<&'a str>,
     pub opts: &'a Options,
 }
 
@@ -253,7 +255,9 @@ impl Bench<'_> {
             "healthz" => {
                 Box::new(move || checked(conn.send("GET", "/healthz", None, None)).map(drop))
             }
-            other => panic!("no such client kind {other}"),
+            other => self
+                .admin_step(other, conn)
+                .unwrap_or_else(|| panic!("no such client kind {other}")),
         }
     }
 }

@@ -2,19 +2,24 @@
 //! drives it with keep-alive clients on plain threads.
 //!
 //! cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
-//!     [--scenario login|refresh|me|mixed|sustained|startup|postgres|all|bare-server]
+//!     [--scenario login|refresh|me|mixed|sustained|startup|postgres|admin|
+//!                 login-audit|audit-size|all|bare-server]
 //!     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
 //!     [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]
+//!     [--admin-clients 4]
 //!
 //! `--scenario postgres` (part of `all` when `--postgres` is given) measures
 //! login, refresh and /user/me on SQLite, then on two instances sharing a
 //! fresh database made through ADMIN_URL (a role that may create databases,
 //! e.g. postgres://authlite:authlite@127.0.0.1:5432/postgres?sslmode=disable),
-//! and drops that database at the end.
+//! and drops that database at the end. `admin` and `audit-size` also run on
+//! a fresh PostgreSQL database when `--postgres` is given.
 //!
 //! Clients and server share the machine, so each row also shows the CPU the
 //! client threads used (read from /proc), to tell their cost from the server's.
 
+mod admin;
+mod audit;
 mod bench;
 mod http;
 mod pgbench;
@@ -33,9 +38,11 @@ use http::{checked, login_until_ok, ClientKind, Conn};
 use server::{bare_body, email, start_bare, start_server};
 
 const USAGE: &str = "cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
-    [--scenario login|refresh|me|mixed|sustained|startup|postgres|all|bare-server]
+    [--scenario login|refresh|me|mixed|sustained|startup|postgres|admin|
+                login-audit|audit-size|all|bare-server]
     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
-    [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]";
+    [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]
+    [--admin-clients 4]";
 
 pub struct Options {
     clients: usize,
@@ -52,6 +59,8 @@ pub struct Options {
     bare_bytes: usize,
     /// A PostgreSQL URL whose role may create databases, for the postgres scenario.
     postgres: Option<String>,
+    /// Clients of the admin scenario (an admin API has few callers at once).
+    admin_clients: usize,
 }
 
 fn main() {
@@ -72,12 +81,14 @@ fn main() {
         addrs: &addrs,
         bare: None,
         db: Some(&db),
+        admin_token: None,
         opts: &opts,
     };
     let scenarios = match opts.scenario.as_str() {
         "all" => {
             let mut all = vec!["login", "refresh", "me", "mixed", "sustained", "startup"];
             all.extend(opts.postgres.as_ref().map(|_| "postgres"));
+            all.extend(["admin", "login-audit", "audit-size"]);
             all
         }
         one => vec![one],
@@ -91,9 +102,12 @@ fn main() {
             "sustained" => bench.sustained(),
             "startup" => startup::startup(&dir.path().join("startup.db"), opts.iterations),
             "postgres" => postgres::compare(&bench, opts.postgres.as_deref().unwrap_or_default()),
+            "admin" => admin::admin(&opts, dir.path()),
+            "login-audit" => audit::login_audit(&opts, dir.path()),
+            "audit-size" => audit::audit_size(&opts, dir.path()),
             "bare-server" => serve_bare(&bench),
             other => {
-                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, all or bare-server)");
+                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, admin, login-audit, audit-size, all or bare-server)");
                 std::process::exit(2);
             }
         }
@@ -133,6 +147,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         interval: 10,
         bare_bytes: 0,
         postgres: None,
+        admin_clients: 4,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -157,6 +172,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--interval" => opts.interval = number(value()?)?.max(1),
             "--bare-bytes" => opts.bare_bytes = number(value()?)? as usize,
             "--postgres" => opts.postgres = Some(value()?),
+            "--admin-clients" => opts.admin_clients = number(value()?)?.max(1) as usize,
             "--log" => opts.log = true,
             "--help" | "-h" => {
                 println!("{USAGE}");

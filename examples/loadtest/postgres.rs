@@ -21,14 +21,14 @@ const RUNS: [(&str, &str); 3] = [
 ];
 
 /// A database made for this run, dropped (with its connections) when this is.
-struct Fresh {
+pub struct Fresh {
     admin: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl Fresh {
-    fn create(admin: &str) -> Result<Fresh, String> {
+    pub fn create(admin: &str) -> Result<Fresh, String> {
         let name = format!("authlite_bench_{}", &authlite::ids::new_id()[..16]);
         admin_sql(admin, &format!("CREATE DATABASE {name}"))?;
         Ok(Fresh {

@@ -77,6 +77,49 @@ fn users_are_found_by_filter_a_page_at_a_time_by_email() {
     });
 }
 
+/// The page after a cursor is found through the email index (a range, not a
+/// filter): it keeps the other filters and SQLite's byte order on both engines,
+/// punctuation included (a locale's order would skip it).
+#[test]
+fn a_page_after_a_cursor_keeps_byte_order_and_the_filters() {
+    on_every_engine("directory cursor", |engine| {
+        engine
+            .db
+            .transaction(|s| {
+                for id in ["ab", "a_x", "a.y", "a-z", "b.a"] {
+                    s.insert_user(&user(id), 1)?;
+                }
+                let all = UserFilter::default();
+                assert_eq!(
+                    emails(s.search_users(&all, Some("a-z@acme.test"), 2)?),
+                    ["a.y@acme.test", "a_x@acme.test"]
+                );
+                assert_eq!(
+                    emails(s.search_users(&all, Some("a_x@acme.test"), 9)?),
+                    ["ab@acme.test", "b.a@acme.test"]
+                );
+                let y = UserFilter {
+                    query: Some("y".into()),
+                    ..Default::default()
+                };
+                assert_eq!(
+                    emails(s.search_users(&y, Some("a-z@acme.test"), 9)?),
+                    ["a.y@acme.test"]
+                );
+                assert_eq!(
+                    emails(s.search_users(&y, Some("a.y@acme.test"), 9)?),
+                    Vec::<String>::new()
+                );
+                assert_eq!(
+                    emails(s.search_users(&all, Some("b.a@acme.test"), 9)?),
+                    Vec::<String>::new()
+                );
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    });
+}
+
 #[test]
 fn a_user_is_updated_timed_and_erased_with_everything_of_theirs() {
     on_every_engine("directory users", |engine| {

@@ -5,28 +5,41 @@ use super::values::{int, opt_time, text, time};
 use super::PgStore;
 use crate::store::{Directory, Org, Result, User, UserFilter, UserTimes};
 
-impl Directory for PgStore<'_> {
-    /// `strpos` rather than LIKE, so that `%` and `_` in the query are plain characters.
-    fn search_users(
-        &mut self,
-        filter: &UserFilter,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<User>> {
-        // COLLATE "C": the same byte order as SQLite's, whatever the database's locale.
-        let sql = concat!(
+/// The users search, led by `$from` (the cursor's condition): a text of its
+/// own for each, so that the one with a cursor is planned as an index range.
+macro_rules! search_sql {
+    ($from:literal) => {
+        concat!(
             "SELECT ",
             user_columns!("u."),
-            " FROM users u
-             WHERE ($1::text IS NULL OR u.email COLLATE \"C\" > $1::text)
-               AND ($2::text IS NULL OR strpos(u.email, $2::text) > 0
+            " FROM users u WHERE ",
+            $from,
+            " AND ($2::text IS NULL OR strpos(u.email, $2::text) > 0
                     OR strpos(lower(u.name), $2::text) > 0)
                AND ($3::text IS NULL OR u.status = $3::text)
                AND ($4::text IS NULL OR u.org_id = $4::text)
                AND ($5::text IS NULL OR EXISTS
                     (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $5::text))
              ORDER BY u.email COLLATE \"C\" LIMIT $6"
-        );
+        )
+    };
+}
+
+impl Directory for PgStore<'_> {
+    /// `strpos` rather than LIKE, so that `%` and `_` in the query are plain
+    /// characters. COLLATE "C": the same byte order as SQLite's, whatever the
+    /// database's locale, and that of the index `users_by_email_bytes` (step
+    /// 10), which a page after a cursor seeks into with `u.email > $1` alone.
+    fn search_users(
+        &mut self,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>> {
+        let sql = match after {
+            Some(_) => search_sql!("u.email COLLATE \"C\" > $1::text"),
+            None => search_sql!("$1::text IS NULL"),
+        };
         let status = filter.status.map(|s| s.as_str());
         let rows = self.0.query(
             sql,

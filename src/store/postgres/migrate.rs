@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         9,
         include_str!("../../../migrations/postgres/009_mfa.sql"),
     ),
+    (
+        9,
+        10,
+        include_str!("../../../migrations/postgres/010_users_by_email_bytes.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 

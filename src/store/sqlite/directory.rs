@@ -8,26 +8,31 @@ use crate::store::{Directory, Org, Result, User, UserFilter, UserTimes};
 
 impl Directory for SqliteStore<'_> {
     /// `instr` rather than LIKE, so that `%` and `_` in the query are plain
-    /// characters; `lower` folds ASCII only.
+    /// characters; `lower` folds ASCII only. A page after a cursor starts with
+    /// `u.email > ?1` alone, a range the email index seeks to (inside an `OR`
+    /// it was a scan of every email before the cursor).
     fn search_users(
         &mut self,
         filter: &UserFilter,
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users u
-             WHERE (?1 IS NULL OR u.email > ?1)
+        let from = match after {
+            Some(_) => "u.email > ?1",
+            None => "?1 IS NULL",
+        };
+        let sql = format!(
+            "SELECT {} FROM users u
+             WHERE {from}
                AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
                AND (?3 IS NULL OR u.status = ?3)
                AND (?4 IS NULL OR u.org_id = ?4)
                AND (?5 IS NULL OR EXISTS
                     (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ?5))
-             ORDER BY u.email LIMIT ?6"
+             ORDER BY u.email LIMIT ?6",
+            user_columns!()
         );
-        let mut stmt = self.0.prepare_cached(sql)?;
+        let mut stmt = self.0.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
                 after,

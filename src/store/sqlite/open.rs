@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../migrations/007_api_keys.sql")),
     (8, include_str!("../../../migrations/008_last_login.sql")),
     (9, include_str!("../../../migrations/009_mfa.sql")),
+    (
+        10,
+        include_str!("../../../migrations/010_users_by_email_bytes.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
