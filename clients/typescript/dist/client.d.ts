@@ -19,6 +19,10 @@ export type Session = Omit<LoginAnswer, "success" | "user"> & {
 };
 /** One entry of `sessions()`: `{ sid, createdAt, lastUsedAt, expiresAt, userAgent, ip, current }`. */
 export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number];
+/** What `mfa()` resolves to: `{ totp, recoveryCodesLeft, passkeys }`. */
+export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
+/** What `enableTotp()` resolves to: `{ secret, otpauthUrl, qrSvg }`, an enrolment waiting for its first code. */
+export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 export interface AuthliteClientOptions {
@@ -72,6 +76,47 @@ export declare class AuthliteClient {
      * }
      */
     loginMfa(mfaToken: string, code: string): Promise<Session>;
+    /**
+     * The signed-in user's second factors (`GET /user/mfa`): `{ totp, recoveryCodesLeft, passkeys }`.
+     *
+     * @example
+     * const { totp, recoveryCodesLeft } = await auth.mfa();
+     */
+    mfa(): Promise<MfaStatus>;
+    /**
+     * Starts turning TOTP on (`POST /user/mfa/totp`): `{ secret, otpauthUrl, qrSvg }` to show
+     * the user (`qrSvg` is an SVG image of `otpauthUrl`); TOTP is on once `confirmTotp` takes
+     * its first code. A newer enrolment replaces a waiting one; 409 `MFA_ALREADY_ENABLED` when TOTP is on.
+     *
+     * @example
+     * const { secret, qrSvg } = await auth.enableTotp();
+     * img.src = `data:image/svg+xml,${encodeURIComponent(qrSvg)}`;
+     */
+    enableTotp(): Promise<TotpEnrolment>;
+    /**
+     * Turns TOTP on with the first code of the app (`POST /user/mfa/totp/confirm`); resolves to
+     * the 10 recovery codes, shown only now. 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` with no enrolment waiting.
+     *
+     * @example
+     * const recoveryCodes = await auth.confirmTotp("123456");
+     */
+    confirmTotp(code: string): Promise<string[]>;
+    /**
+     * Turns TOTP off with a TOTP or recovery code (`DELETE /user/mfa/totp`); the recovery codes go too.
+     * 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` when TOTP is off.
+     *
+     * @example
+     * await auth.disableTotp("123456");
+     */
+    disableTotp(code: string): Promise<void>;
+    /**
+     * A new set of 10 recovery codes, the old one void (`POST /user/mfa/recovery-codes`); takes a
+     * TOTP code, not a recovery code (400 `INVALID_CODE`).
+     *
+     * @example
+     * const recoveryCodes = await auth.newRecoveryCodes("123456");
+     */
+    newRecoveryCodes(code: string): Promise<string[]>;
     /**
      * A valid access token, refreshed first when it expires within `refreshMargin` seconds.
      *

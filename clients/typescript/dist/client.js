@@ -115,6 +115,59 @@ export class AuthliteClient {
         return session;
     }
     /**
+     * The signed-in user's second factors (`GET /user/mfa`): `{ totp, recoveryCodesLeft, passkeys }`.
+     *
+     * @example
+     * const { totp, recoveryCodesLeft } = await auth.mfa();
+     */
+    async mfa() {
+        const { success: _, ...status } = await this.#authorized("GET", "user/mfa");
+        return status;
+    }
+    /**
+     * Starts turning TOTP on (`POST /user/mfa/totp`): `{ secret, otpauthUrl, qrSvg }` to show
+     * the user (`qrSvg` is an SVG image of `otpauthUrl`); TOTP is on once `confirmTotp` takes
+     * its first code. A newer enrolment replaces a waiting one; 409 `MFA_ALREADY_ENABLED` when TOTP is on.
+     *
+     * @example
+     * const { secret, qrSvg } = await auth.enableTotp();
+     * img.src = `data:image/svg+xml,${encodeURIComponent(qrSvg)}`;
+     */
+    async enableTotp() {
+        const { success: _, ...enrolment } = await this.#authorized("POST", "user/mfa/totp");
+        return enrolment;
+    }
+    /**
+     * Turns TOTP on with the first code of the app (`POST /user/mfa/totp/confirm`); resolves to
+     * the 10 recovery codes, shown only now. 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` with no enrolment waiting.
+     *
+     * @example
+     * const recoveryCodes = await auth.confirmTotp("123456");
+     */
+    async confirmTotp(code) {
+        return (await this.#authorized("POST", "user/mfa/totp/confirm", { code })).recoveryCodes;
+    }
+    /**
+     * Turns TOTP off with a TOTP or recovery code (`DELETE /user/mfa/totp`); the recovery codes go too.
+     * 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` when TOTP is off.
+     *
+     * @example
+     * await auth.disableTotp("123456");
+     */
+    async disableTotp(code) {
+        await this.#authorized("DELETE", "user/mfa/totp", { code });
+    }
+    /**
+     * A new set of 10 recovery codes, the old one void (`POST /user/mfa/recovery-codes`); takes a
+     * TOTP code, not a recovery code (400 `INVALID_CODE`).
+     *
+     * @example
+     * const recoveryCodes = await auth.newRecoveryCodes("123456");
+     */
+    async newRecoveryCodes(code) {
+        return (await this.#authorized("POST", "user/mfa/recovery-codes", { code })).recoveryCodes;
+    }
+    /**
      * A valid access token, refreshed first when it expires within `refreshMargin` seconds.
      *
      * @example

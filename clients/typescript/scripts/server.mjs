@@ -33,14 +33,31 @@ const SEED = {
 };
 
 /**
+ * With $AUTHLITE_TEST_API_POSTGRES (an admin URL, as for the HTTP suite), a new
+ * PostgreSQL database made with psql: `{ url, drop() }`; else null (SQLite).
+ */
+async function postgresDatabase() {
+  const admin = process.env.AUTHLITE_TEST_API_POSTGRES;
+  if (!admin) return null;
+  const name = `authlite_client_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  await run("psql", [admin, "-qc", `CREATE DATABASE ${name}`]);
+  return {
+    url: `${admin.slice(0, admin.lastIndexOf("/"))}/${name}`,
+    drop: () => run("psql", [admin, "-qc", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]).catch(() => {}),
+  };
+}
+
+/**
  * Starts `authlite serve` with `flags` (e.g. ["--access-ttl", "3"]); resolves once
  * it listens. `stop()` ends it and removes its files; `cli(...args)` runs another
- * command of the binary on the same database.
+ * command of the binary on the same database. With `postgres: true` and
+ * $AUTHLITE_TEST_API_POSTGRES set, the database is a new PostgreSQL one.
  */
-export async function startServer(flags = [], { port = 0, dir } = {}) {
+export async function startServer(flags = [], { port = 0, dir, postgres = false } = {}) {
   const ownDir = !dir;
   dir ??= await mkdtemp(join(tmpdir(), "authlite-client-"));
-  const db = join(dir, "authlite.db");
+  const pg = postgres ? await postgresDatabase() : null;
+  const db = pg?.url ?? join(dir, "authlite.db");
   const seed = join(dir, "seed.json");
   await writeFile(seed, JSON.stringify(SEED));
   const globals = ["--db", db, "--pbkdf2-iterations", "1000"];
@@ -85,6 +102,7 @@ export async function startServer(flags = [], { port = 0, dir } = {}) {
         await exited;
       }
       if (ownDir && !keepFiles) await rm(dir, { recursive: true, force: true });
+      if (pg && !keepFiles) await pg.drop();
     },
   };
 }

@@ -19,30 +19,14 @@ export type ApiKey = Schemas["ApiKeyView"];
 /** One page of a list: its items and the cursor of the next page (null on the last). */
 export type Page<K extends string, T> = { [key in K]: T[] } & { nextCursor: string | null };
 
-/** One security event of the audit log (SPEC section 8). */
-export interface AuditEvent {
-  id: string;
-  /** Unix seconds. */
-  at: number;
-  /** e.g. `login.failed`, `user.updated`, `session.revoked`. */
-  type: string;
-  userId: string | null;
-  /** `user:ID`, `apikey:ID`, `cli` or `system`. */
-  actor: string;
-  ip: string | null;
-  userAgent: string | null;
-  detail: Record<string, unknown>;
-}
+/**
+ * One security event of the audit log (SPEC section 8): `{ id, at, type, userId, actor, ip, userAgent, detail }`,
+ * the generated type with `detail` readable (its fields depend on `type`).
+ */
+export type AuditEvent = Omit<Schemas["AuditEvent"], "detail"> & { detail: Record<string, unknown> };
 
-/** What `admin.audit()` filters by; times in Unix seconds. */
-export interface AuditFilter {
-  userId?: string;
-  type?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  cursor?: string;
-}
+/** What `admin.audit()` filters by: `{ userId, type, since, until, limit, cursor }`, times in Unix seconds. */
+export type AuditFilter = NonNullable<operations["list_events"]["parameters"]["query"]>;
 
 /** Sends one request of the signed-in session (the client's bearer, renewed on TOKEN_EXPIRED). */
 export type AuthorizedCall = (method: string, path: string, body?: object) => Promise<Record<string, unknown>>;

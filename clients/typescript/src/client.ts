@@ -13,6 +13,10 @@ export type User = Required<LoginAnswer["user"]>;
 export type Session = Omit<LoginAnswer, "success" | "user"> & { user: User };
 /** One entry of `sessions()`: `{ sid, createdAt, lastUsedAt, expiresAt, userAgent, ip, current }`. */
 export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number];
+/** What `mfa()` resolves to: `{ totp, recoveryCodesLeft, passkeys }`. */
+export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
+/** What `enableTotp()` resolves to: `{ secret, otpauthUrl, qrSvg }`, an enrolment waiting for its first code. */
+export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 
@@ -147,6 +151,64 @@ export class AuthliteClient {
     const session = toSession(answer);
     await this.#change(session);
     return session;
+  }
+
+  /**
+   * The signed-in user's second factors (`GET /user/mfa`): `{ totp, recoveryCodesLeft, passkeys }`.
+   *
+   * @example
+   * const { totp, recoveryCodesLeft } = await auth.mfa();
+   */
+  async mfa(): Promise<MfaStatus> {
+    const { success: _, ...status } = await this.#authorized("GET", "user/mfa");
+    return status as MfaStatus;
+  }
+
+  /**
+   * Starts turning TOTP on (`POST /user/mfa/totp`): `{ secret, otpauthUrl, qrSvg }` to show
+   * the user (`qrSvg` is an SVG image of `otpauthUrl`); TOTP is on once `confirmTotp` takes
+   * its first code. A newer enrolment replaces a waiting one; 409 `MFA_ALREADY_ENABLED` when TOTP is on.
+   *
+   * @example
+   * const { secret, qrSvg } = await auth.enableTotp();
+   * img.src = `data:image/svg+xml,${encodeURIComponent(qrSvg)}`;
+   */
+  async enableTotp(): Promise<TotpEnrolment> {
+    const { success: _, ...enrolment } = await this.#authorized("POST", "user/mfa/totp");
+    return enrolment as TotpEnrolment;
+  }
+
+  /**
+   * Turns TOTP on with the first code of the app (`POST /user/mfa/totp/confirm`); resolves to
+   * the 10 recovery codes, shown only now. 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` with no enrolment waiting.
+   *
+   * @example
+   * const recoveryCodes = await auth.confirmTotp("123456");
+   */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.#authorized("POST", "user/mfa/totp/confirm", { code })).recoveryCodes as string[];
+  }
+
+  /**
+   * Turns TOTP off with a TOTP or recovery code (`DELETE /user/mfa/totp`); the recovery codes go too.
+   * 400 `INVALID_CODE`; 409 `MFA_NOT_ENABLED` when TOTP is off.
+   *
+   * @example
+   * await auth.disableTotp("123456");
+   */
+  async disableTotp(code: string): Promise<void> {
+    await this.#authorized("DELETE", "user/mfa/totp", { code });
+  }
+
+  /**
+   * A new set of 10 recovery codes, the old one void (`POST /user/mfa/recovery-codes`); takes a
+   * TOTP code, not a recovery code (400 `INVALID_CODE`).
+   *
+   * @example
+   * const recoveryCodes = await auth.newRecoveryCodes("123456");
+   */
+  async newRecoveryCodes(code: string): Promise<string[]> {
+    return (await this.#authorized("POST", "user/mfa/recovery-codes", { code })).recoveryCodes as string[];
   }
 
   /**

@@ -1,5 +1,5 @@
 // Compiled, never run: what a user writes must type-check against dist/*.d.ts.
-import { AuthliteClient, AuthliteError, type AdminUser, type ApiKey, type AuditEvent, type ErrorCode, type ServerErrorCode, type Session, type SessionInfo, type User } from "../../dist/index.js";
+import { AuthliteClient, AuthliteError, type AdminUser, type ApiKey, type AuditEvent, type ErrorCode, type MfaStatus, type ServerErrorCode, type Session, type SessionInfo, type TotpEnrolment, type User } from "../../dist/index.js";
 
 const auth = new AuthliteClient({ baseUrl: "http://127.0.0.1:8080", storage: "memory", refreshMargin: 60, fetch: globalThis.fetch });
 const custom = new AuthliteClient({
@@ -49,7 +49,24 @@ export async function admin(): Promise<void> {
   const err = new AuthliteError(401, "INVALID_TOKEN", "");
   const mfaToken: string | null = err.mfaToken;
   const methods: string[] | null = err.methods;
+  const kind: AuditEvent["type"] = events[0].type;
+  const detail: unknown = events[0].detail.code;
+  // @ts-expect-error an audit type is one of the contract's
+  await auth.admin.audit({ type: "login.maybe" });
+  void [kind, detail];
   void [nextCursor, locked, changed, link, sids, events, key, apiKey, session, mfaToken, methods];
+}
+
+export async function secondFactor(): Promise<void> {
+  const status: MfaStatus = await auth.mfa();
+  const on: boolean = status.totp;
+  const left: number = status.recoveryCodesLeft;
+  const enrolment: TotpEnrolment = await auth.enableTotp();
+  const { secret, otpauthUrl, qrSvg }: { secret: string; otpauthUrl: string; qrSvg: string } = enrolment;
+  const recoveryCodes: string[] = await auth.confirmTotp("123456");
+  const fresh: string[] = await auth.newRecoveryCodes("123456");
+  const off: void = await auth.disableTotp("abcde-fghij");
+  void [on, left, secret, otpauthUrl, qrSvg, recoveryCodes, fresh, off];
 }
 
 export function codes(err: unknown): number {
