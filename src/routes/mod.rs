@@ -2,6 +2,7 @@
 //! client addresses, and running blocking work.
 
 pub(crate) mod admin;
+pub(crate) mod docs;
 pub(crate) mod keys;
 mod lockout;
 pub(crate) mod login;

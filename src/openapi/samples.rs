@@ -1,0 +1,452 @@
+//! `x-codeSamples` on every operation (SPEC §9): curl, TypeScript with
+//! `authlite-client`, JavaScript `fetch` and Python `requests`, written from
+//! the operation itself (method, path, the request schema's examples, bearer
+//! or not), so that a new endpoint gets its samples without a line here.
+//!
+//! Every sample reads what differs between servers from the environment:
+//! `AUTHLITE_URL`, `ACCESS_TOKEN` (`ADMIN_TOKEN` under `/admin/`: an admin's
+//! access token or an API key) and each path parameter (`{sid}` is `SID`,
+//! `/admin/users/{id}` is `USER_ID`).
+
+use serde_json::{json, Value};
+
+use super::example::{example, python, screaming};
+
+/// Where the samples send their requests when `AUTHLITE_URL` is not set.
+const DEFAULT_URL: &str = "http://localhost:8080";
+
+/// The operations `authlite-client` has a method for: (method, path, whether
+/// it signs in first, the call). `{field}` is the body example's field, as JSON.
+const CLIENT_METHODS: &[(&str, &str, bool, &str)] = &[
+    (
+        "post",
+        "/user/login",
+        false,
+        "const session = await auth.login({email}, {password});\nconsole.log(session.accessToken, session.user);",
+    ),
+    (
+        "post",
+        "/user/refresh",
+        true,
+        "// Sends the stored session's refresh token.\nconst session = await auth.refresh();\nconsole.log(session.accessToken);",
+    ),
+    (
+        "post",
+        "/user/logout",
+        true,
+        "await auth.logout(); // or auth.logout({ all: true }): every session of the user",
+    ),
+    ("get", "/user/me", true, "console.log(await auth.me());"),
+    ("get", "/user/sessions", true, "console.log(await auth.sessions());"),
+    (
+        "delete",
+        "/user/sessions/{sid}",
+        true,
+        "await auth.revokeSession(process.env.SID!);",
+    ),
+    (
+        "post",
+        "/user/password",
+        true,
+        "await auth.changePassword({currentPassword}, {newPassword});",
+    ),
+    (
+        "post",
+        "/user/password/reset",
+        false,
+        "const user = await auth.resetPassword({token}, {newPassword});\nconsole.log(user);",
+    ),
+];
+
+/// Gives every operation of `doc` its `x-codeSamples`.
+pub fn add(doc: &mut Value) {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let login = example(
+        &json!({ "$ref": "#/components/schemas/LoginRequest" }),
+        &schemas,
+    )
+    .unwrap_or_else(|| json!({}));
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let call = Call::new(method, path, operation, &schemas);
+            let mut samples = vec![sample("Shell", "curl", call.curl())];
+            if let Some(source) = call.typescript(&login) {
+                samples.push(sample("TypeScript", "TypeScript (authlite-client)", source));
+            }
+            samples.push(sample("JavaScript", "JavaScript (fetch)", call.fetch()));
+            samples.push(sample("Python", "Python (requests)", call.python()));
+            if let Some(operation) = operation.as_object_mut() {
+                operation.insert("x-codeSamples".into(), Value::Array(samples));
+            }
+        }
+    }
+}
+
+fn sample(lang: &str, label: &str, source: String) -> Value {
+    json!({ "lang": lang, "label": label, "source": source })
+}
+
+/// One operation, as the samples need it.
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    /// The path's parameters and the environment variables they are read from.
+    params: Vec<(String, String)>,
+    body: Option<Value>,
+    /// The environment variable of the bearer token, when the operation takes one.
+    token: Option<&'static str>,
+    json_answer: bool,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: &'a str, path: &'a str, operation: &Value, schemas: &Value) -> Call<'a> {
+        let bearer = operation
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        let admin = path.starts_with("/admin/");
+        let request = operation.get("requestBody");
+        let required = request.and_then(|r| r.get("required")) == Some(&Value::Bool(true));
+        let body = request
+            .and_then(|r| r.pointer("/content/application~1json/schema"))
+            .and_then(|s| example(s, schemas))
+            // An optional body that would be empty is left out.
+            .filter(|b| required || b.as_object().is_none_or(|o| !o.is_empty()));
+        let json_answer = operation
+            .get("responses")
+            .and_then(Value::as_object)
+            .and_then(|r| r.iter().find(|(status, _)| status.starts_with('2')))
+            .and_then(|(_, answer)| answer.pointer("/content/application~1json"))
+            .is_some();
+        Call {
+            method,
+            path,
+            params: path_params(path),
+            body,
+            token: bearer.then_some(if admin { "ADMIN_TOKEN" } else { "ACCESS_TOKEN" }),
+            json_answer,
+        }
+    }
+
+    /// The path with each `{param}` written by `var` from its environment variable.
+    fn path_with(&self, var: impl Fn(&str) -> String) -> String {
+        let mut path = self.path.to_string();
+        for (param, env) in &self.params {
+            path = path.replace(&format!("{{{param}}}"), &var(env));
+        }
+        path
+    }
+
+    fn curl(&self) -> String {
+        let url = format!(
+            "\"$AUTHLITE_URL{}\"",
+            self.path_with(|v| format!("${{{v}}}"))
+        );
+        let mut lines = vec![match self.method {
+            "get" => format!("curl {url}"),
+            m => format!("curl -X {} {url}", m.to_uppercase()),
+        }];
+        if let Some(token) = self.token {
+            lines.push(format!("-H \"Authorization: Bearer ${token}\""));
+        }
+        if let Some(body) = &self.body {
+            lines.push("-H \"Content-Type: application/json\"".into());
+            // Inside single quotes the shell changes nothing but a quote.
+            lines.push(format!("-d '{}'", body.to_string().replace('\'', r"'\''")));
+        }
+        lines.join(" \\\n  ")
+    }
+
+    fn fetch(&self) -> String {
+        let url = format!(
+            "`${{AUTHLITE_URL}}{}`",
+            self.path_with(|v| format!("${{process.env.{v}}}"))
+        );
+        let mut options = vec![format!("  method: \"{}\",", self.method.to_uppercase())];
+        let mut headers = Vec::new();
+        if let Some(token) = self.token {
+            headers.push(format!(
+                "    Authorization: `Bearer ${{process.env.{token}}}`,"
+            ));
+        }
+        if self.body.is_some() {
+            headers.push("    \"Content-Type\": \"application/json\",".into());
+        }
+        if !headers.is_empty() {
+            options.push(format!("  headers: {{\n{}\n  }},", headers.join("\n")));
+        }
+        if let Some(body) = &self.body {
+            options.push(format!("  body: JSON.stringify({}),", js_literal(body, 1)));
+        }
+        format!(
+            "const AUTHLITE_URL = process.env.AUTHLITE_URL ?? \"{DEFAULT_URL}\";\n\n\
+             const res = await fetch({url}, {{\n{}\n}});\n\
+             console.log(res.status, await res.{}());",
+            options.join("\n"),
+            if self.json_answer { "json" } else { "text" }
+        )
+    }
+
+    fn python(&self) -> String {
+        let url = format!(
+            "f\"{{AUTHLITE_URL}}{}\"",
+            self.path_with(|v| format!("{{os.environ['{v}']}}"))
+        );
+        let mut args = vec![format!("    {url},")];
+        if let Some(token) = self.token {
+            args.push(format!(
+                "    headers={{\"Authorization\": f\"Bearer {{os.environ['{token}']}}\"}},"
+            ));
+        }
+        if let Some(body) = &self.body {
+            args.push(format!("    json={},", python(body, 1)));
+        }
+        format!(
+            "import os\n\nimport requests\n\n\
+             AUTHLITE_URL = os.environ.get(\"AUTHLITE_URL\", \"{DEFAULT_URL}\")\n\n\
+             res = requests.{}(\n{}\n)\nprint(res.status_code, res.{})",
+            self.method,
+            args.join("\n"),
+            if self.json_answer { "json()" } else { "text" }
+        )
+    }
+
+    /// With the client's own method where it has one, else with its `fetch`
+    /// (which adds the bearer token) for an endpoint that takes one; None for
+    /// the other endpoints, which need no client.
+    fn typescript(&self, login: &Value) -> Option<String> {
+        let known = CLIENT_METHODS
+            .iter()
+            .find(|(m, p, _, _)| *m == self.method && *p == self.path);
+        let (signs_in, call) = match known {
+            Some((_, _, signs_in, template)) => (*signs_in, fill(template, self.body.as_ref())),
+            None => (true, self.client_fetch()?),
+        };
+        let mut lines = vec![
+            "import { AuthliteClient } from \"authlite-client\";".to_string(),
+            String::new(),
+            format!(
+                "const auth = new AuthliteClient({{ baseUrl: process.env.AUTHLITE_URL ?? \"{DEFAULT_URL}\" }});"
+            ),
+        ];
+        if signs_in && self.token == Some("ADMIN_TOKEN") {
+            lines.push("// An account with the role admin.".into());
+            lines.push(
+                "await auth.login(process.env.ADMIN_EMAIL!, process.env.ADMIN_PASSWORD!);".into(),
+            );
+        } else if signs_in {
+            lines.push(fill("await auth.login({email}, {password});", Some(login)));
+        }
+        lines.push(call);
+        Some(lines.join("\n"))
+    }
+
+    /// `auth.fetch` for an endpoint that takes a bearer token.
+    fn client_fetch(&self) -> Option<String> {
+        self.token?;
+        let path = format!("`{}`", self.path_with(|v| format!("${{process.env.{v}}}")));
+        let mut options = vec![format!("  method: \"{}\",", self.method.to_uppercase())];
+        if let Some(body) = &self.body {
+            options.push("  headers: { \"Content-Type\": \"application/json\" },".into());
+            options.push(format!("  body: JSON.stringify({}),", js_literal(body, 1)));
+        }
+        Some(format!(
+            "// auth.fetch sends the bearer token, and renews it when it expires.\n\
+             const res = await auth.fetch({path}, {{\n{}\n}});\n\
+             console.log(res.status, await res.{}());",
+            options.join("\n"),
+            if self.json_answer { "json" } else { "text" }
+        ))
+    }
+}
+
+/// `template` with each `{field}` replaced by the body's value of it, as JSON.
+fn fill(template: &str, body: Option<&Value>) -> String {
+    let mut out = template.to_string();
+    let fields = body.and_then(Value::as_object).into_iter().flatten();
+    for (field, value) in fields {
+        out = out.replace(&format!("{{{field}}}"), &value.to_string());
+    }
+    out
+}
+
+/// `serde_json`'s pretty JSON (a JavaScript literal), indented `level` steps of two.
+fn js_literal(value: &Value, level: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.replace('\n', &format!("\n{}", "  ".repeat(level)))
+}
+
+/// Each `{param}` of `path` and its environment variable: `{sid}` is `SID`,
+/// an `{id}` is named by the segment before it (`/admin/users/{id}`: `USER_ID`).
+fn path_params(path: &str) -> Vec<(String, String)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut params = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            continue;
+        };
+        let before = i.checked_sub(1).and_then(|j| segments.get(j)).copied();
+        let env = match before.filter(|_| param == "id") {
+            Some(things) => format!(
+                "{}_ID",
+                screaming(things.strip_suffix('s').unwrap_or(things))
+            ),
+            None => screaming(param),
+        };
+        params.push((param.to_string(), env));
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::document;
+    use super::*;
+
+    fn samples(doc: &Value, method: &str, path: &str) -> Vec<(String, String, String)> {
+        let list = doc["paths"][path][method]["x-codeSamples"].as_array();
+        let list = list.unwrap_or_else(|| panic!("{method} {path}: no x-codeSamples"));
+        list.iter()
+            .map(|s| {
+                let field = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+                (field("lang"), field("label"), field("source"))
+            })
+            .collect()
+    }
+
+    fn source(doc: &Value, method: &str, path: &str, lang: &str) -> String {
+        let found = samples(doc, method, path).into_iter().find(|s| s.0 == lang);
+        found
+            .unwrap_or_else(|| panic!("{method} {path}: no {lang}"))
+            .2
+    }
+
+    #[test]
+    fn every_operation_has_curl_fetch_and_requests_and_the_client_where_it_serves() {
+        let doc = document();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                operations += 1;
+                let langs: Vec<String> = samples(&doc, method, path)
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect();
+                let has_method = CLIENT_METHODS
+                    .iter()
+                    .any(|(m, p, _, _)| m == method && p == path);
+                let bearer = operation["security"].to_string().contains("bearer");
+                let expected: &[&str] = if has_method || bearer {
+                    &["Shell", "TypeScript", "JavaScript", "Python"]
+                } else {
+                    &["Shell", "JavaScript", "Python"]
+                };
+                assert_eq!(langs, expected, "{method} {path}");
+            }
+        }
+        assert!(operations > 30, "{operations}");
+        assert_eq!(
+            samples(&doc, "get", "/healthz")
+                .iter()
+                .map(|s| s.1.as_str())
+                .collect::<Vec<_>>(),
+            ["curl", "JavaScript (fetch)", "Python (requests)"]
+        );
+    }
+
+    #[test]
+    fn the_login_samples_send_the_documented_example() {
+        let doc = document();
+        assert_eq!(
+            source(&doc, "post", "/user/login", "Shell"),
+            "curl -X POST \"$AUTHLITE_URL/user/login\" \\\n  \
+             -H \"Content-Type: application/json\" \\\n  \
+             -d '{\"email\":\"ada@acme.test\",\"password\":\"correct horse battery staple\"}'"
+        );
+        assert_eq!(
+            source(&doc, "post", "/user/login", "TypeScript"),
+            "import { AuthliteClient } from \"authlite-client\";\n\n\
+             const auth = new AuthliteClient({ baseUrl: process.env.AUTHLITE_URL ?? \"http://localhost:8080\" });\n\
+             const session = await auth.login(\"ada@acme.test\", \"correct horse battery staple\");\n\
+             console.log(session.accessToken, session.user);"
+        );
+        assert_eq!(
+            source(&doc, "post", "/user/login", "Python"),
+            "import os\n\nimport requests\n\n\
+             AUTHLITE_URL = os.environ.get(\"AUTHLITE_URL\", \"http://localhost:8080\")\n\n\
+             res = requests.post(\n    f\"{AUTHLITE_URL}/user/login\",\n    json={\n        \
+             \"email\": \"ada@acme.test\",\n        \"password\": \"correct horse battery staple\",\n    },\n)\n\
+             print(res.status_code, res.json())"
+        );
+        assert_eq!(
+            source(&doc, "post", "/user/login", "JavaScript"),
+            "const AUTHLITE_URL = process.env.AUTHLITE_URL ?? \"http://localhost:8080\";\n\n\
+             const res = await fetch(`${AUTHLITE_URL}/user/login`, {\n  method: \"POST\",\n  \
+             headers: {\n    \"Content-Type\": \"application/json\",\n  },\n  \
+             body: JSON.stringify({\n    \"email\": \"ada@acme.test\",\n    \
+             \"password\": \"correct horse battery staple\"\n  }),\n});\n\
+             console.log(res.status, await res.json());"
+        );
+    }
+
+    #[test]
+    fn bearer_and_path_parameters_come_from_the_environment() {
+        let doc = document();
+        assert_eq!(
+            source(&doc, "delete", "/user/sessions/{sid}", "Shell"),
+            "curl -X DELETE \"$AUTHLITE_URL/user/sessions/${SID}\" \\\n  \
+             -H \"Authorization: Bearer $ACCESS_TOKEN\""
+        );
+        assert_eq!(
+            source(&doc, "get", "/admin/users/{id}", "Python"),
+            "import os\n\nimport requests\n\n\
+             AUTHLITE_URL = os.environ.get(\"AUTHLITE_URL\", \"http://localhost:8080\")\n\n\
+             res = requests.get(\n    f\"{AUTHLITE_URL}/admin/users/{os.environ['USER_ID']}\",\n    \
+             headers={\"Authorization\": f\"Bearer {os.environ['ADMIN_TOKEN']}\"},\n)\n\
+             print(res.status_code, res.json())"
+        );
+        let ts = source(&doc, "get", "/admin/users/{id}", "TypeScript");
+        assert!(
+            ts.contains("await auth.fetch(`/admin/users/${process.env.USER_ID}`, {\n  method: \"GET\",\n});"),
+            "{ts}"
+        );
+        assert!(ts.contains("process.env.ADMIN_EMAIL!"), "{ts}");
+        // A body-less GET sends no Content-Type; an optional empty body is left out.
+        let me = source(&doc, "get", "/user/me", "JavaScript");
+        assert!(!me.contains("Content-Type") && !me.contains("body"), "{me}");
+        assert_eq!(
+            source(&doc, "post", "/user/logout", "Shell"),
+            "curl -X POST \"$AUTHLITE_URL/user/logout\" \\\n  -H \"Authorization: Bearer $ACCESS_TOKEN\""
+        );
+        assert_eq!(
+            path_params("/admin/api-keys/{id}"),
+            [("id".to_string(), "API_KEY_ID".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_quote_in_a_body_survives_the_shell() {
+        let call = Call {
+            method: "post",
+            path: "/x",
+            params: vec![],
+            body: Some(json!({ "name": "Bob's" })),
+            token: None,
+            json_answer: true,
+        };
+        assert!(
+            call.curl().ends_with(r#"-d '{"name":"Bob'\''s"}'"#),
+            "{}",
+            call.curl()
+        );
+    }
+}
