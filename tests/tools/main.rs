@@ -4,6 +4,7 @@
 //! is missing, unless the run requires it (as `.ci/run` does).
 
 mod browser;
+mod code_samples;
 mod readme;
 mod schemathesis;
 // Each suite uses only part of it.
