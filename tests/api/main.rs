@@ -12,6 +12,7 @@ mod audit_operator;
 mod audit_secrets;
 mod cli_writes;
 mod conventions;
+mod docs;
 mod errors;
 mod hardening;
 mod health;
