@@ -1,7 +1,8 @@
 //! The product seen through other tools, one test binary for all of them:
 //! a real browser, the README, schemathesis, the TypeScript client, the
-//! token-verification examples, and the API reference with its code samples. Each skips with a loud banner when its tool
-//! is missing, unless the run requires it (as `.ci/run` does).
+//! token-verification examples, and the API reference with its code samples.
+//! Each skips with a loud banner when its tool is missing, unless the run
+//! requires it (as `.ci/run` does).
 
 mod browser;
 mod code_samples;
