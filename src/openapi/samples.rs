@@ -58,8 +58,17 @@ const CLIENT_METHODS: &[(&str, &str, bool, &str)] = &[
     ),
 ];
 
+/// Said once in the document's description, for the samples' readers.
+const ENVIRONMENT: &str = "The code samples read the server's address from `AUTHLITE_URL`, \
+    the bearer token from `ACCESS_TOKEN` (`ADMIN_TOKEN` for the admin API: an admin's access token \
+    or an API key) and each path parameter from a variable of its own (`SID`, `USER_ID`, …).";
+
 /// Gives every operation of `doc` its `x-codeSamples`.
 pub fn add(doc: &mut Value) {
+    if let Some(description) = doc.pointer_mut("/info/description") {
+        let text = description.as_str().unwrap_or_default();
+        *description = Value::String(format!("{text}\n\n{ENVIRONMENT}"));
+    }
     let schemas = doc
         .pointer("/components/schemas")
         .cloned()

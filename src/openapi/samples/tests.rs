@@ -46,6 +46,8 @@ fn every_operation_has_curl_fetch_and_requests_and_the_client_where_it_serves() 
         }
     }
     assert!(operations > 30, "{operations}");
+    let description = doc["info"]["description"].as_str().unwrap_or_default();
+    assert!(description.ends_with(ENVIRONMENT), "{description}");
     assert_eq!(
         samples(&doc, "get", "/healthz")
             .iter()
