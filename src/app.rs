@@ -106,6 +106,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/metrics", routes::ops::metrics))
         .service(get("/openapi.json", openapi::serve))
         .service(get("/", routes::ops::index))
+        .service(get("/docs", routes::docs::page))
+        .service(get(routes::docs::VENDOR_PATH, routes::docs::vendor))
         .service(get(
             "/client/authlite-client.js",
             routes::ops::client_module,

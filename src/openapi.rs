@@ -11,6 +11,8 @@ use crate::error::ErrorCode::{self, *};
 use crate::routes;
 
 mod admin;
+mod example;
+mod samples;
 use admin::{other_status_codes, status_here, ADMIN_CODES};
 
 #[derive(OpenApi)]
@@ -45,6 +47,7 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
         routes::ops::metrics,
         serve,
         routes::ops::index,
+        routes::docs::page,
         routes::ops::client_module,
         routes::admin::users::list_users,
         routes::admin::user_edits::create_user,
@@ -224,8 +227,14 @@ pub async fn serve() -> HttpResponse {
 }
 
 /// The document as served: the generated one, with each error answer's codes
-/// as an `enum` and email fields marked `format: email`.
+/// as an `enum`, email fields marked `format: email`, and code samples.
 pub fn document() -> Value {
+    let mut doc = with_error_codes();
+    samples::add(&mut doc);
+    doc
+}
+
+fn with_error_codes() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     for (schema, field) in EMAIL_FIELDS {
         if let Some(property) = doc
@@ -449,6 +458,7 @@ mod tests {
             ("/metrics", "get"),
             ("/openapi.json", "get"),
             ("/", "get"),
+            ("/docs", "get"),
             ("/.well-known/openid-configuration", "get"),
             ("/client/authlite-client.js", "get"),
             ("/admin/users", "get"),

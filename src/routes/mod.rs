@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod console;
+pub(crate) mod docs;
 pub(crate) mod keys;
 mod lockout;
 pub(crate) mod login;

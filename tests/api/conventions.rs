@@ -84,6 +84,8 @@ const PATHS: &[(&str, &str)] = &[
     ("/metrics", "GET, HEAD"),
     ("/openapi.json", "GET, HEAD"),
     ("/", "GET, HEAD"),
+    ("/docs", "GET, HEAD"),
+    ("/docs/rapidoc-9.3.8/rapidoc-min.js", "GET, HEAD"),
     ("/favicon.ico", "GET, HEAD"),
 ];
 

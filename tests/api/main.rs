@@ -16,6 +16,7 @@ mod audit_secrets;
 mod cli_writes;
 mod console;
 mod conventions;
+mod docs;
 mod errors;
 mod hardening;
 mod health;

@@ -1,10 +1,13 @@
 //! The product seen through other tools, one test binary for all of them:
-//! a real browser, the README, schemathesis, the TypeScript client and the
-//! token-verification examples. Each skips with a loud banner when its tool
-//! is missing, unless the run requires it (as `.ci/run` does).
+//! a real browser, the README, schemathesis, the TypeScript client, the
+//! token-verification examples, and the API reference with its code samples.
+//! Each skips with a loud banner when its tool is missing, unless the run
+//! requires it (as `.ci/run` does).
 
 mod browser;
 mod console;
+mod code_samples;
+mod docs_page;
 mod readme;
 mod schemathesis;
 // Each suite uses only part of it.
