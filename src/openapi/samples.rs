@@ -56,6 +56,32 @@ const CLIENT_METHODS: &[(&str, &str, bool, &str)] = &[
         false,
         "const user = await auth.resetPassword({token}, {newPassword});\nconsole.log(user);",
     ),
+    (
+        "post",
+        "/user/login/mfa",
+        false,
+        "// mfaToken: from the AuthliteError of code MFA_REQUIRED that auth.login rejected with.\nconst session = await auth.loginMfa({mfaToken}, {code});\nconsole.log(session.accessToken);",
+    ),
+    ("get", "/user/mfa", true, "console.log(await auth.mfa());"),
+    (
+        "post",
+        "/user/mfa/totp",
+        true,
+        "const { secret, otpauthUrl, qrSvg } = await auth.enableTotp();\nconsole.log(otpauthUrl);",
+    ),
+    (
+        "post",
+        "/user/mfa/totp/confirm",
+        true,
+        "const recoveryCodes = await auth.confirmTotp({code});\nconsole.log(recoveryCodes);",
+    ),
+    ("delete", "/user/mfa/totp", true, "await auth.disableTotp({code});"),
+    (
+        "post",
+        "/user/mfa/recovery-codes",
+        true,
+        "const recoveryCodes = await auth.newRecoveryCodes({code});\nconsole.log(recoveryCodes);",
+    ),
 ];
 
 /// Said once in the document's description, for the samples' readers.
