@@ -30,8 +30,8 @@ pub struct LoginRequest {
     #[schema(example = "correct horse battery staple")]
     password: String,
     /// A TOTP or recovery code, for an account with a second factor: signs in
-    /// at once instead of answering MFA_REQUIRED.
-    #[schema(example = "123456")]
+    /// at once instead of answering MFA_REQUIRED. (No example: the code
+    /// samples send what every account needs, and this only some do.)
     code: Option<String>,
 }
 

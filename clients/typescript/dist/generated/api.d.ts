@@ -811,8 +811,8 @@ export interface components {
         LoginRequest: {
             /**
              * @description A TOTP or recovery code, for an account with a second factor: signs in
-             *     at once instead of answering MFA_REQUIRED.
-             * @example 123456
+             *     at once instead of answering MFA_REQUIRED. (No example: the code
+             *     samples send what every account needs, and this only some do.)
              */
             code?: string | null;
             /**
