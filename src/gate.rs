@@ -151,9 +151,12 @@ impl Ticket {
     {
         let shared = Arc::clone(&self.0);
         let (reply, answer) = oneshot::channel();
+        // The place is given up before the answer goes, so that a caller who
+        // has its answer finds the place free.
         let job: Job = Box::new(move || {
-            let _ = reply.send(job());
+            let answer = job();
             drop(self);
+            let _ = reply.send(answer);
         });
         shared.waiting.fetch_add(1, Ordering::SeqCst);
         if let Err(e) = shared.sender.try_send(job) {

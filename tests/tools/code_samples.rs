@@ -33,7 +33,12 @@ const EXPECTED: &[(&str, &str, u16, Option<&str>)] = &[
     // CODE is a placeholder: not the authenticator's code.
     ("post", "/user/mfa/totp/confirm", 400, Some("INVALID_CODE")),
     ("delete", "/user/mfa/totp", 409, Some("MFA_NOT_ENABLED")),
-    ("post", "/user/mfa/recovery-codes", 409, Some("MFA_NOT_ENABLED")),
+    (
+        "post",
+        "/user/mfa/recovery-codes",
+        409,
+        Some("MFA_NOT_ENABLED"),
+    ),
     ("post", "/user/login/mfa", 401, Some("INVALID_TOKEN")),
     ("delete", "/user/sessions/{sid}", 200, None),
     ("post", "/user/logout", 200, None),

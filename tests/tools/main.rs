@@ -5,8 +5,8 @@
 //! requires it (as `.ci/run` does).
 
 mod browser;
-mod console;
 mod code_samples;
+mod console;
 mod docs_page;
 mod readme;
 mod schemathesis;
