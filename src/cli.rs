@@ -95,7 +95,7 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct CopyArgs {
     /// A new SQLite file, or a postgres:// URL of an empty database
-    #[arg(long, value_name = "PATH|URL", env = "AUTHLITE_TO")]
+    #[arg(long, value_name = "PATH|URL", env = "AUTHLITE_TO", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub to: String,
 }
 

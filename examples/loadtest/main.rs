@@ -16,6 +16,7 @@
 //! client threads used (read from /proc), to tell their cost from the server's.
 
 mod bench;
+mod copy;
 mod http;
 mod pgbench;
 mod postgres;
@@ -92,6 +93,7 @@ fn main() {
             "startup" => startup::startup(&dir.path().join("startup.db"), opts.iterations),
             "postgres" => postgres::compare(&bench, opts.postgres.as_deref().unwrap_or_default()),
             "bare-server" => serve_bare(&bench),
+            "copy" => copy::copy(&opts, dir.path()),
             other => {
                 eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, all or bare-server)");
                 std::process::exit(2);

@@ -45,6 +45,10 @@ fn a_copy_made_under_a_steady_refresh_load_holds_every_row_and_accepts_the_sourc
     );
 
     assert_eq!(fill::integrity(&dest), "ok");
+    // The schema is the one the migrations make, indexes included.
+    let fresh = path(dir.path(), "fresh.db");
+    fill::cli_ok(&fresh, &key, &["user", "list"]);
+    assert_eq!(fill::shape(&dest), fill::shape(&fresh));
     let counts = fill::counts(&source);
     fill::assert_every_table_has_rows(&counts);
     assert_eq!(fill::counts(&dest), counts);

@@ -317,3 +317,30 @@ pub fn integrity(db: &str) -> String {
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("integrity_check")
 }
+
+/// The schema's tables, keys and indexes as the engine describes them (no
+/// storage details), to compare a copy with a database its migrations made.
+pub fn shape(db: &str) -> Vec<String> {
+    if is_url(db) {
+        let mut client = postgres::Client::connect(db, postgres::NoTls).expect("connect");
+        let sql =
+            "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                     FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+                   UNION ALL
+                   SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+                   UNION ALL
+                   SELECT table_name || '.' || column_name || ' ' || data_type || ' ' ||
+                          coalesce(column_default, '') || ' ' || is_nullable || ' ' || is_identity
+                     FROM information_schema.columns WHERE table_schema = current_schema()
+                   ORDER BY 1";
+        let rows = client.query(sql, &[]).expect("the shape");
+        rows.iter().map(|row| row.get(0)).collect()
+    } else {
+        let conn = rusqlite::Connection::open(db).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name")
+            .expect("the shape");
+        let rows = stmt.query_map([], |row| row.get(0)).expect("the shape");
+        rows.map(|r| r.expect("a row")).collect()
+    }
+}

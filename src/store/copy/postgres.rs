@@ -205,6 +205,7 @@ pub(super) fn into<T>(
         .map_err(failed)?;
     refuse_data(&mut tx, &name)?;
     migrate::migrate(&mut tx).map_err(|e| format!("database {name}: {e}"))?;
+    let made_again = set_aside(&mut tx).map_err(failed)?;
     let done = work(
         &name,
         &mut Filling {
@@ -212,8 +213,66 @@ pub(super) fn into<T>(
             name: &name,
         },
     )?;
+    for sql in made_again {
+        tx.batch_execute(&sql)
+            .map_err(|e| format!("cannot write the copy {name}: {} ({sql})", describe(&e)))?;
+    }
     tx.commit().map_err(failed)?;
     Ok(done)
+}
+
+/// PostgreSQL checks a foreign key and updates every index row by row; after
+/// the rows are in, it builds an index and checks a key for a whole table at
+/// once, five times faster (as pg_restore does). So, inside the copy's
+/// transaction, the foreign keys, the primary and unique keys and the other
+/// indexes of the schema the migrations made are dropped here, and the
+/// statements that make them again from their own definitions returned: keys
+/// first, then indexes, then the foreign keys, which check every copied row.
+fn set_aside(tx: &mut Transaction) -> Result<Vec<String>, postgres::Error> {
+    let constraints = |kinds: &str| {
+        format!(
+            "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid)
+               FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+               JOIN pg_namespace n ON n.oid = t.relnamespace
+              WHERE n.nspname = current_schema() AND c.contype IN ({kinds})
+              ORDER BY 1, 2"
+        )
+    };
+    let foreign = tx.query(&constraints("'f'"), &[])?;
+    let keys = tx.query(&constraints("'p', 'u'"), &[])?;
+    let indexes = tx.query(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+           FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+          WHERE n.nspname = current_schema()
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                             WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+          ORDER BY 1",
+        &[],
+    )?;
+    let mut again = Vec::new();
+    let mut foreign_again = Vec::new();
+    for (rows, made) in [(&foreign, &mut foreign_again), (&keys, &mut again)] {
+        for row in rows {
+            let (table, name, def): (String, String, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            tx.batch_execute(&format!(
+                "ALTER TABLE {table} DROP CONSTRAINT {}",
+                quote(&name)
+            ))?;
+            made.push(format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {} {def}",
+                quote(&name)
+            ));
+        }
+    }
+    for row in &indexes {
+        let (index, def): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        tx.batch_execute(&format!("DROP INDEX {index}"))?;
+        again.push(def);
+    }
+    again.extend(foreign_again);
+    Ok(again)
 }
 
 fn refuse_data(tx: &mut Transaction, name: &str) -> Result<(), String> {
