@@ -88,6 +88,15 @@ pub enum Command {
     Apikey(ApikeyCommand),
     /// Show the audit log, newest first
     Audit(AuditArgs),
+    /// Copy the whole database, as one consistent snapshot, into a new SQLite file or an empty PostgreSQL database
+    Copy(CopyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// A new SQLite file, or a postgres:// URL of an empty database
+    #[arg(long, value_name = "PATH|URL", env = "AUTHLITE_TO", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub to: String,
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +155,15 @@ pub struct ServeArgs {
     /// Audit events older than this many days are pruned
     #[arg(long, env = "AUTHLITE_AUDIT_RETENTION", value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub audit_retention: u64,
+    /// Write a copy of the database as an SQLite file authlite-YYYYMMDDTHHMMSSZ.db into this folder, at start and every --backup-interval
+    #[arg(long, env = "AUTHLITE_BACKUP_DIR", value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Seconds between backups
+    #[arg(long, env = "AUTHLITE_BACKUP_INTERVAL", value_name = "SECONDS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
+    pub backup_interval: u64,
+    /// How many backups to keep (the oldest beyond are removed)
+    #[arg(long, env = "AUTHLITE_BACKUP_KEEP", value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub backup_keep: u32,
 }
 
 impl ServeArgs {

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Keys(keys) => commands::keys(&globals, keys),
         Command::Apikey(apikey) => commands::apikey(&globals, apikey),
         Command::Audit(args) => commands::audit(&globals, args),
+        Command::Copy(args) => commands::copy(&globals, &args),
     };
     // The log's last lines come before the failure's sentence, and before exit.
     log.flush();

@@ -116,6 +116,17 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// The time of the last backup written (`serve --backup-dir`), shown from
+    /// now on at 0 until one is, so that an alert on its age can be written.
+    pub fn backups(&self) -> Result<IntGauge, prometheus::Error> {
+        let last_success = IntGauge::new(
+            "backup_last_success_timestamp_seconds",
+            "Unix time of the last backup written",
+        )?;
+        self.registry.register(Box::new(last_success.clone()))?;
+        Ok(last_success)
+    }
+
     /// The text exposition, with the gauges read now.
     pub fn render(&self, hash_queue: usize, live_sessions: i64) -> String {
         self.hash_queue

@@ -21,6 +21,7 @@
 mod admin;
 mod audit;
 mod bench;
+mod copy;
 mod http;
 mod pgbench;
 mod postgres;
@@ -106,6 +107,7 @@ fn main() {
             "login-audit" => audit::login_audit(&opts, dir.path()),
             "audit-size" => audit::audit_size(&opts, dir.path()),
             "bare-server" => serve_bare(&bench),
+            "copy" => copy::copy(&opts, dir.path()),
             other => {
                 eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, admin, login-audit, audit-size, all or bare-server)");
                 std::process::exit(2);

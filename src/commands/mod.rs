@@ -3,6 +3,7 @@
 
 mod apikey;
 mod audit;
+mod copy;
 mod keys;
 mod seed;
 mod serve;
@@ -17,6 +18,7 @@ use crate::tokens;
 
 pub use apikey::apikey;
 pub use audit::audit;
+pub use copy::copy;
 pub use keys::keys;
 pub use seed::seed;
 pub use serve::serve;

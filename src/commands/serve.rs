@@ -1,12 +1,13 @@
 //! `authlite serve`: check everything, apply the seed, make the first key, listen.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use super::{open, say, seed, write_line, Outcome, Stop};
-use crate::app;
 use crate::cli::{Globals, ServeArgs};
 use crate::state::AppState;
 use crate::tokens;
+use crate::{app, backup};
 
 pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let iterations = globals.pbkdf2_iterations;
@@ -14,6 +15,9 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     settings.master_key_file = globals.master_key_file.clone();
     if let Some(dir) = settings.static_dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(format!("--static {}: not a directory", dir.display()).into());
+    }
+    if let Some(dir) = args.backup_dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(format!("--backup-dir {}: not a directory", dir.display()).into());
     }
     let db = open(globals)?;
     // The master key is checked before the seed changes anything, and the
@@ -34,6 +38,17 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(dir) = &args.backup_dir {
+        let schedule = backup::Schedule {
+            source: globals.db.clone(),
+            dir: dir.clone(),
+            every: Duration::from_secs(args.backup_interval),
+            keep: usize::try_from(args.backup_keep).unwrap_or(usize::MAX),
+        };
+        let last_success = state.metrics.backups().map_err(|e| e.to_string())?;
+        backup::start(schedule, last_success)
+            .map_err(|e| format!("cannot start the backup thread: {e}"))?;
+    }
     let running = state.clone();
     let served = actix_web::rt::System::new().block_on(async move {
         let server = app::run(listener, running)?;

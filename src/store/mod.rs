@@ -11,6 +11,7 @@ use std::fmt;
 
 mod api_keys;
 pub mod audit;
+pub mod copy;
 mod database;
 mod directory;
 mod failures;

@@ -4,6 +4,7 @@
 
 mod apikey;
 mod audit;
+mod copy;
 mod defects;
 mod import_cost;
 mod keys;

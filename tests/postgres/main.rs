@@ -20,6 +20,7 @@ mod api_keys;
 mod cluster;
 mod commands;
 mod connect;
+mod copy;
 mod harness;
 mod lockout;
 mod mfa;

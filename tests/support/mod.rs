@@ -6,5 +6,6 @@
 pub mod binary;
 pub mod cast;
 pub mod clock;
+pub mod fill;
 pub mod in_process;
 pub mod serve;

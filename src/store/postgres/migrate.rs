@@ -5,7 +5,7 @@
 //! find it made. Version numbers are SQLite's: "schema version N" means the
 //! same tables on both engines.
 
-use postgres::Client;
+use postgres::GenericClient;
 
 use super::MIGRATION_LOCK;
 
@@ -51,7 +51,8 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 
 /// Brings the database's schema to SCHEMA_VERSION, or says why not.
-pub fn migrate(client: &mut Client) -> Result<(), String> {
+/// Inside a transaction (a copy's), each step is a savepoint of it.
+pub fn migrate(client: &mut impl GenericClient) -> Result<(), String> {
     let found = read_version(client)?;
     match found {
         v if v == SCHEMA_VERSION => return Ok(()),
@@ -103,7 +104,7 @@ pub fn migrate(client: &mut Client) -> Result<(), String> {
 }
 
 /// 0 for a database without authlite's tables yet.
-fn read_version(client: &mut impl postgres::GenericClient) -> Result<i64, String> {
+pub(in crate::store) fn read_version(client: &mut impl GenericClient) -> Result<i64, String> {
     let failed =
         |e: postgres::Error| format!("cannot read the schema version: {}", super::describe(&e));
     let exists: bool = client

@@ -29,10 +29,10 @@ mod keys;
 mod links;
 mod listen;
 mod mfa;
-mod migrate;
+pub(super) mod migrate;
 mod sessions;
 mod tls;
-mod url;
+pub(super) mod url;
 mod users;
 mod values;
 
@@ -61,7 +61,7 @@ impl PgStore<'_> {
 /// Advisory lock keys. Migrations use the one-number form, the others the
 /// two-number form (a separate space): failures `(FAILURE_LOCKS, hash of the
 /// key)`, signing keys `(KEY_LOCK, 0)`, seeding `(KEY_LOCK, 1)`.
-const MIGRATION_LOCK: i64 = 0x6175_7468_6c69_7465; // "authlite"
+pub(super) const MIGRATION_LOCK: i64 = 0x6175_7468_6c69_7465; // "authlite"
 const FAILURE_LOCKS: i32 = 0x6175_7468; // "auth"
 const KEY_LOCK: i32 = 0x6b65_7973; // "keys"
 

@@ -20,6 +20,7 @@ mod sessions;
 mod users;
 mod writer;
 
+pub(crate) use open::migrate;
 pub use open::{open, open_with, Pool, PooledConnection, Synchronous, SCHEMA_VERSION};
 pub use writer::Writer;
 

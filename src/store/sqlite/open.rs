@@ -132,7 +132,8 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
         .map(drop)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), String> {
+/// Applies the schema or the steps it lacks; also how a copy makes its file.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), String> {
     let version = read_version(conn)?;
     if version == SCHEMA_VERSION {
         return Ok(());
