@@ -67,7 +67,8 @@ pub struct Filled {
 
 /// Rows in every table: orgs and users (a seed), roles, a set-password link,
 /// an API key, signing keys (sealed: the master key check in meta), a
-/// session refreshed once, a failed login, audit events of them all.
+/// session refreshed once, a failed login, a second factor, audit events of
+/// them all.
 pub fn fill(db: &str, key: &Path) -> Filled {
     cli_ok(db, key, &["seed", DEMO_SEED]);
     cli_ok(db, key, &["user", "roles", ADA, "--add", "admin"]);
@@ -105,6 +106,7 @@ pub fn fill(db: &str, key: &Path) -> Filled {
         json!({"email": GRACE, "password": "not her password"}),
     );
     assert_eq!(status, 401, "{wrong}");
+    second_factor(db, key, &server);
     // On SQLite, /healthz's write probe is a row of meta too.
     let health = agent
         .get(server.url("/healthz"))
@@ -116,6 +118,50 @@ pub fn fill(db: &str, key: &Path) -> Filled {
         access: text(&body, "accessToken"),
         refresh: text(&body, "refreshToken"),
     }
+}
+
+/// Tia, with TOTP on (the secret, its recovery codes, the step its first
+/// code took) and a sign-in waiting for its code (an mfaToken).
+fn second_factor(db: &str, key: &Path, server: &Server) {
+    let (email, password) = ("tia@acme.test", "tia's long pass phrase");
+    let mut add = command(db, key);
+    add.args(["user", "add", "--email", email, "--name", "Tia"])
+        .arg("--password-stdin");
+    assert_exit(&run(add, Some(&format!("{password}\n"))), 0);
+    let agent = http_agent();
+    let login = || {
+        post(
+            &agent,
+            &server.url("/user/login"),
+            json!({"email": email, "password": password}),
+        )
+    };
+    let (status, _, body) = login();
+    assert_eq!(status, 200, "{body}");
+    let bearer = format!("Bearer {}", text(&body, "accessToken"));
+    let send = |path: &str, body: Value| -> (u16, Value) {
+        let mut resp = agent
+            .post(server.url(path))
+            .header("Authorization", &bearer)
+            .send_json(&body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let json = resp.body_mut().read_json().expect("a JSON body");
+        (resp.status().as_u16(), json)
+    };
+    let (status, enrolment) = send("/user/mfa/totp", json!({}));
+    assert_eq!(status, 200, "{enrolment}");
+    let secret = totp_rs::Secret::Encoded(text(&enrolment, "secret"))
+        .to_bytes()
+        .expect("a base32 secret");
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).expect("a secret");
+    let code = totp.generate(super::serve::now() as u64);
+    let (status, body) = send("/user/mfa/totp/confirm", json!({"code": code}));
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = login();
+    assert_eq!(
+        (status, text(&body, "error_code")),
+        (401, "MFA_REQUIRED".into())
+    );
 }
 
 /// Grace's session refreshed in a loop on `server` until `stop`: a server
