@@ -136,7 +136,9 @@ fn change_roles(db: &Database, email: &str, add: &[String], remove: &[String]) -
             }
             if !same_roles(&held, &user.roles) {
                 let detail = json!({"fields": ["roles"]});
-                s.append_event(&AuditEvent::new("user.updated", CLI, now(), detail).user(&user.id))?;
+                s.append_event(
+                    &AuditEvent::new("user.updated", CLI, now(), detail).user(&user.id),
+                )?;
             }
             Ok(held)
         })?,

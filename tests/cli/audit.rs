@@ -205,6 +205,10 @@ fn user_roles_records_what_changed_and_nothing_when_nothing_did() {
     succeeds(&db, &["user", "roles", "ada@acme.test"]);
     assert_eq!(
         audit(&db, &["--type", "user.updated"]),
-        vec![by_cli("user.updated", Some(&ada), json!({"fields": ["roles"]}))]
+        vec![by_cli(
+            "user.updated",
+            Some(&ada),
+            json!({"fields": ["roles"]})
+        )]
     );
 }

@@ -27,7 +27,9 @@ pub async fn reset_mfa(
         state.db.write(move |store| {
             let user = find_user(store, &id)?;
             let totp = store.remove_mfa(&user.id)?;
-            let reset = by.event("mfa.reset", now(), json!({"totp": totp})).user(&user.id);
+            let reset = by
+                .event("mfa.reset", now(), json!({"totp": totp}))
+                .user(&user.id);
             store.append_event(&reset)?;
             log::info!("second factors reset by an admin for user {}", user.id);
             Ok(())
