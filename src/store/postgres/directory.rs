@@ -13,7 +13,7 @@ use crate::store::{
 };
 
 /// A search whose trigrams match fewer users than this starts from them.
-const FEW: i64 = 1000;
+const FEW: i64 = 5000;
 
 /// The users search over `$source` (the users as `u`), led by `$from`: the
 /// cursor's condition, a text of its own for each, so that the one with a
@@ -39,14 +39,14 @@ macro_rules! search_sql {
     };
 }
 
-/// The first 5,000 users in email order from the cursor on, searched.
+/// The first 2,000 users in email order from the cursor on, searched.
 macro_rules! walk_sql {
     ($from:literal) => {
         search_sql!(
             concat!(
                 "(SELECT * FROM users WHERE ",
                 $from,
-                " ORDER BY email COLLATE \"C\" LIMIT 5000) u"
+                " ORDER BY email COLLATE \"C\" LIMIT 2000) u"
             ),
             "true"
         )
@@ -55,11 +55,12 @@ macro_rules! walk_sql {
 
 /// The users whose email or lower-cased name is LIKE `$7` (the query, escaped,
 /// between `%`s), found by the trigram indexes of step 10 (pg_trgm) and then
-/// sorted: MATERIALIZED, so that it is never a walk of the email index.
+/// sorted: MATERIALIZED, so that it is never a walk of the email index, and
+/// whole rows, so that a generic plan cannot join them to a scan of `users`.
 const TRIGRAM_SQL: &str = search_sql!(
     "(WITH found AS MATERIALIZED
-        (SELECT id FROM users WHERE email LIKE $7::text OR lower(name) LIKE $7::text)
-      SELECT users.* FROM found JOIN users ON users.id = found.id) u",
+        (SELECT * FROM users WHERE email LIKE $7::text OR lower(name) LIKE $7::text)
+      SELECT * FROM found) u",
     "($1::text IS NULL OR u.email COLLATE \"C\" > $1::text)"
 );
 
@@ -79,7 +80,7 @@ impl Directory for PgStore<'_> {
     /// page after a cursor seeks into with `u.email > $1` alone. As on SQLite,
     /// a query of 3 characters or more that few users match starts from the
     /// trigram indexes; one that many match walks the emails in order, and
-    /// turns to the trigrams if the first 5,000 do not hold a page.
+    /// turns to the trigrams if the first 2,000 do not hold a page.
     fn search_users(
         &mut self,
         filter: &UserFilter,

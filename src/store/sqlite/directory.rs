@@ -11,9 +11,9 @@ use crate::store::{
 };
 
 /// A search whose trigrams match fewer users than this starts from them.
-const FEW: u32 = 1000;
+const FEW: u32 = 5000;
 /// Users a search reads in email order before it turns to the trigrams.
-const WALK: i64 = 5000;
+const WALK: i64 = 2000;
 
 /// The users search over `source` (the users as `u`); `?7` is the trigram
 /// phrase or the bound of the walk. `instr` rather than LIKE, so that `%` and
