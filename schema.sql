@@ -29,6 +29,29 @@ CREATE TABLE user_roles (
 ) WITHOUT ROWID;
 CREATE INDEX user_roles_by_role ON user_roles(role, user_id);
 
+-- The admin API's search for a substring of email or name (SPEC section 8): a
+-- trigram index that reads its text from `users` (external content: no second
+-- copy of an email), kept in step by triggers. The users' rowids are its keys
+-- (`users` has indexes, so VACUUM keeps them). secure-delete: an erased user's
+-- trigrams leave the index at once, not at a later merge.
+CREATE VIRTUAL TABLE users_search USING fts5(
+    email, name, content = 'users', columnsize = 0, tokenize = 'trigram'
+);
+INSERT INTO users_search (users_search, rank) VALUES ('secure-delete', 1);
+CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
+    INSERT INTO users_search (rowid, email, name) VALUES (new.rowid, new.email, new.name);
+END;
+CREATE TRIGGER users_search_update AFTER UPDATE OF email, name ON users
+WHEN old.email IS NOT new.email OR old.name IS NOT new.name BEGIN
+    INSERT INTO users_search (users_search, rowid, email, name)
+        VALUES ('delete', old.rowid, old.email, old.name);
+    INSERT INTO users_search (rowid, email, name) VALUES (new.rowid, new.email, new.name);
+END;
+CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN
+    INSERT INTO users_search (users_search, rowid, email, name)
+        VALUES ('delete', old.rowid, old.email, old.name);
+END;
+
 CREATE TABLE signing_keys (
     kid           TEXT PRIMARY KEY,
     -- EdDSA: the Ed25519 secret and public key, 64 bytes; ES256: the P-256

@@ -16,6 +16,7 @@ mod directory;
 mod mfa;
 mod races;
 mod roles;
+mod search;
 
 /// One engine, opened on a database of its own for one test.
 struct Engine {

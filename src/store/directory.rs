@@ -1,7 +1,9 @@
 //! What the admin API reads and changes beyond a login's needs: users found
 //! by a filter a page at a time, their times, erasing them, and orgs.
 
-use super::{Result, Status, User};
+use std::collections::HashMap;
+
+use super::{MfaState, Result, Status, User};
 
 /// The admin API's view of users and orgs, as both engines store them.
 pub trait Directory {
@@ -16,6 +18,17 @@ pub trait Directory {
     ) -> Result<Vec<User>>;
     /// When the user's row last changed and when they last signed in.
     fn user_times(&mut self, user_id: &str) -> Result<Option<UserTimes>>;
+    /// What the admin view adds to each of a page of users, in one read:
+    /// `users` are (user id, failed-login key) pairs, and `locked_until` is
+    /// `Failures::locked_until` of that key with `max` and `window`. Users
+    /// that do not exist are left out.
+    fn user_details(
+        &mut self,
+        users: &[(String, String)],
+        max: u32,
+        window: u64,
+        now: u64,
+    ) -> Result<HashMap<String, UserDetails>>;
     /// Email, name, org and status.
     fn update_user(&mut self, user: &User, now: u64) -> Result<()>;
     fn record_login(&mut self, user_id: &str, now: u64) -> Result<()>;
@@ -49,6 +62,23 @@ pub struct UserFilter {
 pub struct UserTimes {
     pub updated_at: u64,
     pub last_login_at: Option<u64>,
+}
+
+/// A user's times, second factors and lockout, as `user_details` reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserDetails {
+    pub times: UserTimes,
+    pub mfa: MfaState,
+    pub locked_until: Option<u64>,
+}
+
+/// The end of a lockout, from the `max`-th newest failure within `window`
+/// (None when `max` is 0: no lockout), as `Failures::locked_until` counts.
+pub fn lockout_end(nth_newest: Option<u64>, max: u32, window: u64, now: u64) -> Option<u64> {
+    nth_newest
+        .filter(|_| max > 0)
+        .map(|at| at.saturating_add(window))
+        .filter(|&until| until > now)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

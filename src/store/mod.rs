@@ -29,7 +29,7 @@ mod contract;
 pub use api_keys::{ApiKey, ApiKeys};
 pub use audit::{Audit, AuditEvent, AuditQuery, Origin};
 pub use database::{Database, Synchronous};
-pub use directory::{Directory, Org, UserFilter, UserTimes};
+pub use directory::{lockout_end, Directory, Org, UserDetails, UserFilter, UserTimes};
 pub use failures::{email_key, ip_key, Failures, Limit};
 pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};
 pub use links::{Link, Links};

@@ -83,11 +83,7 @@ pub async fn list_users(
         let more = found.len() > limit as usize;
         found.truncate(limit as usize);
         let next_cursor = more.then(|| found.last().map(|u| cursor_after(&u.email)));
-        let now = now();
-        let users = found
-            .iter()
-            .map(|u| AdminUser::read(&state.settings, store, u, now))
-            .collect::<Result<_, _>>()?;
+        let users = AdminUser::read_page(&state.settings, store, &found, now())?;
         Ok(UserPage {
             success: true,
             users,
