@@ -220,6 +220,10 @@ impl From<StoreError> for ApiError {
                 log::warn!("database unavailable: {why}");
                 ApiError::busy()
             }
+            StoreError::Refused(why) => {
+                log::debug!("a value the database cannot hold: {why}");
+                ApiError::invalid_request("a value holds a character that cannot be stored")
+            }
             StoreError::Failed(why) => ApiError::internal(why),
         }
     }

@@ -42,6 +42,9 @@ pub use users::{normalize_email, Status, User, Users};
 pub enum StoreError {
     /// The database is unreachable or busy right now; the same call may work later.
     Unavailable(String),
+    /// A value the database cannot hold, such as a NUL in text on PostgreSQL:
+    /// it came from the request, so it is the caller's mistake.
+    Refused(String),
     /// Anything else: a broken database or a bug.
     Failed(String),
 }
@@ -49,7 +52,9 @@ pub enum StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::Unavailable(why) | StoreError::Failed(why) => f.write_str(why),
+            StoreError::Unavailable(why) | StoreError::Refused(why) | StoreError::Failed(why) => {
+                f.write_str(why)
+            }
         }
     }
 }

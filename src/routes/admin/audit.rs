@@ -161,6 +161,12 @@ fn read_query(query: AuditListQuery) -> Result<AuditQuery, ApiError> {
                 .ok_or_else(|| ApiError::invalid_request("cursor: not a cursor this server gave"))
         })
         .transpose()?;
+    // No id holds a control character (and PostgreSQL refuses a NUL in text).
+    if let Some(id) = query.user_id.as_deref() {
+        if id.chars().any(char::is_control) {
+            return Err(ApiError::invalid_request("userId: no control characters"));
+        }
+    }
     Ok(AuditQuery {
         user_id: query.user_id,
         kind: query.kind,

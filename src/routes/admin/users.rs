@@ -112,6 +112,18 @@ fn read_query(query: UserQuery) -> Result<(UserFilter, Option<String>, u32), Api
         check_role(role).map_err(|why| ApiError::invalid_request(format!("role: {why}")))?;
     }
     let after = query.cursor.as_deref().map(email_of_cursor).transpose()?;
+    // No email, name or org id holds a control character, and PostgreSQL
+    // refuses a NUL in text: such a filter is a bad request, not a 500.
+    for (field, value) in [("query", &query.query), ("orgId", &query.org_id)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(ApiError::invalid_request(format!(
+                "{field}: no control characters"
+            )));
+        }
+    }
     let filter = UserFilter {
         query: query
             .query

@@ -158,7 +158,11 @@ pub fn email_of_cursor(cursor: &str) -> Result<String, ApiError> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).map_err(|_| refused()))
         .collect::<Result<Vec<u8>, _>>()?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // No email holds a control character (and PostgreSQL refuses a NUL in text).
+    match String::from_utf8(bytes) {
+        Ok(email) if !email.chars().any(char::is_control) => Ok(email),
+        _ => Err(refused()),
+    }
 }
 
 /// Characters a name or an org id has at most.

@@ -71,6 +71,9 @@ pub(crate) fn error(e: &postgres::Error) -> StoreError {
     let why = describe(e);
     if is_unavailable(e) {
         StoreError::Unavailable(format!("the database cannot be reached or is busy: {why}"))
+    } else if e.code().map(|c| c.code()) == Some("22021") {
+        // character_not_in_repertoire: a NUL in a text parameter.
+        StoreError::Refused(why)
     } else {
         StoreError::Failed(why)
     }
