@@ -203,9 +203,9 @@ mod tests {
     fn a_cursor_reads_back_as_its_email_and_garbage_is_refused() {
         let cursor = cursor_after("ada@acme.test");
         assert_eq!(email_of_cursor(&cursor).unwrap(), "ada@acme.test");
-        assert_eq!(email_of_cursor("ff").unwrap(), "\u{fffd}");
         assert_eq!(email_of_cursor("").unwrap(), "");
-        for bad in ["***", "a", "0g", "AB", "+1"] {
+        // Not UTF-8, a NUL, a newline: no email this server gave holds them.
+        for bad in ["***", "a", "0g", "AB", "+1", "ff", "6100", "0a"] {
             assert!(email_of_cursor(bad).is_err(), "{bad}");
         }
     }
