@@ -275,8 +275,10 @@ pub fn tables(db: &str) -> Vec<String> {
     } else {
         let conn = rusqlite::Connection::open(db).expect("open");
         let mut stmt = conn
+            // Ordinary tables only: the users search's FTS5 table and its shadow
+            // tables are an index of `users`, rebuilt by triggers on the copy.
             .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table'
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'
                    AND name NOT LIKE 'sqlite%' ORDER BY name",
             )
             .expect("list the tables");
