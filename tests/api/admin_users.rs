@@ -169,16 +169,25 @@ fn bad_limits_cursors_statuses_and_roles_are_refused() {
         "?cursor=***",
         "?cursor=%FF%FE",
         "?cursor=_w",
-        // PostgreSQL refuses a NUL in text: these are 400s on both engines, not 500s.
-        "?query=a%00b",
-        "?query=%0A",
-        "?orgId=ac%00me",
-        "?cursor=6100",
     ] {
         let resp = app.admin("GET", &format!("/admin/users{query}"), &admin, None);
         assert_eq!(resp.status, 400, "{query}: {}", resp.text);
         resp.assert_error(400, "INVALID_REQUEST");
     }
+    // PostgreSQL refuses a NUL in text; no email, name or org id holds one,
+    // so on both engines such a filter finds nobody (not a 500), and a
+    // cursor ends at its first NUL.
+    for query in ["?query=a%00b", "?orgId=ac%00me"] {
+        assert_eq!(
+            list(&app, &admin, query),
+            serde_json::json!({"success": true, "users": [], "nextCursor": null}),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        list(&app, &admin, "?cursor=6100"),
+        list(&app, &admin, "?cursor=61")
+    );
     assert_eq!(
         list(&app, &admin, "?limit=200")["users"]
             .as_array()

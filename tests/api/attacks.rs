@@ -152,11 +152,19 @@ fn a_successful_login_gives_its_address_slot_back() {
 
 /// A NUL or another control character in an id or a filter of the admin API
 /// is a client's mistake on both engines (PostgreSQL refuses a NUL in text):
-/// 400 or 404, never a 500.
+/// 400 or 404, never a 500; a list filtered by one finds nothing.
 #[test]
 fn control_characters_in_admin_ids_and_filters_are_not_server_errors() {
     let app = spawn_app();
     let admin = app.admin_token();
+    let events = app.admin("GET", "/admin/audit?userId=a%00b", &admin, None);
+    assert_eq!(
+        (events.status, events.json()),
+        (
+            200,
+            serde_json::json!({"success": true, "events": [], "nextCursor": null})
+        )
+    );
     let probes = [
         ("GET", "/admin/users/a%00b"),
         ("PATCH", "/admin/users/a%00b"),
@@ -168,7 +176,6 @@ fn control_characters_in_admin_ids_and_filters_are_not_server_errors() {
         ("DELETE", "/admin/api-keys/a%00b"),
         ("PATCH", "/admin/orgs/a%00b"),
         ("DELETE", "/admin/orgs/a%00b"),
-        ("GET", "/admin/audit?userId=a%00b"),
         ("GET", "/admin/users?role=a%00b"),
     ];
     for (method, path) in probes {

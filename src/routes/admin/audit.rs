@@ -115,13 +115,18 @@ pub async fn list_events(
     let query = web::Query::<AuditListQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::invalid_request(format!("The query could not be read: {e}")))?;
     let query = read_query(query.into_inner())?;
+    // No id holds a NUL, and PostgreSQL refuses one in text: no event matches.
+    let matches_none = query.user_id.as_deref().is_some_and(|id| id.contains('\0'));
     let page = as_admin(&req, &state, Scope::AuditRead, move |_, store, _| {
         let limit = query.limit as usize;
         // One more than asked tells whether another page follows.
-        let mut found = store.list_events(&AuditQuery {
-            limit: query.limit + 1,
-            ..query
-        })?;
+        let mut found = match matches_none {
+            true => Vec::new(),
+            false => store.list_events(&AuditQuery {
+                limit: query.limit + 1,
+                ..query
+            })?,
+        };
         let more = found.len() > limit;
         found.truncate(limit);
         let next_cursor = found.last().filter(|_| more).map(|e| e.id.to_string());
@@ -161,12 +166,6 @@ fn read_query(query: AuditListQuery) -> Result<AuditQuery, ApiError> {
                 .ok_or_else(|| ApiError::invalid_request("cursor: not a cursor this server gave"))
         })
         .transpose()?;
-    // No id holds a control character (and PostgreSQL refuses a NUL in text).
-    if let Some(id) = query.user_id.as_deref() {
-        if id.chars().any(char::is_control) {
-            return Err(ApiError::invalid_request("userId: no control characters"));
-        }
-    }
     Ok(AuditQuery {
         user_id: query.user_id,
         kind: query.kind,
