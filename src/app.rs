@@ -65,6 +65,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/user/me", routes::session::me))
         .service(post("/user/password", routes::password::change))
         .service(post("/user/password/reset", routes::password::reset))
+        .service(post("/user/password/forgot", routes::email::forgot))
+        .service(post("/user/register", routes::register::register))
+        .service(post("/user/register/confirm", routes::register::confirm))
+        .service(get("/features", routes::email::features))
         .service(get("/user/sessions", routes::session::list))
         .service(get("/user/mfa", routes::mfa::summary))
         .service(
