@@ -39,6 +39,7 @@ mod sealed_upgrade;
 mod sealing;
 mod secrets;
 mod session;
+mod smtp;
 mod storage;
 // Each suite uses only part of it.
 #[allow(dead_code, unused_imports)]

@@ -62,8 +62,10 @@ def make_certificates(ca_out):
 
 
 class Sink:
-    def __init__(self, folder, delay):
+    def __init__(self, folder, delay, implicit_tls):
         self.folder = folder
+        # aiosmtpd sees STARTTLS in the session, not a TLS listener's layer.
+        self.implicit_tls = implicit_tls
         self.delay = delay
         self.count = 0
         self.lock = threading.Lock()
@@ -95,7 +97,7 @@ class Sink:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "auth": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
-            "tls": session.ssl is not None,
+            "tls": self.implicit_tls or session.ssl is not None,
         }
         with open(base + ".json", "w") as f:
             json.dump(meta, f)
@@ -126,10 +128,12 @@ def main():
                   and auth_data.password.decode() == password)
             return AuthResult(success=ok, auth_data=auth_data)
 
+        # With TLS from the start aiosmtpd does not see its own TLS layer:
+        # AUTH is then allowed as it is (the connection is encrypted anyway).
         kwargs.update(authenticator=authenticator, auth_required=True,
-                      auth_require_tls=a.tls != "none")
+                      auth_require_tls=a.tls == "starttls")
     port = a.port or free_port()
-    controller = Controller(Sink(a.dir, a.delay), hostname="127.0.0.1", port=port,
+    controller = Controller(Sink(a.dir, a.delay, a.tls == "implicit"), hostname="127.0.0.1", port=port,
                             ssl_context=context if a.tls == "implicit" else None,
                             server_hostname="localhost", ready_timeout=10, **kwargs)
     controller.start()
