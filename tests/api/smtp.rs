@@ -41,7 +41,7 @@ fn a_message_goes_through_starttls_with_auth_to_a_server_of_a_private_ca() {
     if !smtp_available() {
         return;
     }
-    let sink = Sink::start(Tls::StartTls, Some("authlite:s3cret pass"), 0);
+    let sink = Sink::start(Tls::Starttls, Some("authlite:s3cret pass"), 0);
     let url = format!(
         "smtp://authlite:s3cret%20pass@localhost:{}?tls=required",
         sink.port
@@ -87,7 +87,7 @@ fn a_server_that_is_down_at_the_request_gets_the_message_once_it_is_up() {
     assert_eq!(forgot(&app, ADA).status, 200);
     assert!(started.elapsed() < Duration::from_secs(1));
     wait_until(|| metric(&app, "authlite_mail_retries_total") >= 1);
-    let sink = Sink::start(Tls::None, None, port);
+    let sink = Sink::start(Tls::Plain, None, port);
     let mail = sink.wait_for(1, RETRIED_WITHIN).remove(0);
     assert_eq!(mail.to, ADA);
     std::thread::sleep(Duration::from_secs(6));
@@ -99,7 +99,7 @@ fn a_4xx_answer_is_retried_until_the_server_takes_it() {
     if !smtp_available() {
         return;
     }
-    let sink = Sink::start(Tls::None, None, 0);
+    let sink = Sink::start(Tls::Plain, None, 0);
     sink.answer("4xx");
     let app = spawn_app_with(smtp_settings(
         format!("smtp://127.0.0.1:{}", sink.port),
@@ -120,7 +120,7 @@ fn a_5xx_answer_is_given_up_at_once_and_shown_to_admins() {
     if !smtp_available() {
         return;
     }
-    let sink = Sink::start(Tls::None, None, 0);
+    let sink = Sink::start(Tls::Plain, None, 0);
     sink.answer("5xx");
     let app = spawn_app_with(smtp_settings(
         format!("smtp://127.0.0.1:{}", sink.port),

@@ -43,7 +43,7 @@ fn a_message_queued_before_a_restart_is_delivered_once_after_it() {
     let err = assert_clean_stop(&mut first);
     assert!(err.contains("not sent (attempt 1)"), "{err}");
     assert!(!err.contains("set-password"), "a link in the log: {err}");
-    let sink = Sink::start(Tls::None, None, port);
+    let sink = Sink::start(Tls::Plain, None, port);
     let mut second = serve_mailing(&db, &url);
     let mail = sink.wait_for(1, Duration::from_secs(40)).remove(0);
     assert_eq!(mail.to, ADA);
@@ -60,7 +60,7 @@ fn a_refused_message_is_given_up_with_a_log_line() {
         return;
     }
     let (_dir, db) = temp();
-    let sink = Sink::start(Tls::None, None, 0);
+    let sink = Sink::start(Tls::Plain, None, 0);
     sink.answer("5xx");
     let mut server = serve_mailing(&db, &format!("smtp://127.0.0.1:{}", sink.port));
     assert_eq!(forgot(&server, ADA), 200);

@@ -40,7 +40,7 @@ fn two_instances_send_each_queued_message_once() {
         assert!(out.contains("queued"), "{out}");
     }
     // Slow answers keep both instances' senders busy at the same time.
-    let sink = Sink::start(Tls::None, None, port);
+    let sink = Sink::start(Tls::Plain, None, port);
     sink.answer("slow");
     let instances = serve_many(&db.url, 2, &mail);
     let received = sink.wait_for(MESSAGES, Duration::from_secs(90));

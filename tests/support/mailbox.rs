@@ -152,8 +152,8 @@ fn quoted_printable(body: &str) -> String {
 /// How the sink talks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Tls {
-    None,
-    StartTls,
+    Plain,
+    Starttls,
     Implicit,
 }
 
@@ -206,8 +206,8 @@ impl Sink {
             .args([
                 "--tls",
                 match tls {
-                    Tls::None => "none",
-                    Tls::StartTls => "starttls",
+                    Tls::Plain => "none",
+                    Tls::Starttls => "starttls",
                     Tls::Implicit => "implicit",
                 },
             ]);
