@@ -61,7 +61,7 @@ pub async fn features(state: web::Data<AppState>) -> HttpResponse {
         (status = 501, description = "EMAIL_DISABLED: this server sends no email", body = ErrorBody),
         (status = 503, description = "SERVER_BUSY: the database cannot take it now", body = ErrorBody),
     ))]
-pub async fn forgot(
+pub async fn forgot_password(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

@@ -55,7 +55,7 @@ pub struct ConfirmRequest {
         (status = 501, description = "EMAIL_DISABLED: this server sends no email", body = ErrorBody),
         (status = 503, description = "SERVER_BUSY: the password-hashing queue is full", body = ErrorBody),
     ))]
-pub async fn register(
+pub async fn register_user(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
@@ -182,7 +182,7 @@ fn context<'a>(
         (status = 409, description = "EMAIL_TAKEN: the address got an account since", body = ErrorBody),
         (status = 503, description = "SERVER_BUSY", body = ErrorBody),
     ))]
-pub async fn confirm(
+pub async fn confirm_registration(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
