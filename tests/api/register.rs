@@ -116,7 +116,7 @@ fn sign_up_refuses_closed_registration_other_domains_weak_passwords_and_bad_bodi
     register(&app, GRACE, "short").assert_error(400, "WEAK_PASSWORD");
     register(&app, GRACE, "password").assert_error(400, "WEAK_PASSWORD");
     register(&app, "not an email", GRACE_PASSWORD).assert_error(400, "INVALID_REQUEST");
-    let nameless = json!({"email": GRACE, "password": GRACE_PASSWORD, "name": " "});
+    let nameless = json!({"email": GRACE, "password": GRACE_PASSWORD, "name": ""});
     app.post_json("/user/register", &nameless)
         .assert_error(400, "INVALID_REQUEST");
     let no_password = json!({"email": GRACE, "name": "G"});
