@@ -150,6 +150,7 @@ pub fn forgot(opts: &Options, dir: &Path) {
     for pacer in pacers {
         all.absorb(&pacer.join().expect("a pacer"));
     }
+    all.latencies_us.sort_unstable();
     let p99 = ms(all.percentile(0.99));
     println!(
         "forgot at {RATE}/s, SMTP 1 s per message, {} s: {} requests ({:.0}/s), p50 {:.2} ms, p99 {p99:.2} ms, max {:.2} ms, errors {}; {} messages delivered meanwhile",

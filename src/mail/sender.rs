@@ -20,11 +20,13 @@ use crate::store::audit::SYSTEM;
 use crate::store::{AuditEvent, ClaimedMail, Database, StoreError};
 use crate::tokens::Sealer;
 
-/// Messages claimed at once, and sent side by side.
-const BATCH: u32 = 8;
-const SENDERS: usize = 4;
-/// How long a claim holds a message: longer than a batch can take, so that
-/// no other sender takes it meanwhile; a sender that dies lets it go then.
+/// Messages claimed at once, and sent side by side (each sending thread on a
+/// connection of lettre's pool).
+const BATCH: u32 = 32;
+const SENDERS: usize = 8;
+/// How long a claim holds a message: longer than a batch can take (4 messages
+/// a thread, each within the 20 s timeout), so that no other sender takes it
+/// meanwhile; a sender that dies lets it go then.
 const LEASE: u64 = 120;
 const POLL: Duration = Duration::from_secs(5);
 /// The first retry's delay; each next one doubles, up to MAX_DELAY.
