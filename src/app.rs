@@ -65,6 +65,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/user/me", routes::session::me))
         .service(post("/user/password", routes::password::change))
         .service(post("/user/password/reset", routes::password::reset))
+        .service(post(
+            "/user/password/forgot",
+            routes::email::forgot_password,
+        ))
+        .service(post("/user/register", routes::register::register_user))
+        .service(post(
+            "/user/register/confirm",
+            routes::register::confirm_registration,
+        ))
+        .service(get("/features", routes::email::features))
         .service(get("/user/sessions", routes::session::list))
         .service(get("/user/mfa", routes::mfa::summary))
         .service(

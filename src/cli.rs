@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
+use crate::mail::{EmailSettings, Transport};
 use crate::password::MIN_ITERATIONS;
 use crate::roles::parse_role;
 use crate::settings::{Settings, DEFAULT_PBKDF2_ITERATIONS};
@@ -164,6 +165,58 @@ pub struct ServeArgs {
     /// How many backups to keep (the oldest beyond are removed)
     #[arg(long, env = "AUTHLITE_BACKUP_KEEP", value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub backup_keep: u32,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    /// How long an emailed forgot-password link works, in seconds
+    #[arg(long, env = "AUTHLITE_FORGOT_TTL", value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
+    pub forgot_ttl: u64,
+    /// Sign-up with POST /user/register: open or closed
+    #[arg(long, env = "AUTHLITE_REGISTRATION", default_value = "closed", value_parser = ["open", "closed"])]
+    pub registration: String,
+    /// Domains sign-up is open to (comma-separated); without it, any
+    #[arg(long, env = "AUTHLITE_REGISTRATION_DOMAINS", value_name = "LIST", value_delimiter = ',', value_parser = parse_domain)]
+    pub registration_domains: Vec<String>,
+}
+
+/// Email (SPEC §12), for `serve` and the commands that send.
+#[derive(Args, Debug, Clone)]
+pub struct MailArgs {
+    /// Send email through this SMTP server: smtp://[USER:PASS@]HOST[:PORT] (?tls=required for STARTTLS) or smtps://…
+    #[arg(long, env = "AUTHLITE_SMTP_URL", value_name = "URL", value_parser = parse_smtp_url, requires = "mail_from", conflicts_with = "mail_dir", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// A PEM file of the CA that signed the SMTP server's certificate (a private CA)
+    #[arg(
+        long,
+        env = "AUTHLITE_SMTP_CA_FILE",
+        value_name = "PATH",
+        requires = "smtp_url"
+    )]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The sender of every message: "Name <addr>" or an address
+    #[arg(long, env = "AUTHLITE_MAIL_FROM", value_name = "ADDR")]
+    pub mail_from: Option<String>,
+    /// Write each message as an .eml file (mode 0600) into this folder instead of sending it
+    #[arg(long, env = "AUTHLITE_MAIL_DIR", value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+}
+
+impl MailArgs {
+    /// `None` when email is off.
+    pub fn settings(&self) -> Option<EmailSettings> {
+        let transport = match (&self.smtp_url, &self.mail_dir) {
+            (Some(url), _) => Transport::Smtp {
+                url: url.clone(),
+                ca_file: self.smtp_ca_file.clone(),
+            },
+            (None, Some(dir)) => Transport::Dir(dir.clone()),
+            (None, None) => return None,
+        };
+        let from = self
+            .mail_from
+            .clone()
+            .unwrap_or_else(|| crate::mail::DEFAULT_FROM.to_string());
+        Some(EmailSettings { transport, from })
+    }
 }
 
 impl ServeArgs {
@@ -191,6 +244,10 @@ impl ServeArgs {
             master_key_file: None,
             min_password_length: self.min_password_length,
             audit_retention: self.audit_retention,
+            email: self.mail.settings(),
+            forgot_ttl: self.forgot_ttl,
+            registration_open: self.registration == "open",
+            registration_domains: self.registration_domains.clone(),
         }
     }
 }
@@ -255,6 +312,34 @@ pub enum UserCommand {
         #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
         public_url: String,
     },
+    /// Email an invitation: the user is created without a password if needed, and sent a set-password link
+    Invite(InviteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InviteArgs {
+    #[arg(value_parser = parse_email)]
+    pub email: String,
+    /// The new user's name (an existing user keeps theirs)
+    #[arg(long, env = "AUTHLITE_NAME")]
+    pub name: String,
+    /// The org id the new user belongs to
+    #[arg(long, env = "AUTHLITE_ORG")]
+    pub org: Option<String>,
+    /// A role the new user holds (repeatable; the variable takes a comma-separated list)
+    #[arg(long = "role", value_name = "ROLE", env = "AUTHLITE_ROLE", value_delimiter = ',', value_parser = parse_role)]
+    pub roles: Vec<String>,
+    /// Seconds the link stays valid
+    #[arg(long, env = "AUTHLITE_TTL", default_value_t = crate::mail::INVITE_TTL, value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION))]
+    pub ttl: u64,
+    /// The server's address as its users see it; the link starts with it
+    #[arg(long, env = "AUTHLITE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+    pub public_url: String,
+    /// The product's name in the message (as serve's --issuer)
+    #[arg(long, env = "AUTHLITE_ISSUER", default_value = "authlite")]
+    pub issuer: String,
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 #[derive(Args, Debug)]
@@ -371,6 +456,41 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
         return Err(format!("\"{raw}\" is not a URL of this server"));
     }
     Ok(url.to_string())
+}
+
+fn parse_smtp_url(raw: &str) -> Result<String, String> {
+    let shown = crate::mail::transport::shown_url(raw);
+    let url = url::Url::parse(raw).map_err(|e| format!("{shown} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(format!("{shown} does not start with smtp:// or smtps://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{shown} names no host"));
+    }
+    let tls = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.to_string());
+    match tls.as_deref() {
+        None | Some("required" | "opportunistic") => Ok(raw.to_string()),
+        Some(other) => Err(format!(
+            "{shown}: tls={other} is not one of required or opportunistic"
+        )),
+    }
+}
+
+fn parse_domain(raw: &str) -> Result<String, String> {
+    let domain = raw.trim().trim_start_matches('@').to_lowercase();
+    let fine = !domain.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@');
+    match fine {
+        true => Ok(domain),
+        false => Err(format!("\"{raw}\" is not a domain")),
+    }
 }
 
 fn parse_audience(raw: &str) -> Result<String, String> {

@@ -76,6 +76,7 @@ error_codes! {
     OrgExists => "ORG_EXISTS", CONFLICT, "An org with that id exists already.";
     OrgNotEmpty => "ORG_NOT_EMPTY", CONFLICT, "Users still belong to this org.";
     EmailDisabled => "EMAIL_DISABLED", NOT_IMPLEMENTED, "This server sends no email.";
+    RegistrationClosed => "REGISTRATION_CLOSED", FORBIDDEN, "Sign-up is closed on this server.";
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,
         "This path does not take that method.";

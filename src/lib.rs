@@ -13,6 +13,7 @@ pub mod ids;
 pub mod known_users;
 pub mod lock_notes;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod mfa;
 pub mod openapi;

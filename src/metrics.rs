@@ -2,7 +2,8 @@
 //! the hashing queue and live sessions. Labels never hold emails or tokens.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::error::ErrorCode;
@@ -47,6 +48,38 @@ pub struct Metrics {
     latency: HistogramVec,
     hash_queue: IntGauge,
     live_sessions: IntGauge,
+    pub mail: MailMetrics,
+}
+
+/// The outbox (SPEC §12): messages sent, retried, given up, and waiting.
+pub struct MailMetrics {
+    pub sent: IntCounter,
+    pub retried: IntCounter,
+    pub failed: IntCounter,
+    /// As the sender last counted them.
+    pub queued: IntGauge,
+}
+
+impl MailMetrics {
+    fn new(registry: &Registry) -> Result<MailMetrics, prometheus::Error> {
+        let sent = IntCounter::new("mail_sent_total", "Messages delivered")?;
+        let retried = IntCounter::new(
+            "mail_retries_total",
+            "Deliveries that failed for now and were scheduled again",
+        )?;
+        let failed = IntCounter::new("mail_failed_total", "Messages given up")?;
+        let queued = IntGauge::new("mail_queued", "Messages waiting in the outbox")?;
+        registry.register(Box::new(sent.clone()))?;
+        registry.register(Box::new(retried.clone()))?;
+        registry.register(Box::new(failed.clone()))?;
+        registry.register(Box::new(queued.clone()))?;
+        Ok(MailMetrics {
+            sent,
+            retried,
+            failed,
+            queued,
+        })
+    }
 }
 
 impl Metrics {
@@ -89,7 +122,9 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(hash_queue.clone()))?;
         registry.register(Box::new(live_sessions.clone()))?;
+        let mail = MailMetrics::new(&registry)?;
         Ok(Metrics {
+            mail,
             registry,
             logins,
             refreshes,

@@ -36,6 +36,10 @@ use admin::{other_status_codes, status_here, ADMIN_CODES};
         routes::session::me,
         routes::password::change,
         routes::password::reset,
+        routes::email::forgot_password,
+        routes::register::register_user,
+        routes::register::confirm_registration,
+        routes::email::features,
         routes::session::list,
         routes::session::revoke,
         routes::admin::api_keys::list,
@@ -194,6 +198,21 @@ pub const ERROR_CODES: &[(&str, &str, &[ErrorCode])] = &[
             ServerBusy,
         ],
     ),
+    (
+        "/user/password/forgot",
+        "post",
+        &[EmailDisabled, ServerBusy],
+    ),
+    (
+        "/user/register",
+        "post",
+        &[WeakPassword, RegistrationClosed, EmailDisabled, ServerBusy],
+    ),
+    (
+        "/user/register/confirm",
+        "post",
+        &[InvalidToken, TokenExpired, EmailTaken, ServerBusy],
+    ),
     ("/admin/api-keys", "get", ADMIN),
     ("/admin/api-keys", "post", ADMIN),
     ("/admin/api-keys/{id}", "delete", ADMIN),
@@ -216,6 +235,8 @@ pub const ANY_REQUEST: &[ErrorCode] = &[NotFound, MethodNotAllowed, InternalErro
 /// Request fields that hold an email address: (schema, property).
 const EMAIL_FIELDS: &[(&str, &str)] = &[
     ("LoginRequest", "email"),
+    ("ForgotRequest", "email"),
+    ("RegisterRequest", "email"),
     ("CreateUserRequest", "email"),
     ("UpdateUserRequest", "email"),
 ];

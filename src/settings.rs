@@ -35,6 +35,13 @@ pub struct Settings {
     pub min_password_length: usize,
     /// Audit events older than this many days are pruned.
     pub audit_retention: u64,
+    /// Where messages go (SPEC §12); `None`: email is off.
+    pub email: Option<crate::mail::EmailSettings>,
+    /// How long an emailed forgot-password link works, in seconds.
+    pub forgot_ttl: u64,
+    /// Sign-up (`--registration open`), and the domains it is open to (empty: any).
+    pub registration_open: bool,
+    pub registration_domains: Vec<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +65,10 @@ impl Default for Settings {
             master_key_file: None,
             min_password_length: 8,
             audit_retention: 90,
+            email: None,
+            forgot_ttl: 3600,
+            registration_open: false,
+            registration_domains: Vec::new(),
         }
     }
 }

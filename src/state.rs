@@ -12,6 +12,8 @@ use crate::clock;
 use crate::gate::HashGate;
 use crate::known_users::KnownUsers;
 use crate::lock_notes::LockNotes;
+use crate::mail::transport::Delivery;
+use crate::mail::{self, Bell};
 use crate::metrics::Metrics;
 use crate::password;
 use crate::session_cache::SessionCache;
@@ -47,6 +49,8 @@ pub struct State {
     pub api_keys: KeyCache,
     /// Lockouts already in the audit log.
     pub locks_noted: LockNotes,
+    /// Rung when a message is queued, so that the sender goes at once.
+    pub mail: Bell,
 }
 
 impl Deref for AppState {
@@ -89,6 +93,12 @@ impl AppState {
         };
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
+        let delivery = settings
+            .email
+            .as_ref()
+            .map(Delivery::new)
+            .transpose()
+            .map_err(StartupError)?;
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
         let state = Arc::new(State {
@@ -105,11 +115,16 @@ impl AppState {
             known_users: KnownUsers::default(),
             api_keys: KeyCache::default(),
             locks_noted: LockNotes::default(),
+            mail: Bell::default(),
         });
         watch_changes(&state)
             .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
         start_upkeep(Arc::downgrade(&state))
             .map_err(|e| StartupError(format!("cannot start the upkeep thread: {e}")))?;
+        if let Some(delivery) = delivery {
+            mail::sender::start(Arc::downgrade(&state), delivery, state.mail.clone())
+                .map_err(|e| StartupError(format!("cannot start the mail sender: {e}")))?;
+        }
         Ok(AppState(state))
     }
 }
@@ -129,7 +144,8 @@ impl State {
     }
 
     /// Drops sessions whose newest token has expired, failures past the
-    /// window, used TOTP steps and mfaTokens, and audit events past their retention.
+    /// window, used TOTP steps and mfaTokens, mail throttle marks, expired sign-ups,
+    /// old sent messages, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
@@ -141,6 +157,12 @@ impl State {
             now.saturating_sub(86_400),
         );
         self.in_chunks(move |store| store.prune_mfa(step_before, expired_before))?;
+        // Sent and given-up messages are kept a week (their state, not their content).
+        let (throttled_before, done_before) = (
+            now.saturating_sub(mail::THROTTLE_WINDOW),
+            now.saturating_sub(7 * 86_400),
+        );
+        self.in_chunks(move |store| store.prune_mail(throttled_before, now, done_before))?;
         let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
         self.in_chunks(move |store| store.prune_events(kept_from))
     }

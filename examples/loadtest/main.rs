@@ -3,7 +3,7 @@
 //!
 //! cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
 //!     [--scenario login|refresh|me|mixed|sustained|startup|postgres|admin|
-//!                 login-audit|audit-size|all|bare-server]
+//!                 login-audit|audit-size|forgot|mail-sender|all|bare-server]
 //!     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
 //!     [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]
 //!     [--admin-clients 4]
@@ -15,6 +15,9 @@
 //! and drops that database at the end. `admin` and `audit-size` also run on
 //! a fresh PostgreSQL database when `--postgres` is given.
 //!
+//! `forgot` and `mail-sender` (SPEC §12) run an SMTP server of Python's
+//! aiosmtpd (tests/smtp/sink.py; `bash .ci/smtp-setup`) on loopback.
+//!
 //! Clients and server share the machine, so each row also shows the CPU the
 //! client threads used (read from /proc), to tell their cost from the server's.
 
@@ -23,6 +26,7 @@ mod audit;
 mod bench;
 mod copy;
 mod http;
+mod mail;
 mod pgbench;
 mod postgres;
 mod server;
@@ -40,7 +44,7 @@ use server::{bare_body, email, start_bare, start_server};
 
 const USAGE: &str = "cargo run --release --example loadtest -- [--clients 64] [--seconds 10]
     [--scenario login|refresh|me|mixed|sustained|startup|postgres|admin|
-                login-audit|audit-size|all|bare-server]
+                login-audit|audit-size|forgot|mail-sender|all|bare-server]
     [--sustain 60] [--interval 10] [--iterations 600000] [--users 200]
     [--client raw|ureq] [--bare-bytes N] [--log] [--postgres ADMIN_URL]
     [--admin-clients 4]";
@@ -108,8 +112,10 @@ fn main() {
             "audit-size" => audit::audit_size(&opts, dir.path()),
             "bare-server" => serve_bare(&bench),
             "copy" => copy::copy(&opts, dir.path()),
+            "forgot" => mail::forgot(&opts, dir.path()),
+            "mail-sender" => mail::sender(&opts, dir.path()),
             other => {
-                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, admin, login-audit, audit-size, all or bare-server)");
+                eprintln!("loadtest: unknown scenario {other:?} (login, refresh, me, mixed, sustained, startup, postgres, admin, login-audit, audit-size, forgot, mail-sender, all or bare-server)");
                 std::process::exit(2);
             }
         }

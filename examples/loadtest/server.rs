@@ -27,12 +27,17 @@ pub fn start_server(db: &Path, opts: &Options) -> SocketAddr {
 
 /// One authlite instance on `db`, on a port and a thread of its own.
 pub fn serve(db: Database, opts: &Options) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    let addr = listener.local_addr().expect("a local address");
     let settings = Settings {
         pbkdf2_iterations: opts.iterations,
         ..Settings::default()
     };
+    serve_with(db, settings)
+}
+
+/// One authlite instance on `db` with these settings.
+pub fn serve_with(db: Database, settings: Settings) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = listener.local_addr().expect("a local address");
     let (ready, started) = mpsc::channel();
     thread::spawn(move || {
         // Outside the runtime, as `authlite serve` does: opening may block on the database.

@@ -4,6 +4,7 @@
 mod apikey;
 mod audit;
 mod copy;
+mod invite;
 mod keys;
 mod seed;
 mod serve;

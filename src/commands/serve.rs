@@ -34,10 +34,15 @@ pub fn serve(globals: &Globals, args: &ServeArgs) -> Outcome {
         }
     }
     tokens::ensure_key(&db, &sealer, settings.algorithm)?;
-    let state = AppState::new(db, settings.clone()).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // Links in emails and the discovery document name the port really bound
+    // (`--bind 127.0.0.1:0` picks one) unless --public-url says otherwise.
+    if args.public_url.is_none() {
+        settings.public_url = Some(format!("http://{address}"));
+    }
+    let state = AppState::new(db, settings.clone()).map_err(|e| e.to_string())?;
     if let Some(dir) = &args.backup_dir {
         let schedule = backup::Schedule {
             source: globals.db.clone(),

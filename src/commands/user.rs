@@ -28,6 +28,7 @@ pub fn user(globals: &Globals, command: UserCommand) -> Outcome {
             ttl,
             public_url,
         } => link(&db, &email, ttl, &public_url),
+        UserCommand::Invite(args) => super::invite::invite(globals, &db, args),
     }
 }
 

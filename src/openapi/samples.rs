@@ -58,6 +58,25 @@ const CLIENT_METHODS: &[(&str, &str, bool, &str)] = &[
     ),
     (
         "post",
+        "/user/password/forgot",
+        false,
+        "// Resolves alike whether or not an account has the address.\nawait auth.forgotPassword({email});",
+    ),
+    (
+        "post",
+        "/user/register",
+        false,
+        "// A confirmation link (#confirm=TOKEN) is emailed; then auth.confirmRegistration(token).\nawait auth.register({email}, {password}, {name});",
+    ),
+    (
+        "post",
+        "/user/register/confirm",
+        false,
+        "const session = await auth.confirmRegistration({token});\nconsole.log(session.user);",
+    ),
+    ("get", "/features", false, "console.log(await auth.features());"),
+    (
+        "post",
         "/user/login/mfa",
         false,
         "// mfaToken: from the AuthliteError of code MFA_REQUIRED that auth.login rejected with.\nconst session = await auth.loginMfa({mfaToken}, {code});\nconsole.log(session.accessToken);",

@@ -343,6 +343,12 @@ impl NewSession {
         &self.session.id
     }
 
+    /// The sign-in's audit event names `method` (SPEC §8) instead of "password".
+    pub fn signed_in_by(mut self, method: &str) -> NewSession {
+        self.succeeded.detail["method"] = method.into();
+        self
+    }
+
     /// Records the session, its first pair, the sign-in and an upgraded hash.
     pub fn write(self, store: &mut dyn Store) -> Result<TokenPair, ApiError> {
         let (user_id, now) = (self.session.user_id.clone(), self.session.created_at);

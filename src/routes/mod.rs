@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod console;
 pub(crate) mod docs;
+pub(crate) mod email;
 pub(crate) mod keys;
 mod lockout;
 pub(crate) mod login;
@@ -13,6 +14,7 @@ pub(crate) mod ops;
 mod pair;
 pub(crate) mod password;
 pub(crate) mod refresh;
+pub(crate) mod register;
 mod request;
 mod second_factor;
 pub(crate) mod session;

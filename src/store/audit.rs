@@ -52,6 +52,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "oidc.authorized",
     "registration.requested",
     "registration.completed",
+    // Not in SPEC §8's table: a message the outbox gave up (SPEC §12).
+    "mail.failed",
 ];
 
 /// The actor of commands run from the command line.

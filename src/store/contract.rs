@@ -13,6 +13,7 @@ mod api_keys;
 mod areas;
 mod audit;
 mod directory;
+mod mail;
 mod mfa;
 mod races;
 mod roles;

@@ -15,7 +15,7 @@ pub use keys::{Keys, Policy};
 pub use lifecycle::{ensure_key, load_ring, retire, rotate, Retired};
 pub use refresh::{digest, same_digest, Unverified};
 pub use sealed_keys::{check_master_key, verify_master_key};
-pub use sealing::{Sealer, GRACE_ANSWERS, KEY_PAIRS, MIN_MASTER_KEY, TOTP_SECRETS};
+pub use sealing::{Sealer, GRACE_ANSWERS, KEY_PAIRS, MAIL_MESSAGES, MIN_MASTER_KEY, TOTP_SECRETS};
 
 pub const ACCESS: &str = "access";
 /// The `amr` value of a password sign-in (RFC 8176).

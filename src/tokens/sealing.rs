@@ -31,6 +31,8 @@ pub const GRACE_ANSWERS: &[u8] = b"authlite sealed data v1";
 pub const KEY_PAIRS: &[u8] = b"authlite signing key v1";
 /// The purpose of TOTP secrets (bound to the user's id).
 pub const TOTP_SECRETS: &[u8] = b"authlite totp secret v1";
+/// The purpose of queued messages (bound to the message's id): they hold links.
+pub const MAIL_MESSAGES: &[u8] = b"authlite mail message v1";
 /// The purpose of the check value that tells one master key from another.
 const CHECK: &[u8] = b"authlite master key check v1";
 const CHECK_TEXT: &[u8] = b"authlite: this database's secrets are sealed with this key";

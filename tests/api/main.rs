@@ -17,6 +17,7 @@ mod cli_writes;
 mod console;
 mod conventions;
 mod docs;
+mod email;
 mod errors;
 mod hardening;
 mod health;
@@ -31,12 +32,14 @@ mod ops;
 mod password;
 mod raw_http;
 mod refresh;
+mod register;
 mod roles;
 mod sealed_rows;
 mod sealed_upgrade;
 mod sealing;
 mod secrets;
 mod session;
+mod smtp;
 mod storage;
 // Each suite uses only part of it.
 #[allow(dead_code, unused_imports)]

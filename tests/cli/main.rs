@@ -9,6 +9,7 @@ mod defects;
 mod import_cost;
 mod keys;
 mod link;
+mod mail;
 mod open;
 mod output;
 mod roles;

@@ -23,6 +23,7 @@ mod connect;
 mod copy;
 mod harness;
 mod lockout;
+mod mail;
 mod mfa;
 mod notify;
 mod outage;

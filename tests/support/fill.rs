@@ -52,9 +52,20 @@ pub fn cli_ok(db: &str, key: &Path, args: &[&str]) -> String {
 
 /// `serve` on `db` with the master key, listening when it returns.
 pub fn serve(db: &str, key: &Path) -> Server {
+    serve_with(db, key, &[])
+}
+
+fn serve_with(db: &str, key: &Path, extra: &[&str]) -> Server {
     let mut cmd = command(db, key);
-    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"]).args(extra);
     Server::start(cmd)
+}
+
+/// A folder for `--mail-dir` beside the master key.
+fn mail_dir(key: &Path) -> String {
+    let dir = key.with_file_name("mail");
+    std::fs::create_dir_all(&dir).expect("make the mail folder");
+    dir.to_str().expect("a UTF-8 temp path").to_string()
 }
 
 /// A filled database's running server, and Ada's session on it: its access
@@ -67,8 +78,8 @@ pub struct Filled {
 
 /// Rows in every table: orgs and users (a seed), roles, a set-password link,
 /// an API key, signing keys (sealed: the master key check in meta), a
-/// session refreshed once, a failed login, a second factor, audit events of
-/// them all.
+/// session refreshed once, a failed login, a second factor, an invitation in
+/// the outbox, a pending sign-up, audit events of them all.
 pub fn fill(db: &str, key: &Path) -> Filled {
     cli_ok(db, key, &["seed", DEMO_SEED]);
     cli_ok(db, key, &["user", "roles", ADA, "--add", "admin"]);
@@ -86,8 +97,19 @@ pub fn fill(db: &str, key: &Path) -> Filled {
         ],
     );
     cli_ok(db, key, &["keys", "rotate"]);
-    let server = serve(db, key);
+    // Email (SPEC §12): an invitation in the outbox, a sign-up waiting for
+    // its confirmation, and the throttle's mark of it.
+    let mail = mail_dir(key);
+    let invite = ["user", "invite", "newcomer@acme.test", "--name", "Newcomer"];
+    cli_ok(db, key, &[&invite[..], &["--mail-dir", &mail]].concat());
+    let server = serve_with(db, key, &["--mail-dir", &mail, "--registration", "open"]);
     let agent = http_agent();
+    let (status, _, body) = post(
+        &agent,
+        &server.url("/user/register"),
+        json!({"email": "signup@acme.test", "password": "a pass phrase to sign up", "name": "S"}),
+    );
+    assert_eq!(status, 202, "{body}");
     let (status, _, body) = post(
         &agent,
         &server.url("/user/login"),

@@ -8,4 +8,5 @@ pub mod cast;
 pub mod clock;
 pub mod fill;
 pub mod in_process;
+pub mod mailbox;
 pub mod serve;

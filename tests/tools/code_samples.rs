@@ -40,6 +40,11 @@ const EXPECTED: &[(&str, &str, u16, Option<&str>)] = &[
         Some("MFA_NOT_ENABLED"),
     ),
     ("post", "/user/login/mfa", 401, Some("INVALID_TOKEN")),
+    // The sample server sends no email and takes no sign-ups.
+    ("post", "/user/password/forgot", 501, Some("EMAIL_DISABLED")),
+    ("post", "/user/register", 403, Some("REGISTRATION_CLOSED")),
+    ("post", "/user/register/confirm", 401, Some("INVALID_TOKEN")),
+    ("get", "/features", 200, None),
     ("delete", "/user/sessions/{sid}", 200, None),
     ("post", "/user/logout", 200, None),
     ("get", "/", 200, None),

@@ -61,7 +61,11 @@ fn help_table() -> BTreeMap<String, Row> {
             flag = Some(name.to_string()).filter(|n| n != "--help");
         }
         let Some(name) = &flag else { continue };
-        if let Some(env) = between(line, "[env: ", "=") {
+        // "[env: NAME=VALUE]", or "[env: NAME]" for a flag whose value is
+        // never shown (the SMTP URL holds a password).
+        let env =
+            between(line, "[env: ", "]").map(|e| e.split('=').next().unwrap_or("").to_string());
+        if let Some(env) = env {
             let default = between(line, "[default: ", "]");
             rows.insert(name.clone(), Row { env, default });
         }

@@ -11,10 +11,16 @@ use std::time::Duration;
 use crate::support::binary::{command, DEMO_SEED};
 use crate::support::serve::Server;
 
-/// Starts `authlite serve` on a free port over a new seeded database.
+/// Starts `authlite serve` on a free port over a new seeded database, with
+/// email on (into a folder beside it), so that the email endpoints answer
+/// past their 501 EMAIL_DISABLED, which schemathesis counts as a server error.
 fn serve(db: &std::path::Path) -> Server {
+    let mail = db.with_file_name("mail");
+    std::fs::create_dir_all(&mail).expect("a mail folder");
     let mut cmd = command(db);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--seed", DEMO_SEED])
+        .arg("--mail-dir")
+        .arg(&mail)
         // Enough room that the login is fuzzed rather than locked out.
         .args([
             "--max-failures",

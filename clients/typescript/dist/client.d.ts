@@ -23,6 +23,8 @@ export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number]
 export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
 /** What `enableTotp()` resolves to: `{ secret, otpauthUrl, qrSvg }`, an enrolment waiting for its first code. */
 export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
+/** What `features()` resolves to: `{ email, registration, passkeys, oidc }`. */
+export type Features = Omit<Ok<paths["/features"]["get"]>, "success">;
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 export interface AuthliteClientOptions {
@@ -176,6 +178,40 @@ export declare class AuthliteClient {
      * await auth.login(user.email, newPassword);
      */
     resetPassword(token: string, newPassword: string): Promise<User>;
+    /**
+     * Asks for a set-password link by email (`POST /user/password/forgot`). Resolves the
+     * same whether or not an account has the address; rejects with `EMAIL_DISABLED` when
+     * the server sends no email.
+     *
+     * @example
+     * await auth.forgotPassword("ada@acme.test");
+     */
+    forgotPassword(email: string): Promise<void>;
+    /**
+     * Signs up (`POST /user/register`): the address is emailed a confirmation link
+     * (`/#confirm=TOKEN`), or a note when it already has an account; resolves the same
+     * either way. Rejects with `REGISTRATION_CLOSED`, `WEAK_PASSWORD` or `EMAIL_DISABLED`.
+     *
+     * @example
+     * await auth.register("grace@acme.test", "a long and unusual pass phrase", "Grace Hopper");
+     */
+    register(email: string, password: string, name: string): Promise<void>;
+    /**
+     * Confirms a sign-up with the token of its emailed link (`POST /user/register/confirm`):
+     * the account is made and signed in; resolves to the new session.
+     *
+     * @example
+     * const token = new URLSearchParams(location.hash.slice(1)).get("confirm");
+     * const { user } = await auth.confirmRegistration(token!);
+     */
+    confirmRegistration(token: string): Promise<Session>;
+    /**
+     * What the server offers (`GET /features`): `{ email, registration, passkeys, oidc }`.
+     *
+     * @example
+     * if ((await auth.features()).registration === "open") showSignUp();
+     */
+    features(): Promise<Features>;
     /**
      * Signs out: the session becomes null here at once, and the server ends it
      * (with `{ all: true }`, every session of the user). Resolves even when the

@@ -262,6 +262,53 @@ export class AuthliteClient {
         return answer.user;
     }
     /**
+     * Asks for a set-password link by email (`POST /user/password/forgot`). Resolves the
+     * same whether or not an account has the address; rejects with `EMAIL_DISABLED` when
+     * the server sends no email.
+     *
+     * @example
+     * await auth.forgotPassword("ada@acme.test");
+     */
+    async forgotPassword(email) {
+        await this.#call("POST", "user/password/forgot", { body: { email } });
+    }
+    /**
+     * Signs up (`POST /user/register`): the address is emailed a confirmation link
+     * (`/#confirm=TOKEN`), or a note when it already has an account; resolves the same
+     * either way. Rejects with `REGISTRATION_CLOSED`, `WEAK_PASSWORD` or `EMAIL_DISABLED`.
+     *
+     * @example
+     * await auth.register("grace@acme.test", "a long and unusual pass phrase", "Grace Hopper");
+     */
+    async register(email, password, name) {
+        await this.#call("POST", "user/register", { body: { email, password, name } });
+    }
+    /**
+     * Confirms a sign-up with the token of its emailed link (`POST /user/register/confirm`):
+     * the account is made and signed in; resolves to the new session.
+     *
+     * @example
+     * const token = new URLSearchParams(location.hash.slice(1)).get("confirm");
+     * const { user } = await auth.confirmRegistration(token!);
+     */
+    async confirmRegistration(token) {
+        await this.#ready;
+        const answer = await this.#call("POST", "user/register/confirm", { body: { token } });
+        const session = toSession(answer);
+        await this.#change(session);
+        return session;
+    }
+    /**
+     * What the server offers (`GET /features`): `{ email, registration, passkeys, oidc }`.
+     *
+     * @example
+     * if ((await auth.features()).registration === "open") showSignUp();
+     */
+    async features() {
+        const { success: _, ...features } = await this.#call("GET", "features", {});
+        return features;
+    }
+    /**
      * Signs out: the session becomes null here at once, and the server ends it
      * (with `{ all: true }`, every session of the user). Resolves even when the
      * server cannot be reached; then the server-side session lives on until it expires.

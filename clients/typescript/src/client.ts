@@ -17,6 +17,8 @@ export type SessionInfo = Ok<paths["/user/sessions"]["get"]>["sessions"][number]
 export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
 /** What `enableTotp()` resolves to: `{ secret, otpauthUrl, qrSvg }`, an enrolment waiting for its first code. */
 export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
+/** What `features()` resolves to: `{ email, registration, passkeys, oidc }`. */
+export type Features = Omit<Ok<paths["/features"]["get"]>, "success">;
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 
@@ -308,6 +310,57 @@ export class AuthliteClient {
   async resetPassword(token: string, newPassword: string): Promise<User> {
     const answer = await this.#call("POST", "user/password/reset", { body: { token, newPassword } });
     return answer.user as User;
+  }
+
+  /**
+   * Asks for a set-password link by email (`POST /user/password/forgot`). Resolves the
+   * same whether or not an account has the address; rejects with `EMAIL_DISABLED` when
+   * the server sends no email.
+   *
+   * @example
+   * await auth.forgotPassword("ada@acme.test");
+   */
+  async forgotPassword(email: string): Promise<void> {
+    await this.#call("POST", "user/password/forgot", { body: { email } });
+  }
+
+  /**
+   * Signs up (`POST /user/register`): the address is emailed a confirmation link
+   * (`/#confirm=TOKEN`), or a note when it already has an account; resolves the same
+   * either way. Rejects with `REGISTRATION_CLOSED`, `WEAK_PASSWORD` or `EMAIL_DISABLED`.
+   *
+   * @example
+   * await auth.register("grace@acme.test", "a long and unusual pass phrase", "Grace Hopper");
+   */
+  async register(email: string, password: string, name: string): Promise<void> {
+    await this.#call("POST", "user/register", { body: { email, password, name } });
+  }
+
+  /**
+   * Confirms a sign-up with the token of its emailed link (`POST /user/register/confirm`):
+   * the account is made and signed in; resolves to the new session.
+   *
+   * @example
+   * const token = new URLSearchParams(location.hash.slice(1)).get("confirm");
+   * const { user } = await auth.confirmRegistration(token!);
+   */
+  async confirmRegistration(token: string): Promise<Session> {
+    await this.#ready;
+    const answer = await this.#call("POST", "user/register/confirm", { body: { token } });
+    const session = toSession(answer);
+    await this.#change(session);
+    return session;
+  }
+
+  /**
+   * What the server offers (`GET /features`): `{ email, registration, passkeys, oidc }`.
+   *
+   * @example
+   * if ((await auth.features()).registration === "open") showSignUp();
+   */
+  async features(): Promise<Features> {
+    const { success: _, ...features } = await this.#call("GET", "features", {});
+    return features as Features;
   }
 
   /**

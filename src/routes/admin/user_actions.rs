@@ -9,7 +9,9 @@ use super::auth::Scope;
 use super::{as_admin, find_user, require_bearer};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode, SuccessBody};
+use crate::mail;
 use crate::password::{self, link, policy};
+use crate::routes::email::public_base;
 use crate::routes::password::{on_gate, weak};
 use crate::routes::{json_body, optional_json_body};
 use crate::state::AppState;
@@ -80,7 +82,7 @@ pub struct LinkRequest {
     #[schema(minimum = 1, maximum = 315_360_000)]
     #[serde(default, deserialize_with = "crate::routes::whole_seconds")]
     ttl: Option<u64>,
-    /// Email it instead (this server sends no email yet: 501).
+    /// Email it to the user instead of answering it (501 EMAIL_DISABLED when email is off).
     #[serde(default)]
     send: bool,
 }
@@ -89,8 +91,9 @@ pub struct LinkRequest {
 #[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     success: bool,
-    /// `--public-url` + `/#set-password=` + the token
-    url: String,
+    /// `--public-url` + `/#set-password=` + the token; left out when the link was emailed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
     expires_at: u64,
 }
 
@@ -98,7 +101,7 @@ pub struct LinkBody {
     params(("id" = String, Path, description = "The user's id")),
     request_body(content = Option<LinkRequest>, description = "Optional"),
     responses(
-        (status = 200, description = "A one-time set-password link; it replaces older ones", body = LinkBody),
+        (status = 200, description = "A one-time set-password link; it replaces older ones. With send, it is emailed and url is left out", body = LinkBody),
         (status = 400, description = "INVALID_REQUEST: a ttl out of range", body = ErrorBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
@@ -120,31 +123,44 @@ pub async fn create_link(
         ));
     }
     let id = id.into_inner();
+    let send = body.send;
     let answer = as_admin(&req, &state, Scope::UsersWrite, move |state, _, by| {
-        if body.send {
+        if send && state.settings.email.is_none() {
             return Err(ApiError::new(ErrorCode::EmailDisabled));
         }
         let (token, digest) = link::new_token().map_err(ApiError::internal)?;
         let now = now();
         let expires_at = now.saturating_add(ttl);
+        let job = state.clone();
+        let mail_token = token.clone();
         state.db.write(move |store| {
             let user = find_user(store, &id)?;
             if user.status == Status::Deleted {
                 return Err(ApiError::no_such_user());
             }
             store.replace_link(&user.id, &digest, expires_at, now)?;
-            let detail = json!({"expiresAt": expires_at, "sent": false});
+            let mut detail = json!({"expiresAt": expires_at, "sent": send});
+            if send {
+                let link = mail::LinkMail {
+                    kind: "link",
+                    product: &job.settings.issuer,
+                    base: public_base(&job),
+                    user_id: &user.id,
+                    email: &user.email,
+                    token: &mail_token,
+                    valid_for: ttl,
+                };
+                detail["messageId"] = mail::queue_link(store, &job.sealer, &link, now)?.into();
+            }
             store.append_event(&by.event("link.created", now, detail).user(&user.id))?;
             Ok(())
         })?;
-        let base = state
-            .settings
-            .public_url
-            .as_deref()
-            .unwrap_or("http://127.0.0.1:8080");
+        if send {
+            state.mail.ring();
+        }
         Ok(LinkBody {
             success: true,
-            url: format!("{base}/#set-password={token}"),
+            url: (!send).then(|| format!("{}/#set-password={token}", public_base(state))),
             expires_at,
         })
     })

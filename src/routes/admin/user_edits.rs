@@ -13,12 +13,14 @@ use super::{as_admin, find_user, require_bearer, require_org, By};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::new_id;
-use crate::password::{self, policy};
+use crate::mail::{self, INVITE_TTL};
+use crate::password::{self, link, policy};
 use crate::roles::{role_list, RoleError};
+use crate::routes::email::public_base;
 use crate::routes::json_body;
 use crate::routes::password::{on_gate, weak};
 use crate::state::AppState;
-use crate::store::{normalize_email, AuditEvent, Status, User};
+use crate::store::{normalize_email, AuditEvent, Status, Store, User};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -39,7 +41,8 @@ pub struct CreateUserRequest {
     status: Option<String>,
     /// Checked against the password policy; without one the user has none.
     password: Option<String>,
-    /// Email the user a set-password link (this server sends no email yet: 501).
+    /// With no password: email the user a set-password link, valid 7 days
+    /// (501 EMAIL_DISABLED when email is off).
     #[serde(default)]
     invite: bool,
 }
@@ -65,7 +68,8 @@ pub async fn create_user(
     let body: CreateUserRequest = json_body(&req, payload).await?;
     let mut user = new_user(&body)?;
     let by = as_admin(&req, &state, Scope::UsersWrite, |_, _, by| Ok(by)).await?;
-    if body.invite && body.password.is_none() {
+    let invite = body.invite && body.password.is_none();
+    if invite && state.settings.email.is_none() {
         return Err(ApiError::new(ErrorCode::EmailDisabled));
     }
     if let Some(password) = body.password {
@@ -77,9 +81,11 @@ pub async fn create_user(
         .await?;
         user.password_hash = Some(phc);
     }
-    let (state, settings) = (state.get_ref().clone(), state.settings.clone());
+    let job = state.get_ref().clone();
     let created = web::block(move || {
-        state.db.write(move |store| {
+        let (token, digest) = link::new_token().map_err(ApiError::internal)?;
+        let state = job.clone();
+        job.db.write(move |store| {
             require_org(store, user.org_id.as_deref())?;
             if store.find_user_by_email(&user.email)?.is_some() {
                 return Err(ApiError::new(ErrorCode::EmailTaken));
@@ -87,12 +93,43 @@ pub async fn create_user(
             let now = now();
             store.insert_user(&user, now)?;
             store.append_event(&by.event("user.created", now, json!({})).user(&user.id))?;
-            AdminUser::read(&settings, store, &user, now)
+            if invite {
+                invite_user(&state, store, &by, (&user, &token, &digest), now)?;
+            }
+            AdminUser::read(&state.settings, store, &user, now)
         })
     })
     .await
     .map_err(ApiError::internal)??;
+    if invite {
+        state.mail.ring();
+    }
     Ok(HttpResponse::Created().json(user_body(created)))
+}
+
+/// An invited user's set-password link (SPEC §12: valid 7 days) and its message.
+fn invite_user(
+    state: &AppState,
+    store: &mut dyn Store,
+    by: &By,
+    (user, token, digest): (&User, &str, &[u8]),
+    now: u64,
+) -> Result<(), ApiError> {
+    let expires_at = now.saturating_add(INVITE_TTL);
+    store.replace_link(&user.id, digest, expires_at, now)?;
+    let link = mail::LinkMail {
+        kind: "invite",
+        product: &state.settings.issuer,
+        base: public_base(state),
+        user_id: &user.id,
+        email: &user.email,
+        token,
+        valid_for: INVITE_TTL,
+    };
+    let id = mail::queue_link(store, &state.sealer, &link, now)?;
+    let detail = json!({"expiresAt": expires_at, "sent": true, "messageId": id});
+    store.append_event(&by.event("link.created", now, detail).user(&user.id))?;
+    Ok(())
 }
 
 fn new_user(body: &CreateUserRequest) -> Result<User, ApiError> {

@@ -28,6 +28,7 @@ mod failures;
 mod keys;
 mod links;
 mod listen;
+mod mail;
 mod mfa;
 pub(super) mod migrate;
 mod sessions;

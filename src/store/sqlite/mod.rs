@@ -14,6 +14,7 @@ mod directory;
 mod failures;
 mod keys;
 mod links;
+mod mail;
 mod mfa;
 mod open;
 mod sessions;

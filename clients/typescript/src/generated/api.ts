@@ -301,6 +301,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/features": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["features"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -493,6 +509,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/user/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["forgot_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/user/password/reset": {
         parameters: {
             query?: never;
@@ -519,6 +551,38 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["register_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/register/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["confirm_registration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -650,7 +714,7 @@ export interface components {
             id: number;
             ip?: string | null;
             /** @enum {string} */
-            type: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed";
+            type: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed" | "mail.failed";
             userAgent?: string | null;
             /** @description The user it is about; null when none is known */
             userId?: string | null;
@@ -674,6 +738,10 @@ export interface components {
              * @example 123456
              */
             code: string;
+        };
+        ConfirmRequest: {
+            /** @description The token of the emailed link (after `#confirm=`). */
+            token: string;
         };
         CreateApiKeyRequest: {
             /** @description 1-100 characters */
@@ -704,7 +772,10 @@ export interface components {
              * @example ada@acme.test
              */
             email: string;
-            /** @description Email the user a set-password link (this server sends no email yet: 501). */
+            /**
+             * @description With no password: email the user a set-password link, valid 7 days
+             *     (501 EMAIL_DISABLED when email is off).
+             */
             invite?: boolean;
             name: string;
             orgId?: string | null;
@@ -760,7 +831,27 @@ export interface components {
          * @description Every error_code the server sends.
          * @enum {string}
          */
-        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_CODE" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_CODE" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "REGISTRATION_CLOSED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
+        Features: {
+            /** @description Whether this server sends email (forgot-password, invitations, sign-up). */
+            email: boolean;
+            /** @description Whether the OpenID Connect provider is on (`--issuer` is an http(s) URL). */
+            oidc: boolean;
+            passkeys: boolean;
+            /**
+             * @description Whether POST /user/register takes sign-ups.
+             * @example closed
+             */
+            registration: string;
+            success: boolean;
+        };
+        ForgotRequest: {
+            /**
+             * Format: email
+             * @example ada@acme.test
+             */
+            email: string;
+        };
         Health: {
             /** @example ok */
             status: string;
@@ -788,11 +879,11 @@ export interface components {
             /** Format: int64 */
             expiresAt: number;
             success: boolean;
-            /** @description `--public-url` + `/#set-password=` + the token */
-            url: string;
+            /** @description `--public-url` + `/#set-password=` + the token; left out when the link was emailed */
+            url?: string | null;
         };
         LinkRequest: {
-            /** @description Email it instead (this server sends no email yet: 501). */
+            /** @description Email it to the user instead of answering it (501 EMAIL_DISABLED when email is off). */
             send?: boolean;
             /**
              * Format: int64
@@ -886,6 +977,17 @@ export interface components {
         };
         RefreshRequest: {
             refreshToken: string;
+        };
+        RegisterRequest: {
+            /**
+             * Format: email
+             * @example grace@acme.test
+             */
+            email: string;
+            /** @example Grace Hopper */
+            name: string;
+            /** @example a long and unusual pass phrase */
+            password: string;
         };
         RenameOrgRequest: {
             name: string;
@@ -1342,7 +1444,7 @@ export interface operations {
                 limit?: number;
                 /** @description Unix seconds: only events at or after it */
                 since?: number;
-                type?: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed";
+                type?: "login.succeeded" | "login.failed" | "login.locked" | "mfa.failed" | "session.revoked" | "session.reused" | "password.changed" | "password.reset" | "password.set" | "link.created" | "user.created" | "user.updated" | "user.deleted" | "user.erased" | "user.unlocked" | "mfa.totp.enabled" | "mfa.totp.disabled" | "mfa.recovery.regenerated" | "mfa.recovery.used" | "mfa.reset" | "passkey.added" | "passkey.removed" | "key.rotated" | "key.retired" | "apikey.created" | "apikey.revoked" | "client.created" | "client.removed" | "oidc.authorized" | "registration.requested" | "registration.completed" | "mail.failed";
                 /** @description Unix seconds: only events at or before it */
                 until?: number;
                 /** @description Only the events of this user */
@@ -2654,7 +2756,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A one-time set-password link; it replaces older ones */
+            /** @description A one-time set-password link; it replaces older ones. With send, it is emailed and url is left out */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3348,6 +3450,26 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    features: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What this server offers, for pages and clients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Features"];
                 };
             };
         };
@@ -4585,6 +4707,126 @@ export interface operations {
             };
         };
     };
+    forgot_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotRequest"];
+            };
+        };
+        responses: {
+            /** @description Always, for a valid email: when an active account has it, a set-password link is emailed (at most one per account per 60 s) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description INVALID_REQUEST: not an email */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description EMAIL_DISABLED: this server sends no email */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "EMAIL_DISABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY: the database cannot take it now */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
     reset: {
         parameters: {
             query?: never;
@@ -4768,6 +5010,278 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    register_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Taken, whether or not the address has an account: a new address is emailed a confirmation link (valid 24 h), one with an account a note; at most one message per address per 60 s */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description INVALID_REQUEST, or WEAK_PASSWORD as for /user/password */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "WEAK_PASSWORD" | "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REGISTRATION_CLOSED: sign-up is closed, or not open to the address's domain */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REGISTRATION_CLOSED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description EMAIL_DISABLED: this server sends no email */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "EMAIL_DISABLED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY: the password-hashing queue is full */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    confirm_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description The account is made (active, no org, no roles, the password given at sign-up) and signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description INVALID_TOKEN (unknown or used) or TOKEN_EXPIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_TOKEN" | "TOKEN_EXPIRED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description EMAIL_TAKEN: the address got an account since */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "EMAIL_TAKEN";
                         /** @description A short sentence for people. */
                         message: string;
                         /** @constant */
