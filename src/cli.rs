@@ -182,7 +182,7 @@ pub struct ServeArgs {
 #[derive(Args, Debug, Clone)]
 pub struct MailArgs {
     /// Send email through this SMTP server: smtp://[USER:PASS@]HOST[:PORT] (?tls=required for STARTTLS) or smtps://…
-    #[arg(long, env = "AUTHLITE_SMTP_URL", value_name = "URL", value_parser = parse_smtp_url, requires = "mail_from", conflicts_with = "mail_dir", hide_env_values = true)]
+    #[arg(long, env = "AUTHLITE_SMTP_URL", value_name = "URL", value_parser = SmtpUrlParser, requires = "mail_from", conflicts_with = "mail_dir", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// A PEM file of the CA that signed the SMTP server's certificate (a private CA)
     #[arg(
@@ -456,6 +456,34 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
         return Err(format!("\"{raw}\" is not a URL of this server"));
     }
     Ok(url.to_string())
+}
+
+/// `--smtp-url`'s parser. Its refusal names the URL with the password hidden:
+/// clap's own error for a `value_parser` function would repeat the value whole.
+#[derive(Clone)]
+struct SmtpUrlParser;
+
+impl clap::builder::TypedValueParser for SmtpUrlParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let refuse = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '--smtp-url <URL>': {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let raw = value
+            .to_str()
+            .ok_or_else(|| refuse("the URL is not UTF-8".into()))?;
+        parse_smtp_url(raw).map_err(refuse)
+    }
 }
 
 fn parse_smtp_url(raw: &str) -> Result<String, String> {

@@ -93,6 +93,11 @@ fn mail_flags_are_checked_before_serving() {
     );
     assert_usage_error(&out, "an http:// SMTP URL");
     assert!(stderr(&out).contains("smtp://"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("secret"),
+        "the password: {}",
+        stderr(&out)
+    );
     let out = authlite(
         &db,
         &[
