@@ -60,18 +60,28 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-/// An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`).
+/// An Ed25519 public key (`OKP`, `EdDSA`), a P-256 one (`EC`, `ES256`) or a
+/// 2048-bit RSA one (`RSA`, `RS256`: `n` and `e` instead of `crv` and `x`).
 #[derive(Serialize, ToSchema)]
 pub struct Jwk {
     #[schema(example = "OKP")]
     pub kty: String,
+    /// An OKP or EC key's curve.
     #[schema(example = "Ed25519")]
-    pub crv: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
     /// The public key (an EC key: its x coordinate), base64url.
-    pub x: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
     /// An EC key's y coordinate, base64url.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// An RSA key's modulus, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// An RSA key's public exponent, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     pub kid: String,
     #[schema(example = "EdDSA")]
     pub alg: String,

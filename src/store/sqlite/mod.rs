@@ -15,6 +15,7 @@ mod failures;
 mod keys;
 mod links;
 mod mfa;
+mod oidc;
 mod open;
 mod sessions;
 mod users;
