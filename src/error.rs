@@ -76,6 +76,11 @@ error_codes! {
     OrgExists => "ORG_EXISTS", CONFLICT, "An org with that id exists already.";
     OrgNotEmpty => "ORG_NOT_EMPTY", CONFLICT, "Users still belong to this org.";
     EmailDisabled => "EMAIL_DISABLED", NOT_IMPLEMENTED, "This server sends no email.";
+    ClientNotFound => "CLIENT_NOT_FOUND", NOT_FOUND, "There is no OpenID Connect client with that id.";
+    AuthorizationNotFound => "AUTHORIZATION_NOT_FOUND", NOT_FOUND,
+        "This sign-in request is unknown, finished or expired; go back to the application and start again.";
+    LoginRequired => "LOGIN_REQUIRED", UNAUTHORIZED,
+        "The application asks you to sign in again.";
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,
         "This path does not take that method.";

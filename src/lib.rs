@@ -15,6 +15,7 @@ pub mod lock_notes;
 pub mod logging;
 pub mod metrics;
 pub mod mfa;
+pub mod oidc;
 pub mod openapi;
 pub mod password;
 pub mod roles;

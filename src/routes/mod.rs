@@ -10,7 +10,7 @@ pub(crate) mod login;
 pub(crate) mod login_mfa;
 pub(crate) mod mfa;
 pub(crate) mod ops;
-mod pair;
+pub(crate) mod pair;
 pub(crate) mod password;
 pub(crate) mod refresh;
 mod request;
@@ -19,7 +19,9 @@ pub(crate) mod session;
 
 pub use request::client_ip;
 pub(crate) use request::whole_seconds;
-use request::{bearer, json_body, optional_bearer, optional_json_body, origin, token_error};
+pub(crate) use request::{
+    bearer, form_body, json_body, optional_bearer, optional_json_body, origin, token_error,
+};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;

@@ -165,15 +165,78 @@ impl Keyring {
     }
 
     pub fn sign<C: Serialize>(&self, claims: Claims<C>) -> Result<String, String> {
+        let audience = self.audience.clone();
+        self.sign_with(claims, audience, None)
+    }
+
+    /// An ID token (SPEC §13): for one relying party, `aud` its client id.
+    pub fn sign_id_token<C: Serialize>(
+        &self,
+        claims: Claims<C>,
+        client_id: &str,
+        nonce: Option<String>,
+    ) -> Result<String, String> {
+        self.sign_with(claims, Some(client_id.to_string()), nonce)
+    }
+
+    /// Who an ID token this server signed names, expired or not (an
+    /// `id_token_hint` may be old): `(sub, aud, sid)`.
+    pub fn read_id_token_hint(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Result<(String, String, Option<String>), TokenError> {
+        #[derive(serde::Deserialize)]
+        struct Hint {
+            sid: Option<String>,
+        }
+        let meta = Token::decode_metadata(token).map_err(|_| TokenError::Invalid)?;
+        let key = meta
+            .key_id()
+            .and_then(|kid| self.verifiers.get(kid))
+            .ok_or(TokenError::Invalid)?;
+        if meta.algorithm() != key.algorithm().as_str() {
+            return Err(TokenError::Invalid);
+        }
+        let options = VerificationOptions {
+            allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+            // The key still verifies, so the token is at most a lifetime old.
+            time_tolerance: Some(JwtDuration::from_days(3650)),
+            accept_future: true,
+            ..VerificationOptions::default()
+        };
+        let claims = match key {
+            Verifier::EdDSA(public) => public.verify_token::<Hint>(token, Some(options)),
+            Verifier::ES256(public) => public.verify_token::<Hint>(token, Some(options)),
+            Verifier::RS256(public) => public.verify_token::<Hint>(token, Some(options)),
+        }
+        .map_err(|_| TokenError::Invalid)?;
+        let aud = match claims.audiences {
+            Some(Audiences::AsString(aud)) => aud,
+            Some(Audiences::AsSet(set)) if set.len() == 1 => {
+                set.into_iter().next().unwrap_or_default()
+            }
+            _ => return Err(TokenError::Invalid),
+        };
+        let sub = claims.subject.ok_or(TokenError::Invalid)?;
+        Ok((sub, aud, claims.custom.sid))
+    }
+
+    fn sign_with<C: Serialize>(
+        &self,
+        claims: Claims<C>,
+        audience: Option<String>,
+        nonce: Option<String>,
+    ) -> Result<String, String> {
         let claims = JWTClaims {
             issued_at: Some(UnixTimeStamp::from_secs(claims.iat)),
             expires_at: Some(UnixTimeStamp::from_secs(claims.exp)),
             invalid_before: None,
             issuer: Some(claims.iss),
             subject: Some(claims.sub),
-            audiences: self.audience.clone().map(Audiences::AsString),
+            audiences: audience.map(Audiences::AsString),
             jwt_id: Some(claims.jti),
-            nonce: None,
+            nonce,
             custom: claims.custom,
         };
         match &self.current {
@@ -354,6 +417,8 @@ pub(crate) mod tests {
                 org_id: None,
                 roles: vec![],
                 amr: vec![AMR_PASSWORD.into()],
+                client_id: None,
+                scope: None,
             },
         }
     }

@@ -80,6 +80,12 @@ pub struct AccessClaims {
     /// How the session signed in (RFC 8176 values).
     #[serde(default)]
     pub amr: Vec<String>,
+    /// A token issued to an OpenID Connect client (SPEC §13): its id and the
+    /// scope granted. None on tokens of authlite's own sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
