@@ -55,12 +55,12 @@ END;
 CREATE TABLE signing_keys (
     kid           TEXT PRIMARY KEY,
     -- EdDSA: the Ed25519 secret and public key, 64 bytes; ES256: the P-256
-    -- secret scalar, 32 bytes. Sealed (see meta.master_key_check) when the
+    -- secret scalar, 32 bytes; RS256: a 2048-bit RSA key, PKCS#1 DER. Sealed (see meta.master_key_check) when the
     -- database has a master key.
     key_pair      BLOB NOT NULL,
     created_at    INTEGER NOT NULL,
     retired_at    INTEGER,               -- when it stopped signing; NULL: current
-    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256')),
+    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256', 'RS256')),
     distrusted_at INTEGER                -- `keys retire`: its tokens are refused from then on
 );
 -- At most one current key, whatever two processes do at once.

@@ -52,3 +52,20 @@ CREATE TABLE oidc_grants (
     auth_time INTEGER NOT NULL
 );
 CREATE INDEX oidc_grants_by_client ON oidc_grants(client_id);
+-- RS256 signing keys (SPEC §3): the algorithm's check takes them. SQLite
+-- cannot change a check in place: the table is made again, rows (and their
+-- rowids, which order the keys) as they were.
+CREATE TABLE signing_keys_new (
+    kid           TEXT PRIMARY KEY,
+    key_pair      BLOB NOT NULL,
+    created_at    INTEGER NOT NULL,
+    retired_at    INTEGER,
+    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256', 'RS256')),
+    distrusted_at INTEGER
+);
+INSERT INTO signing_keys_new (rowid, kid, key_pair, created_at, retired_at, algorithm, distrusted_at)
+    SELECT rowid, kid, key_pair, created_at, retired_at, algorithm, distrusted_at FROM signing_keys;
+DROP TABLE signing_keys;
+ALTER TABLE signing_keys_new RENAME TO signing_keys;
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (retired_at IS NULL)
+    WHERE retired_at IS NULL;

@@ -365,6 +365,9 @@ mod tests {
         let doc = document();
         let mut seen = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
+            if OAUTH_SHAPED.contains(&path.as_str()) {
+                continue;
+            }
             for (method, operation) in item.as_object().unwrap() {
                 for (status, response) in operation["responses"].as_object().unwrap() {
                     if !status.starts_with('4') && !status.starts_with('5') {

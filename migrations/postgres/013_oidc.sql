@@ -52,3 +52,7 @@ CREATE TABLE oidc_grants (
     auth_time BIGINT NOT NULL
 );
 CREATE INDEX oidc_grants_by_client ON oidc_grants(client_id);
+-- RS256 signing keys (SPEC §3): the algorithm's check takes them.
+ALTER TABLE signing_keys DROP CONSTRAINT signing_keys_algorithm_check;
+ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_algorithm_check
+    CHECK (algorithm IN ('EdDSA', 'ES256', 'RS256'));

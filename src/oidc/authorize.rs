@@ -38,7 +38,7 @@ pub struct AuthorizeQuery {
     prompt: Option<String>,
 }
 
-#[utoipa::path(get, path = "/oauth/authorize", tag = "oidc", params(AuthorizeQuery),
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oidc", operation_id = "oauthAuthorize", params(AuthorizeQuery),
     responses(
         (status = 303, description = "To authlite's page (`PUBLIC_URL/#authorize=ID`), which signs in and finishes the authorization; or back to the redirect URI with `error` (invalid_request, unsupported_response_type, invalid_scope) and `state`"),
         (status = 400, description = "An error page: an unknown client, or a redirect URI the client did not register (never a redirect)", content_type = "text/html", body = String),

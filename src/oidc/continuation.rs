@@ -36,7 +36,7 @@ pub struct ContinueBody {
     redirect_url: String,
 }
 
-#[utoipa::path(post, path = "/oauth/continue", tag = "oidc", security(("bearer" = []), ()),
+#[utoipa::path(post, path = "/oauth/continue", tag = "oidc", operation_id = "oauthContinue", security(("bearer" = []), ()),
     request_body = ContinueRequest,
     responses(
         (status = 200, description = "Where the browser goes now. Without a bearer, only for prompt=none (error=login_required) and logouts", body = ContinueBody),

@@ -29,7 +29,7 @@ pub struct LogoutQuery {
     state: Option<String>,
 }
 
-#[utoipa::path(get, path = "/oauth/logout", tag = "oidc", params(LogoutQuery),
+#[utoipa::path(get, path = "/oauth/logout", tag = "oidc", operation_id = "oauthLogout", params(LogoutQuery),
     responses(
         (status = 303, description = "To authlite's page (`PUBLIC_URL/#logout=ID`), which signs out and goes on to post_logout_redirect_uri?state=…"),
         (status = 400, description = "An error page: an id_token_hint not from this server, or a post-logout URI the client did not register", content_type = "text/html", body = String),

@@ -124,7 +124,7 @@ impl Params {
     }
 }
 
-#[utoipa::path(post, path = "/oauth/token", tag = "oidc",
+#[utoipa::path(post, path = "/oauth/token", tag = "oidc", operation_id = "oauthToken",
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "grant_type=authorization_code with code, redirect_uri, code_verifier; or grant_type=refresh_token with refresh_token. The client authenticates with HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post); a public client sends client_id alone"),
     responses(

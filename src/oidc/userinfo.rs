@@ -31,7 +31,7 @@ pub struct UserInfo {
     groups: Option<Vec<String>>,
 }
 
-#[utoipa::path(get, path = "/oauth/userinfo", tag = "oidc", security(("bearer" = [])),
+#[utoipa::path(get, path = "/oauth/userinfo", tag = "oidc", operation_id = "oauthUserinfo", security(("bearer" = [])),
     responses(
         (status = 200, description = "The user, as the token's scope allows", body = UserInfo),
         (status = 401, description = "RFC 6750: invalid_token, with WWW-Authenticate: a missing, invalid, expired or revoked token, or one not issued to a client", body = crate::oidc::token::OAuthErrorBody),
@@ -65,7 +65,7 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         })
 }
 
-#[utoipa::path(post, path = "/oauth/userinfo", tag = "oidc", security(("bearer" = [])),
+#[utoipa::path(post, path = "/oauth/userinfo", tag = "oidc", operation_id = "oauthUserinfoPost", security(("bearer" = [])),
     responses(
         (status = 200, description = "As GET /oauth/userinfo", body = UserInfo),
         (status = 401, description = "RFC 6750: invalid_token, with WWW-Authenticate", body = crate::oidc::token::OAuthErrorBody),

@@ -53,12 +53,16 @@ pub(crate) async fn method_not_allowed(allow: &'static str) -> HttpResponse {
 pub fn json_error_body<B: MessageBody>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    // JSON errors are ours already; an HTML page is the OIDC error page
+    // (oidc::authorize), which must stay one.
+    let is_ours = res
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
