@@ -25,6 +25,7 @@ mod harness;
 mod lockout;
 mod mfa;
 mod notify;
+mod oidc;
 mod outage;
 mod propagation;
 mod refresh;
