@@ -124,8 +124,31 @@ impl Params {
     }
 }
 
+/// The form of POST /oauth/token (RFC 6749 §4.1.3 and §6): read as its
+/// pairs by `Params`, this type only describes it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `authorization_code` or `refresh_token`
+    grant_type: String,
+    /// authorization_code: the code from the redirect
+    code: Option<String>,
+    /// authorization_code: the redirect URI the code was made for
+    redirect_uri: Option<String>,
+    /// authorization_code: the PKCE verifier, when the request had a challenge
+    code_verifier: Option<String>,
+    /// refresh_token: the refresh token
+    refresh_token: Option<String>,
+    /// refresh_token: at most the scope granted
+    scope: Option<String>,
+    /// client_secret_post and public clients
+    client_id: Option<String>,
+    /// client_secret_post
+    client_secret: Option<String>,
+}
+
 #[utoipa::path(post, path = "/oauth/token", tag = "oidc", operation_id = "oauthToken",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
         description = "grant_type=authorization_code with code, redirect_uri, code_verifier; or grant_type=refresh_token with refresh_token. The client authenticates with HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post); a public client sends client_id alone"),
     responses(
         (status = 200, description = "Tokens (Cache-Control: no-store)", body = TokenAnswer),

@@ -1199,6 +1199,28 @@ export interface components {
             tokenId: string;
             user: components["schemas"]["UserView"];
         };
+        /**
+         * @description The form of POST /oauth/token (RFC 6749 §4.1.3 and §6): read as its
+         *     pairs by `Params`, this type only describes it.
+         */
+        TokenRequest: {
+            /** @description client_secret_post and public clients */
+            client_id?: string | null;
+            /** @description client_secret_post */
+            client_secret?: string | null;
+            /** @description authorization_code: the code from the redirect */
+            code?: string | null;
+            /** @description authorization_code: the PKCE verifier, when the request had a challenge */
+            code_verifier?: string | null;
+            /** @description `authorization_code` or `refresh_token` */
+            grant_type: string;
+            /** @description authorization_code: the redirect URI the code was made for */
+            redirect_uri?: string | null;
+            /** @description refresh_token: the refresh token */
+            refresh_token?: string | null;
+            /** @description refresh_token: at most the scope granted */
+            scope?: string | null;
+        };
         UpdateUserRequest: {
             /** Format: email */
             email?: string;
@@ -4188,7 +4210,7 @@ export interface operations {
         /** @description grant_type=authorization_code with code, redirect_uri, code_verifier; or grant_type=refresh_token with refresh_token. The client authenticates with HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post); a public client sends client_id alone */
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": string;
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
             };
         };
         responses: {
