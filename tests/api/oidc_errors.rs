@@ -430,3 +430,33 @@ fn removing_a_client_revokes_its_sessions_and_rotating_its_secret_voids_the_old_
         "invalid_client",
     );
 }
+
+/// Runs `sql` on the app's database, SQLite file or PostgreSQL alike.
+fn execute(app: &TestApp, sql: &str) {
+    if app.db.starts_with("postgres") {
+        let mut client = postgres::Client::connect(&app.db, postgres::NoTls).unwrap();
+        client.batch_execute(sql).unwrap();
+    } else {
+        rusqlite::Connection::open(&app.db)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+}
+
+#[test]
+fn an_expired_code_or_waiting_request_is_refused() {
+    let app = spawn_app();
+    let rp = add_client(&app, &[]);
+    let ada = app.login_ok(ADA, ADA_PASSWORD);
+    let code = code_for(&app, &start(&app, &rp, "openid", None), &ada.access);
+    // 61 s later, as far as the code knows.
+    execute(&app, "UPDATE oidc_codes SET expires_at = expires_at - 61");
+    oauth_error(&redeem(&app, &rp, &code), 400, "invalid_grant");
+    let id = start(&app, &rp, "openid", None);
+    execute(
+        &app,
+        "UPDATE oidc_requests SET expires_at = expires_at - 601",
+    );
+    continue_with(&app, &id, Some(&ada.access)).assert_error(404, "AUTHORIZATION_NOT_FOUND");
+}
