@@ -1,4 +1,4 @@
--- authlite schema, version 12: what a new database gets. An older database is
+-- authlite schema, version 13: what a new database gets. An older database is
 -- brought here by the steps in migrations/, one transaction each.
 -- Times are Unix seconds.
 
@@ -55,12 +55,12 @@ END;
 CREATE TABLE signing_keys (
     kid           TEXT PRIMARY KEY,
     -- EdDSA: the Ed25519 secret and public key, 64 bytes; ES256: the P-256
-    -- secret scalar, 32 bytes. Sealed (see meta.master_key_check) when the
+    -- secret scalar, 32 bytes; RS256: a 2048-bit RSA key, PKCS#1 DER. Sealed (see meta.master_key_check) when the
     -- database has a master key.
     key_pair      BLOB NOT NULL,
     created_at    INTEGER NOT NULL,
     retired_at    INTEGER,               -- when it stopped signing; NULL: current
-    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256')),
+    algorithm     TEXT NOT NULL DEFAULT 'EdDSA' CHECK (algorithm IN ('EdDSA', 'ES256', 'RS256')),
     distrusted_at INTEGER                -- `keys retire`: its tokens are refused from then on
 );
 -- At most one current key, whatever two processes do at once.
@@ -220,3 +220,58 @@ CREATE TABLE registrations (
     expires_at    INTEGER NOT NULL
 );
 CREATE INDEX registrations_by_expiry ON registrations(expires_at);
+
+-- The OpenID Connect provider (SPEC §13), step 13.
+-- Relying parties: a confidential client's secret only as its SHA-256 digest
+-- (NULL for a public client); the lists as JSON arrays of strings.
+CREATE TABLE oidc_clients (
+    id               TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    secret_digest    BLOB,
+    redirect_uris    TEXT NOT NULL,
+    post_logout_uris TEXT NOT NULL,
+    roles            TEXT NOT NULL,
+    created_at       INTEGER NOT NULL
+);
+-- Authorizations (and logouts) waiting for the login page: checked by
+-- /oauth/authorize, finished by the page on any instance.
+CREATE TABLE oidc_requests (
+    id             TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL,
+    client_id      TEXT NOT NULL REFERENCES oidc_clients(id) ON DELETE CASCADE,
+    redirect_uri   TEXT NOT NULL,
+    scope          TEXT NOT NULL,
+    state          TEXT,
+    nonce          TEXT,
+    code_challenge TEXT,
+    prompt         TEXT,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
+);
+CREATE INDEX oidc_requests_by_expiry ON oidc_requests(expires_at);
+-- Authorization codes, only as SHA-256 digests; used_at and sid are set by
+-- the one redemption that wins, so that a second use can revoke that session.
+CREATE TABLE oidc_codes (
+    digest         BLOB PRIMARY KEY,
+    client_id      TEXT NOT NULL REFERENCES oidc_clients(id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    redirect_uri   TEXT NOT NULL,
+    scope          TEXT NOT NULL,
+    nonce          TEXT,
+    code_challenge TEXT,
+    amr            TEXT NOT NULL,
+    auth_time      INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    used_at        INTEGER,
+    sid            TEXT
+);
+CREATE INDEX oidc_codes_by_expiry ON oidc_codes(expires_at);
+-- The sessions a client's code made: which client, what scope, when the user
+-- signed in (the refresh grant and the ID tokens need them).
+CREATE TABLE oidc_grants (
+    sid       TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(id) ON DELETE CASCADE,
+    scope     TEXT NOT NULL,
+    auth_time INTEGER NOT NULL
+);
+CREATE INDEX oidc_grants_by_client ON oidc_grants(client_id);

@@ -63,6 +63,8 @@ fn access_claims() -> Claims<AccessClaims> {
             org_id: Some("acme".into()),
             roles: vec![],
             amr: vec![AMR_PASSWORD.into()],
+            client_id: None,
+            scope: None,
         },
     }
 }

@@ -7,6 +7,7 @@ use actix_web::dev::{Server, Service};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 
+use crate::oidc;
 use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
@@ -110,6 +111,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/.well-known/openid-configuration",
             routes::keys::openid_configuration,
         ))
+        .service(get("/oauth/authorize", oidc::authorize::authorize))
+        .service(post(
+            "/oauth/continue",
+            oidc::continuation::continue_request,
+        ))
+        .service(post("/oauth/token", oidc::token::token))
+        .service(
+            web::resource("/oauth/userinfo")
+                .route(web::get().to(oidc::userinfo::userinfo))
+                .route(web::head().to(oidc::userinfo::userinfo))
+                .route(web::post().to(oidc::userinfo::userinfo_post))
+                .default_service(web::to(|| routes::method_not_allowed("GET, HEAD, POST"))),
+        )
+        .service(get("/oauth/logout", oidc::logout::logout))
         .configure(routes::admin::configure)
         .configure(routes::console::configure)
         .service(get("/healthz", routes::ops::healthz))

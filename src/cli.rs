@@ -87,6 +87,9 @@ pub enum Command {
     /// Manage API keys for apps' backends (the admin API)
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Manage OpenID Connect clients (the team's tools that sign in through authlite)
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Show the audit log, newest first
     Audit(AuditArgs),
     /// Copy the whole database, as one consistent snapshot, into a new SQLite file or an empty PostgreSQL database
@@ -438,6 +441,53 @@ pub enum ApikeyCommand {
     /// Revoke a key: running servers refuse it within a second
     Revoke {
         /// The key's id, as `apikey list` shows it
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client: prints client_id and, for a confidential client, client_secret (shown this once)
+    Add {
+        /// What the client is (shown in lists)
+        #[arg(long, env = "AUTHLITE_NAME")]
+        name: String,
+        /// An address the client may be sent back to, matched exactly (repeatable)
+        #[arg(
+            long = "redirect-uri",
+            value_name = "URI",
+            env = "AUTHLITE_REDIRECT_URI",
+            required = true
+        )]
+        redirect_uris: Vec<String>,
+        /// A public client (a single-page or native app): no secret, PKCE required
+        #[arg(long, env = "AUTHLITE_PUBLIC")]
+        public: bool,
+        /// Only users holding one of these roles may sign in to it (repeatable)
+        #[arg(long = "role", value_name = "R", env = "AUTHLITE_ROLE", value_delimiter = ',', value_parser = crate::roles::parse_role)]
+        roles: Vec<String>,
+        /// Where /oauth/logout may send the browser back to (repeatable)
+        #[arg(
+            long = "post-logout-uri",
+            value_name = "URI",
+            env = "AUTHLITE_POST_LOGOUT_URI"
+        )]
+        post_logout_uris: Vec<String>,
+    },
+    /// List the clients (never a secret)
+    List {
+        /// Print JSON instead of a table
+        #[arg(long, env = "AUTHLITE_JSON")]
+        json: bool,
+    },
+    /// Remove a client: its codes stop working and the sessions it made are revoked
+    Remove {
+        /// The client_id, as `client list` shows it
+        id: String,
+    },
+    /// Give a confidential client a new secret (printed once); the old one stops working
+    RotateSecret {
+        /// The client_id, as `client list` shows it
         id: String,
     },
 }

@@ -77,6 +77,11 @@ error_codes! {
     OrgNotEmpty => "ORG_NOT_EMPTY", CONFLICT, "Users still belong to this org.";
     EmailDisabled => "EMAIL_DISABLED", NOT_IMPLEMENTED, "This server sends no email.";
     RegistrationClosed => "REGISTRATION_CLOSED", FORBIDDEN, "Sign-up is closed on this server.";
+    ClientNotFound => "CLIENT_NOT_FOUND", NOT_FOUND, "There is no OpenID Connect client with that id.";
+    AuthorizationNotFound => "AUTHORIZATION_NOT_FOUND", NOT_FOUND,
+        "This sign-in request is unknown, finished or expired; go back to the application and start again.";
+    LoginRequired => "LOGIN_REQUIRED", UNAUTHORIZED,
+        "The application asks you to sign in again.";
     NotFound => "NOT_FOUND", NOT_FOUND, "There is nothing at this path.";
     MethodNotAllowed => "METHOD_NOT_ALLOWED", METHOD_NOT_ALLOWED,
         "This path does not take that method.";

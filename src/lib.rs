@@ -16,6 +16,7 @@ pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod mfa;
+pub mod oidc;
 pub mod openapi;
 pub mod password;
 pub mod roles;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::User(user) => commands::user(&globals, user),
         Command::Keys(keys) => commands::keys(&globals, keys),
         Command::Apikey(apikey) => commands::apikey(&globals, apikey),
+        Command::Client(client) => commands::client(&globals, client),
         Command::Audit(args) => commands::audit(&globals, args),
         Command::Copy(args) => commands::copy(&globals, &args),
     };

@@ -163,6 +163,9 @@ impl State {
             now.saturating_sub(7 * 86_400),
         );
         self.in_chunks(move |store| store.prune_mail(throttled_before, now, done_before))?;
+        // OIDC requests and codes a day past their expiry (a code's second
+        // use within that day still revokes what its first use issued).
+        self.in_chunks(move |store| store.prune_oidc(expired_before))?;
         let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
         self.in_chunks(move |store| store.prune_events(kept_from))
     }

@@ -571,8 +571,51 @@ function route() {
   return usersView(params);
 }
 
-function clientsView() {
-  focusTitle(show("t-clients"));
+// ---- OpenID Connect clients ------------------------------------------------
+
+async function clientsView() {
+  const view = show("t-clients");
+  const form = view.querySelector("form");
+  const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const list = async () => {
+    const clients = await auth.admin.clients();
+    slot(view, "list").replaceChildren(...clients.map((c) => clientItem(c, list)));
+    slot(view, "empty").hidden = clients.length > 0;
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form.querySelector("button[type=submit]"), "client", async () => {
+      const roles = form.roles.value.split(",").map((r) => r.trim()).filter(Boolean);
+      const request = {
+        name: form.name.value.trim(), redirectUris: lines(form.redirects.value), public: form.public.checked,
+        roles, postLogoutUris: lines(form.logouts.value),
+      };
+      const { client, clientSecret } = await auth.admin.createClient(request);
+      const box = slot(view, "created");
+      box.replaceChildren(copyBox("Client ID", client.id, `The client_id of “${client.name}”.`));
+      if (clientSecret) box.append(copyBox("Client secret", clientSecret, "Copy it now: it is not shown again."));
+      box.hidden = false;
+      form.reset();
+      await list();
+    });
+  });
+  focusTitle(view);
+  await run(null, "clients", list);
+}
+
+function clientItem(c, reload) {
+  const about = `${c.public ? "public" : "confidential"} · ${c.redirectUris.join(" ")}${c.roles.length ? ` · roles ${c.roles.join(", ")}` : ""} · added ${when(c.createdAt)}`;
+  const item = el("li", {}, el("div", { className: "main" }, el("div", {}, el("strong", {}, c.name)), el("div", { className: "sub" }, about), el("div", { className: "sub" }, `client_id ${c.id}`)));
+  const button = el("button", { type: "button", className: "danger" }, "Remove");
+  button.setAttribute("aria-label", `Remove ${c.name}`);
+  button.addEventListener("click", () => run(button, "client", async () => {
+    if (!(await confirmed(`Remove the client “${c.name}”? Its sign-ins stop working and the sessions it made are revoked.`))) return;
+    await auth.admin.removeClient(c.id);
+    await reload();
+    notice(`The client “${c.name}” was removed.`);
+  }));
+  item.append(button);
+  return item;
 }
 
 window.addEventListener("hashchange", () => {

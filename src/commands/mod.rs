@@ -3,6 +3,7 @@
 
 mod apikey;
 mod audit;
+mod client;
 mod copy;
 mod invite;
 mod keys;
@@ -19,6 +20,7 @@ use crate::tokens;
 
 pub use apikey::apikey;
 pub use audit::audit;
+pub use client::client;
 pub use copy::copy;
 pub use keys::keys;
 pub use seed::seed;

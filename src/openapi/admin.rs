@@ -36,6 +36,10 @@ pub const ADMIN_CODES: &[(&str, &str, &[ErrorCode])] = &[
     ("/admin/orgs/{id}", "delete", &[OrgNotFound, OrgNotEmpty]),
     ("/admin/audit", "get", ADMIN),
     ("/admin/audit", "get", &[InvalidRequest]),
+    ("/admin/clients", "get", ADMIN),
+    ("/admin/clients", "post", ADMIN),
+    ("/admin/clients/{id}", "delete", ADMIN),
+    ("/admin/clients/{id}", "delete", &[ClientNotFound]),
 ];
 
 /// What every admin endpoint may answer: the bearer codes, FORBIDDEN, and

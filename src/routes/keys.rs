@@ -48,7 +48,21 @@ pub async fn openid_configuration(
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "id_token_signing_alg_values_supported": ring.algorithms(),
         "subject_types_supported": ["public"],
-        "claims_supported": ["iss", "sub", "aud", "iat", "exp", "jti", "sid", "typ", "email", "name", "orgId"],
+        "claims_supported": ["iss", "sub", "aud", "iat", "exp", "jti", "sid", "typ", "email", "name", "orgId",
+            "auth_time", "nonce", "amr", "email_verified", "preferred_username", "groups"],
+        // The OpenID Connect provider (SPEC §13).
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
+        "end_session_endpoint": format!("{base}/oauth/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": crate::oidc::SCOPES,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
     });
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", CACHE_CONTROL))
@@ -60,18 +74,28 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-/// An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`).
+/// An Ed25519 public key (`OKP`, `EdDSA`), a P-256 one (`EC`, `ES256`) or a
+/// 2048-bit RSA one (`RSA`, `RS256`: `n` and `e` instead of `crv` and `x`).
 #[derive(Serialize, ToSchema)]
 pub struct Jwk {
     #[schema(example = "OKP")]
     pub kty: String,
+    /// An OKP or EC key's curve.
     #[schema(example = "Ed25519")]
-    pub crv: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
     /// The public key (an EC key: its x coordinate), base64url.
-    pub x: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
     /// An EC key's y coordinate, base64url.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// An RSA key's modulus, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// An RSA key's public exponent, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     pub kid: String,
     #[schema(example = "EdDSA")]
     pub alg: String,
@@ -93,4 +117,22 @@ pub struct Discovery {
     #[schema(example = json!(["public"]))]
     pub subject_types_supported: Vec<String>,
     pub claims_supported: Vec<String>,
+    /// `--public-url` + `/oauth/authorize` (SPEC §13)
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    #[schema(example = json!(["code"]))]
+    pub response_types_supported: Vec<String>,
+    pub response_modes_supported: Vec<String>,
+    #[schema(example = json!(["authorization_code", "refresh_token"]))]
+    pub grant_types_supported: Vec<String>,
+    #[schema(example = json!(["S256"]))]
+    pub code_challenge_methods_supported: Vec<String>,
+    #[schema(example = json!(["client_secret_basic", "client_secret_post", "none"]))]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    #[schema(example = json!(["openid", "email", "profile", "groups", "offline_access"]))]
+    pub scopes_supported: Vec<String>,
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
 }

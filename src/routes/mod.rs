@@ -11,7 +11,7 @@ pub(crate) mod login;
 pub(crate) mod login_mfa;
 pub(crate) mod mfa;
 pub(crate) mod ops;
-mod pair;
+pub(crate) mod pair;
 pub(crate) mod password;
 pub(crate) mod refresh;
 pub(crate) mod register;
@@ -21,7 +21,9 @@ pub(crate) mod session;
 
 pub use request::client_ip;
 pub(crate) use request::whole_seconds;
-use request::{bearer, json_body, optional_bearer, optional_json_body, origin, token_error};
+pub(crate) use request::{
+    bearer, form_body, json_body, optional_bearer, optional_json_body, origin, token_error,
+};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -53,12 +55,16 @@ pub(crate) async fn method_not_allowed(allow: &'static str) -> HttpResponse {
 pub fn json_error_body<B: MessageBody>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    // JSON errors are ours already; an HTML page is the OIDC error page
+    // (oidc::authorize), which must stay one.
+    let is_ours = res
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

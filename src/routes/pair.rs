@@ -74,8 +74,27 @@ pub fn sign_pair(
     state: &AppState,
     ring: &Keyring,
     user: &User,
+    session: (&str, &[String]),
+    now: u64,
+) -> Result<SignedPair, ApiError> {
+    sign_pair_for(state, ring, user, session, now, None)
+}
+
+/// What an access token issued to an OpenID Connect client adds: its id and scope.
+#[derive(Clone, Debug)]
+pub struct ForClient {
+    pub client_id: String,
+    pub scope: String,
+}
+
+/// `sign_pair`, for a client when `client` is given (SPEC §13).
+pub fn sign_pair_for(
+    state: &AppState,
+    ring: &Keyring,
+    user: &User,
     (sid, amr): (&str, &[String]),
     now: u64,
+    client: Option<&ForClient>,
 ) -> Result<SignedPair, ApiError> {
     let settings = &state.settings;
     let access_exp = now.saturating_add(settings.access_ttl);
@@ -95,6 +114,8 @@ pub fn sign_pair(
                 org_id: user.org_id.clone(),
                 roles: user.roles.clone(),
                 amr: amr.to_vec(),
+                client_id: client.map(|c| c.client_id.clone()),
+                scope: client.map(|c| c.scope.clone()),
             },
         })
         .map_err(ApiError::internal)?;

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::pair::{sign_pair, token_response, TokenPair};
+use super::pair::{sign_pair_for, token_response, ForClient, TokenPair};
 use super::{blocking, json_body, origin, token_error};
 use crate::clock::{now, now_ms};
 use crate::error::ErrorBody;
@@ -34,7 +34,7 @@ pub async fn refresh(
     let body: RefreshRequest = json_body(&req, payload).await?;
     let origin = origin(&req, &state.settings.trusted_proxies);
     let answer = blocking(&state, move |state, store| {
-        rotate(state, store, &body.refresh_token, &origin)
+        rotate(state, store, &body.refresh_token, &origin, None)
     })
     .await;
     state.metrics.refresh(answer.as_ref().err().map(|e| e.code));
@@ -42,15 +42,19 @@ pub async fn refresh(
 }
 
 /// Spends a refresh token and returns the JSON answer: a new pair, or within the
-/// reuse grace the very answer its first use got.
-fn rotate(
+/// reuse grace the very answer its first use got. With `client`, the pair is
+/// one for that OpenID Connect client (its refresh grant, SPEC §13).
+pub(crate) fn rotate(
     state: &AppState,
     store: &mut dyn Store,
     token: &str,
     origin: &Origin,
+    client: Option<&ForClient>,
 ) -> Result<String, ApiError> {
-    if let Some(answer) = spend_for_known_user(state, store, token)? {
-        return Ok(answer);
+    if client.is_none() {
+        if let Some(answer) = spend_for_known_user(state, store, token)? {
+            return Ok(answer);
+        }
     }
     let (claims, record, newest) = check(state, store, token)?;
     if !newest {
@@ -67,7 +71,7 @@ fn rotate(
         Status::Inactive | Status::Banned => return Err(ended(ErrorCode::UserInactive)?),
     }
     state.known_users.remember(user);
-    match spend(state, store, &claims, token, (user, &record.amr))? {
+    match spend(state, store, &claims, token, (user, &record.amr), client)? {
         Some(answer) => Ok(answer),
         // A racing use of this token won, or the session ended, while this one signed.
         None => match store.find_refresh(&claims.sid)? {
@@ -130,7 +134,7 @@ fn spend_for_known_user(
     // of its amr, and takes the slow path.
     let password_only = [AMR_PASSWORD.to_string()];
     match state.known_users.get(&claims.sub) {
-        Some(user) => spend(state, store, &claims, token, (&user, &password_only)),
+        Some(user) => spend(state, store, &claims, token, (&user, &password_only), None),
         None => Ok(None),
     }
 }
@@ -144,10 +148,12 @@ fn spend(
     claims: &Unverified,
     token: &str,
     (user, amr): (&User, &[String]),
+    client: Option<&ForClient>,
 ) -> Result<Option<String>, ApiError> {
     let (now, now_ms) = (now(), now_ms());
     let session = (claims.sid.as_str(), amr);
-    let signed = sign_pair(state, &state.keys.ring(store), user, session, now)?;
+    let ring = state.keys.ring(store);
+    let signed = sign_pair_for(state, &ring, user, session, now, client)?;
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
     let row = grace_row(&claims.sid, &claims.jti);
     let grace_answer = state.sealer.seal(GRACE_ANSWERS, &row, answer.as_bytes());

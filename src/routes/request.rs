@@ -19,20 +19,37 @@ use crate::tokens::TokenError;
 pub const BODY_WAIT: Duration = Duration::from_secs(10);
 
 /// Reads the body, at most MAX_BODY bytes within BODY_WAIT; a body that is not JSON is refused.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
-    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-        let essence = content_type
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    if let Some(essence) = media_type(req) {
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(unsupported_media_type());
         }
     }
+    read_limited(req, payload).await
+}
+
+/// The Content-Type's media type, lower case, if the request has one.
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let content_type = req.headers().get(header::CONTENT_TYPE)?;
+    let essence = content_type.to_str().unwrap_or_default().split(';').next();
+    Some(essence.unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// A form body (`application/x-www-form-urlencoded`, as OAuth's token
+/// endpoint takes) as its pairs, read as `read_body` reads; Err(None) when
+/// the body is not such a form.
+pub(crate) async fn form_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Vec<(String, String)>, Option<ApiError>> {
+    if media_type(req).as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(None);
+    }
+    let body = read_limited(req, payload).await.map_err(Some)?;
+    serde_urlencoded::from_bytes(&body).map_err(|_| None)
+}
+
+async fn read_limited(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -66,7 +83,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
 }
 
 /// Reads a JSON body into `T`. The message never quotes the body: it may hold a password.
-pub(super) async fn json_body<T: DeserializeOwned>(
+pub(crate) async fn json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<T, ApiError> {
@@ -75,7 +92,7 @@ pub(super) async fn json_body<T: DeserializeOwned>(
 }
 
 /// Like `json_body`, but an empty body (or `null`) is `None`.
-pub(super) async fn optional_json_body<T: DeserializeOwned>(
+pub(crate) async fn optional_json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Option<T>, ApiError> {
@@ -154,12 +171,12 @@ pub(crate) fn whole_seconds<'de, D: serde::Deserializer<'de>>(
         .ok_or_else(|| serde::de::Error::custom("expected a whole number of seconds"))
 }
 
-pub(super) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     optional_bearer(req)?.ok_or_else(|| ApiError::new(ErrorCode::MissingToken))
 }
 
 /// The bearer token if the request has an Authorization header.
-pub(super) fn optional_bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn optional_bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -173,7 +190,7 @@ pub(super) fn optional_bearer(req: &HttpRequest) -> Result<Option<String>, ApiEr
     Ok(Some(token.trim().to_string()))
 }
 
-pub(super) fn token_error(e: TokenError) -> ApiError {
+pub(crate) fn token_error(e: TokenError) -> ApiError {
     match e {
         TokenError::Invalid => ApiError::new(ErrorCode::InvalidToken),
         TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
@@ -181,7 +198,7 @@ pub(super) fn token_error(e: TokenError) -> ApiError {
 }
 
 /// Where the request came from, for the audit log.
-pub(super) fn origin(req: &HttpRequest, trusted: &[IpNet]) -> Origin {
+pub(crate) fn origin(req: &HttpRequest, trusted: &[IpNet]) -> Origin {
     Origin {
         ip: client_ip(req, trusted).map(|ip| ip.to_string()),
         user_agent: req

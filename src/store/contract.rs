@@ -15,6 +15,7 @@ mod audit;
 mod directory;
 mod mail;
 mod mfa;
+mod oidc;
 mod races;
 mod roles;
 mod search;

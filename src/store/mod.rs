@@ -1,7 +1,7 @@
 //! All SQL lives below here, one folder per engine: `sqlite/` (the embedded
 //! default) and `postgres/` (several instances on one database). Each area's
 //! trait is declared once, beside its model types (`users.rs`, `sessions.rs`,
-//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`, `mail.rs`), and each engine implements it in its
+//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`, `mail.rs`, `oidc.rs`), and each engine implements it in its
 //! own file of the same name. `Store` is all of them: the one seam the rest of
 //! the program sees; `Database` opens either engine and runs work on it.
 //! `contract.rs` is the test suite both engines pass. Nothing here knows about
@@ -19,6 +19,7 @@ mod keys;
 mod links;
 pub mod mail;
 mod mfa;
+mod oidc;
 pub mod postgres;
 mod sessions;
 pub mod sqlite;
@@ -36,6 +37,7 @@ pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};
 pub use links::{Link, Links};
 pub use mail::{ClaimedMail, Mail, NewMail, Registration};
 pub use mfa::{Mfa, MfaState, MfaToken, StoredTotp};
+pub use oidc::{AuthCode, Client, Grant, Oidc, OidcRequest, StoredClient, AUTHORIZE, LOGOUT};
 pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions, Spent};
 pub use users::{normalize_email, Status, User, Users};
 
@@ -84,7 +86,7 @@ pub const PRUNE_CHUNK: u32 = 100;
 /// Each method is one statement unless it says otherwise. Changing the signing
 /// keys is not here: only `Database::change_keys` gives those methods.
 pub trait Store:
-    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + Mfa + Mail
+    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + Mfa + Mail + Oidc
 {
 }
 
@@ -99,6 +101,7 @@ impl<T> Store for T where
         + Audit
         + Mfa
         + Mail
+        + Oidc
         + ?Sized
 {
 }

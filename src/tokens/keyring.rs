@@ -7,7 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use jwt_simple::prelude::{
     Audiences, Duration as JwtDuration, ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
     ES256PublicKey, Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike, EdDSAPublicKeyLike,
-    HashSet, JWTClaims, Token, UnixTimeStamp, VerificationOptions,
+    HashSet, JWTClaims, RS256KeyPair, RS256PublicKey, RSAKeyPairLike, RSAPublicKeyLike, Token,
+    UnixTimeStamp, VerificationOptions,
 };
 use jwt_simple::JWTError;
 use serde::de::DeserializeOwned;
@@ -30,11 +31,13 @@ const VERIFIED_CAPACITY: usize = 8192;
 enum Signer {
     EdDSA(Ed25519KeyPair),
     ES256(ES256KeyPair),
+    RS256(Box<RS256KeyPair>),
 }
 
 enum Verifier {
     EdDSA(Ed25519PublicKey),
     ES256(ES256PublicKey),
+    RS256(Box<RS256PublicKey>),
 }
 
 impl Verifier {
@@ -42,6 +45,7 @@ impl Verifier {
         match self {
             Verifier::EdDSA(_) => Algorithm::EdDSA,
             Verifier::ES256(_) => Algorithm::ES256,
+            Verifier::RS256(_) => Algorithm::RS256,
         }
     }
 }
@@ -100,6 +104,15 @@ impl Keyring {
                     let jwk = public.to_jwk();
                     (Signer::ES256(pair), Verifier::ES256(public), jwk)
                 }
+                Algorithm::RS256 => {
+                    let pair = RS256KeyPair::from_der(&key.key_pair)
+                        .map_err(damaged)?
+                        .with_key_id(&key.kid);
+                    let public = pair.public_key().with_key_id(&key.kid);
+                    let jwk = rsa_jwk(&public, &key.kid);
+                    let (pair, public) = (Box::new(pair), Box::new(public));
+                    (Signer::RS256(pair), Verifier::RS256(public), jwk)
+                }
             };
             let jwk: serde_json::Value =
                 serde_json::from_str(&jwk).map_err(|e| format!("signing key {}: {e}", key.kid))?;
@@ -129,9 +142,9 @@ impl Keyring {
         &self.jwks
     }
 
-    /// The algorithms of the published keys, each once, EdDSA first.
+    /// The algorithms of the published keys, each once, EdDSA first, RS256 last.
     pub fn algorithms(&self) -> Vec<&'static str> {
-        [Algorithm::EdDSA, Algorithm::ES256]
+        [Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256]
             .into_iter()
             .filter(|a| self.verifiers.values().any(|v| v.algorithm() == *a))
             .map(Algorithm::as_str)
@@ -152,20 +165,84 @@ impl Keyring {
     }
 
     pub fn sign<C: Serialize>(&self, claims: Claims<C>) -> Result<String, String> {
+        let audience = self.audience.clone();
+        self.sign_with(claims, audience, None)
+    }
+
+    /// An ID token (SPEC §13): for one relying party, `aud` its client id.
+    pub fn sign_id_token<C: Serialize>(
+        &self,
+        claims: Claims<C>,
+        client_id: &str,
+        nonce: Option<String>,
+    ) -> Result<String, String> {
+        self.sign_with(claims, Some(client_id.to_string()), nonce)
+    }
+
+    /// Who an ID token this server signed names, expired or not (an
+    /// `id_token_hint` may be old): `(sub, aud, sid)`.
+    pub fn read_id_token_hint(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Result<(String, String, Option<String>), TokenError> {
+        #[derive(serde::Deserialize)]
+        struct Hint {
+            sid: Option<String>,
+        }
+        let meta = Token::decode_metadata(token).map_err(|_| TokenError::Invalid)?;
+        let key = meta
+            .key_id()
+            .and_then(|kid| self.verifiers.get(kid))
+            .ok_or(TokenError::Invalid)?;
+        if meta.algorithm() != key.algorithm().as_str() {
+            return Err(TokenError::Invalid);
+        }
+        let options = VerificationOptions {
+            allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+            // The key still verifies, so the token is at most a lifetime old.
+            time_tolerance: Some(JwtDuration::from_days(3650)),
+            accept_future: true,
+            ..VerificationOptions::default()
+        };
+        let claims = match key {
+            Verifier::EdDSA(public) => public.verify_token::<Hint>(token, Some(options)),
+            Verifier::ES256(public) => public.verify_token::<Hint>(token, Some(options)),
+            Verifier::RS256(public) => public.verify_token::<Hint>(token, Some(options)),
+        }
+        .map_err(|_| TokenError::Invalid)?;
+        let aud = match claims.audiences {
+            Some(Audiences::AsString(aud)) => aud,
+            Some(Audiences::AsSet(set)) if set.len() == 1 => {
+                set.into_iter().next().unwrap_or_default()
+            }
+            _ => return Err(TokenError::Invalid),
+        };
+        let sub = claims.subject.ok_or(TokenError::Invalid)?;
+        Ok((sub, aud, claims.custom.sid))
+    }
+
+    fn sign_with<C: Serialize>(
+        &self,
+        claims: Claims<C>,
+        audience: Option<String>,
+        nonce: Option<String>,
+    ) -> Result<String, String> {
         let claims = JWTClaims {
             issued_at: Some(UnixTimeStamp::from_secs(claims.iat)),
             expires_at: Some(UnixTimeStamp::from_secs(claims.exp)),
             invalid_before: None,
             issuer: Some(claims.iss),
             subject: Some(claims.sub),
-            audiences: self.audience.clone().map(Audiences::AsString),
+            audiences: audience.map(Audiences::AsString),
             jwt_id: Some(claims.jti),
-            nonce: None,
+            nonce,
             custom: claims.custom,
         };
         match &self.current {
             Signer::EdDSA(pair) => pair.sign(claims),
             Signer::ES256(pair) => pair.sign(claims),
+            Signer::RS256(pair) => pair.sign(claims),
         }
         .map_err(|e| e.to_string())
     }
@@ -260,6 +337,7 @@ impl Keyring {
         let claims = match key {
             Verifier::EdDSA(public) => public.verify_token::<C>(token, Some(options)),
             Verifier::ES256(public) => public.verify_token::<C>(token, Some(options)),
+            Verifier::RS256(public) => public.verify_token::<C>(token, Some(options)),
         }
         .map_err(|e| match e.downcast_ref::<JWTError>() {
             Some(JWTError::TokenHasExpired) => TokenError::Expired,
@@ -277,6 +355,19 @@ impl Keyring {
     }
 }
 
+/// An RSA public key as the JWKS shows it (SPEC §3): `kty`, `n`, `e`, `kid`,
+/// `alg`, `use`, built from its components.
+fn rsa_jwk(public: &RS256PublicKey, kid: &str) -> String {
+    use jwt_simple::reexports::ct_codecs::{Base64UrlSafeNoPadding, Encoder};
+    let parts = public.to_components();
+    let encode = |bytes: &[u8]| Base64UrlSafeNoPadding::encode_to_string(bytes).unwrap_or_default();
+    serde_json::json!({
+        "kty": "RSA", "n": encode(&parts.n), "e": encode(&parts.e),
+        "kid": kid, "alg": "RS256", "use": "sig",
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -287,6 +378,7 @@ pub(crate) mod tests {
         let key_pair = match algorithm {
             Algorithm::EdDSA => Ed25519KeyPair::generate().to_bytes(),
             Algorithm::ES256 => ES256KeyPair::generate().to_bytes(),
+            Algorithm::RS256 => RS256KeyPair::generate(2048).unwrap().to_der().unwrap(),
         };
         StoredKey {
             kid: kid.into(),
@@ -325,6 +417,8 @@ pub(crate) mod tests {
                 org_id: None,
                 roles: vec![],
                 amr: vec![AMR_PASSWORD.into()],
+                client_id: None,
+                scope: None,
             },
         }
     }
@@ -427,6 +521,35 @@ pub(crate) mod tests {
             (Some("EC"), Some("P-256"))
         );
         assert_eq!(jwk["alg"].as_str(), Some("ES256"));
+    }
+
+    #[test]
+    fn an_rs256_key_signs_verifies_and_is_published_with_n_and_e() {
+        let stored = vec![
+            stored("ed", Algorithm::EdDSA, Some(150)),
+            stored("rs", Algorithm::RS256, None),
+        ];
+        let ring = Keyring::from_stored(&stored, 1000, 200, None).unwrap();
+        assert_eq!(ring.algorithms(), ["EdDSA", "RS256"]);
+        let t = now();
+        let token = ring.sign(access("authlite", t, t + 60)).unwrap();
+        let header = Token::decode_metadata(&token).unwrap();
+        assert_eq!((header.algorithm(), header.key_id()), ("RS256", Some("rs")));
+        assert_eq!(ring.verify_access(&token, "authlite").unwrap().sub, "u1");
+        let jwk = &ring.jwks()["keys"][1];
+        let n = jwk["n"].as_str().unwrap();
+        // 2048 bits = 256 bytes = 342 base64url characters; e = 65537 = "AQAB".
+        assert_eq!((n.len(), jwk["e"].as_str()), (342, Some("AQAB")));
+        assert_eq!(
+            (
+                jwk["kty"].as_str(),
+                jwk["alg"].as_str(),
+                jwk["use"].as_str(),
+                jwk["kid"].as_str()
+            ),
+            (Some("RSA"), Some("RS256"), Some("sig"), Some("rs"))
+        );
+        assert!(jwk.get("d").is_none(), "never the private exponent");
     }
 
     #[test]

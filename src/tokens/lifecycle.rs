@@ -2,7 +2,7 @@
 //! transaction that locks the key table and looks at it again inside, so two
 //! processes at once never leave two current keys or none.
 
-use jwt_simple::prelude::{ES256KeyPair, Ed25519KeyPair};
+use jwt_simple::prelude::{ES256KeyPair, Ed25519KeyPair, RS256KeyPair};
 
 use super::sealed_keys::{guard, live_keys, open_pairs, rewrites, sql};
 use super::sealing::KEY_PAIRS;
@@ -39,11 +39,17 @@ fn rewriting_if_needed<T>(
     db.change_keys(rewrites(db, sealer)?, work)
 }
 
+/// The size of an RS256 key (SPEC §3).
+pub const RSA_BITS: usize = 2048;
+
 fn add_key(store: &mut dyn KeyStore, sealer: &Sealer, algorithm: Algorithm) -> Outcome<String> {
     let kid = new_id()[..16].to_string();
     let pair = match algorithm {
         Algorithm::EdDSA => Ed25519KeyPair::generate().to_bytes(),
         Algorithm::ES256 => ES256KeyPair::generate().to_bytes(),
+        Algorithm::RS256 => RS256KeyPair::generate(RSA_BITS)
+            .and_then(|pair| pair.to_der())
+            .map_err(|e| format!("cannot make an RSA key: {e}"))?,
     };
     let stored = sealer.seal(KEY_PAIRS, &kid, &pair);
     store

@@ -1,4 +1,4 @@
-//! Signing and verifying access and refresh tokens (EdDSA or ES256, a `kid` in
+//! Signing and verifying access and refresh tokens (EdDSA, ES256 or RS256, a `kid` in
 //! every header), the keyring and its liveness, and secrets sealed at rest.
 
 mod keyring;
@@ -31,6 +31,9 @@ pub enum Algorithm {
     EdDSA,
     /// ECDSA on P-256 with SHA-256, for the libraries that know no EdDSA.
     ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 and a 2048-bit key, for the relying
+    /// parties that know nothing else (SPEC §3, §13).
+    RS256,
 }
 
 impl Algorithm {
@@ -38,6 +41,7 @@ impl Algorithm {
         match self {
             Algorithm::EdDSA => "EdDSA",
             Algorithm::ES256 => "ES256",
+            Algorithm::RS256 => "RS256",
         }
     }
 }
@@ -55,7 +59,8 @@ impl std::str::FromStr for Algorithm {
         match s {
             "EdDSA" => Ok(Algorithm::EdDSA),
             "ES256" => Ok(Algorithm::ES256),
-            other => Err(format!("\"{other}\" is not EdDSA or ES256")),
+            "RS256" => Ok(Algorithm::RS256),
+            other => Err(format!("\"{other}\" is not EdDSA, ES256 or RS256")),
         }
     }
 }
@@ -75,6 +80,12 @@ pub struct AccessClaims {
     /// How the session signed in (RFC 8176 values).
     #[serde(default)]
     pub amr: Vec<String>,
+    /// A token issued to an OpenID Connect client (SPEC §13): its id and the
+    /// scope granted. None on tokens of authlite's own sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]

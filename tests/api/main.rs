@@ -28,6 +28,8 @@ mod keys;
 mod lockout;
 mod login;
 mod logout;
+mod oidc;
+mod oidc_errors;
 mod ops;
 mod password;
 mod raw_http;

@@ -89,8 +89,13 @@ fn keys_list_shows_each_keys_algorithm_and_rotate_takes_one() {
     assert_eq!(keys[1].1, "ES256", "{keys:?}");
     assert_eq!(current(&keys), [&keys[1]]);
 
-    let out = authlite(&db, &["keys", "rotate", "--algorithm", "RS256"]);
-    assert_usage_error(&out, "keys rotate --algorithm RS256");
+    succeeds(&db, &["keys", "rotate", "--algorithm", "RS256"]);
+    let keys = listed(&db);
+    assert_eq!(keys[2].1, "RS256", "{keys:?}");
+    assert_eq!(current(&keys), [&keys[2]]);
+
+    let out = authlite(&db, &["keys", "rotate", "--algorithm", "HS256"]);
+    assert_usage_error(&out, "keys rotate --algorithm HS256");
 }
 
 #[test]

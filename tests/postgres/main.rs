@@ -26,6 +26,7 @@ mod lockout;
 mod mail;
 mod mfa;
 mod notify;
+mod oidc;
 mod outage;
 mod propagation;
 mod refresh;

@@ -129,6 +129,7 @@ pub fn fill(db: &str, key: &Path) -> Filled {
     );
     assert_eq!(status, 401, "{wrong}");
     second_factor(db, key, &server);
+    oidc(db, key, &server, &text(&body, "accessToken"));
     // On SQLite, /healthz's write probe is a row of meta too.
     let health = agent
         .get(server.url("/healthz"))
@@ -184,6 +185,83 @@ fn second_factor(db: &str, key: &Path, server: &Server) {
         (status, text(&body, "error_code")),
         (401, "MFA_REQUIRED".into())
     );
+}
+
+/// An OIDC client, a code it redeemed (the session and grant that made) and
+/// an authorization still waiting for the page, all for Ada's session `access`.
+fn oidc(db: &str, key: &Path, server: &Server, access: &str) {
+    let callback = "https://tool.acme.test/cb";
+    let out = cli_ok(
+        db,
+        key,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Tool",
+            "--redirect-uri",
+            callback,
+        ],
+    );
+    let value = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .to_string()
+    };
+    let (client_id, secret) = (value("client_id"), value("client_secret"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .build()
+        .into();
+    let authorize = || {
+        let query = format!(
+            "response_type=code&client_id={client_id}&redirect_uri={callback}&scope=openid+offline_access&state=s"
+        );
+        let resp = agent
+            .get(server.url(&format!("/oauth/authorize?{query}")))
+            .call()
+            .expect("GET /oauth/authorize");
+        let to = resp.headers().get("location").expect("a redirect");
+        let to = to.to_str().unwrap();
+        to.split_once("#authorize=")
+            .expect("to the page")
+            .1
+            .to_string()
+    };
+    let id = authorize();
+    let resp = agent
+        .post(server.url("/oauth/continue"))
+        .header("Authorization", &format!("Bearer {access}"))
+        .send_json(json!({ "requestId": id }))
+        .expect("POST /oauth/continue");
+    let mut resp = resp;
+    let body: Value = resp.body_mut().read_json().expect("JSON");
+    let to = body["redirectUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let code = to
+        .split_once("code=")
+        .expect("a code")
+        .1
+        .split('&')
+        .next()
+        .unwrap();
+    let form = format!("grant_type=authorization_code&code={code}&redirect_uri={callback}&client_id={client_id}&client_secret={secret}");
+    let mut token = agent
+        .post(server.url("/oauth/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form)
+        .expect("POST /oauth/token");
+    assert_eq!(
+        token.status().as_u16(),
+        200,
+        "{}",
+        token.body_mut().read_to_string().unwrap_or_default()
+    );
+    authorize();
 }
 
 /// Grace's session refreshed in a loop on `server` until `stop`: a server

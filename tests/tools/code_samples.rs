@@ -47,6 +47,19 @@ const EXPECTED: &[(&str, &str, u16, Option<&str>)] = &[
     ("get", "/features", 200, None),
     ("delete", "/user/sessions/{sid}", 200, None),
     ("post", "/user/logout", 200, None),
+    // The OpenID Connect provider's samples send no client's parameters: the
+    // error page, RFC 6749 and RFC 6750 errors, an unknown request id.
+    ("get", "/oauth/authorize", 400, None),
+    ("post", "/oauth/token", 400, None),
+    (
+        "post",
+        "/oauth/continue",
+        404,
+        Some("AUTHORIZATION_NOT_FOUND"),
+    ),
+    ("get", "/oauth/userinfo", 401, None),
+    ("post", "/oauth/userinfo", 401, None),
+    ("get", "/oauth/logout", 400, None),
     ("get", "/", 200, None),
     ("get", "/docs", 200, None),
     ("get", "/client/authlite-client.js", 200, None),

@@ -84,7 +84,9 @@ fn every_request_the_document_calls_valid_gets_a_documented_answer() {
     let address = server.url("");
     let token = access_token(&address);
 
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/schemathesis.toml");
     let out: Output = schemathesis()
+        .args(["--config-file", config])
         .args(["run", &format!("{address}/openapi.json")])
         .args(["--checks", "all"])
         .args(["--max-examples", "10", "--max-time", "60"])

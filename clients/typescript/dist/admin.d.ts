@@ -14,6 +14,10 @@ export type AdminSession = Schemas["AdminSession"];
 export type Org = Schemas["OrgView"];
 /** An API key as listed: never the key itself. */
 export type ApiKey = Schemas["ApiKeyView"];
+/** An OpenID Connect client as `/admin/clients` shows it (never its secret). */
+export type OidcClient = Schemas["ClientView"];
+/** What `createClient` takes. */
+export type NewOidcClient = Schemas["CreateClientRequest"];
 /** One page of a list: its items and the cursor of the next page (null on the last). */
 export type Page<K extends string, T> = {
     [key in K]: T[];
@@ -181,5 +185,31 @@ export declare class AdminApi {
      * await auth.admin.revokeApiKey(apiKey.id);
      */
     revokeApiKey(keyId: string): Promise<void>;
+    /**
+     * Every OpenID Connect client, oldest first (`GET /admin/clients`).
+     *
+     * @example
+     * const names = (await auth.admin.clients()).map((c) => c.name);
+     */
+    clients(): Promise<OidcClient[]>;
+    /**
+     * Registers an OpenID Connect client (`POST /admin/clients`): `clientSecret`
+     * is shown this once (null for a public client).
+     *
+     * @example
+     * const { client, clientSecret } = await auth.admin.createClient({ name: "Grafana", redirectUris: ["https://grafana.example.com/login/generic_oauth"] });
+     */
+    createClient(request: NewOidcClient): Promise<{
+        client: OidcClient;
+        clientSecret: string | null;
+    }>;
+    /**
+     * Removes a client (`DELETE /admin/clients/{id}`): its codes stop working and
+     * the sessions it made are revoked.
+     *
+     * @example
+     * await auth.admin.removeClient(client.id);
+     */
+    removeClient(clientId: string): Promise<void>;
 }
 export {};

@@ -186,4 +186,34 @@ export class AdminApi {
     async revokeApiKey(keyId) {
         await this.#call("DELETE", `admin/api-keys/${id(keyId)}`);
     }
+    /**
+     * Every OpenID Connect client, oldest first (`GET /admin/clients`).
+     *
+     * @example
+     * const names = (await auth.admin.clients()).map((c) => c.name);
+     */
+    async clients() {
+        return (await this.#call("GET", "admin/clients")).clients;
+    }
+    /**
+     * Registers an OpenID Connect client (`POST /admin/clients`): `clientSecret`
+     * is shown this once (null for a public client).
+     *
+     * @example
+     * const { client, clientSecret } = await auth.admin.createClient({ name: "Grafana", redirectUris: ["https://grafana.example.com/login/generic_oauth"] });
+     */
+    async createClient(request) {
+        const answer = await this.#call("POST", "admin/clients", request);
+        return { client: answer.client, clientSecret: answer.clientSecret ?? null };
+    }
+    /**
+     * Removes a client (`DELETE /admin/clients/{id}`): its codes stop working and
+     * the sessions it made are revoked.
+     *
+     * @example
+     * await auth.admin.removeClient(client.id);
+     */
+    async removeClient(clientId) {
+        await this.#call("DELETE", `admin/clients/${id(clientId)}`);
+    }
 }

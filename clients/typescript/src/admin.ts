@@ -16,6 +16,10 @@ export type AdminSession = Schemas["AdminSession"];
 export type Org = Schemas["OrgView"];
 /** An API key as listed: never the key itself. */
 export type ApiKey = Schemas["ApiKeyView"];
+/** An OpenID Connect client as `/admin/clients` shows it (never its secret). */
+export type OidcClient = Schemas["ClientView"];
+/** What `createClient` takes. */
+export type NewOidcClient = Schemas["CreateClientRequest"];
 /** One page of a list: its items and the cursor of the next page (null on the last). */
 export type Page<K extends string, T> = { [key in K]: T[] } & { nextCursor: string | null };
 
@@ -236,5 +240,38 @@ export class AdminApi {
    */
   async revokeApiKey(keyId: string): Promise<void> {
     await this.#call("DELETE", `admin/api-keys/${id(keyId)}`);
+  }
+
+  /**
+   * Every OpenID Connect client, oldest first (`GET /admin/clients`).
+   *
+   * @example
+   * const names = (await auth.admin.clients()).map((c) => c.name);
+   */
+  async clients(): Promise<OidcClient[]> {
+    return (await this.#call("GET", "admin/clients")).clients as OidcClient[];
+  }
+
+  /**
+   * Registers an OpenID Connect client (`POST /admin/clients`): `clientSecret`
+   * is shown this once (null for a public client).
+   *
+   * @example
+   * const { client, clientSecret } = await auth.admin.createClient({ name: "Grafana", redirectUris: ["https://grafana.example.com/login/generic_oauth"] });
+   */
+  async createClient(request: NewOidcClient): Promise<{ client: OidcClient; clientSecret: string | null }> {
+    const answer = await this.#call("POST", "admin/clients", request);
+    return { client: answer.client as OidcClient, clientSecret: (answer.clientSecret as string | null) ?? null };
+  }
+
+  /**
+   * Removes a client (`DELETE /admin/clients/{id}`): its codes stop working and
+   * the sessions it made are revoked.
+   *
+   * @example
+   * await auth.admin.removeClient(client.id);
+   */
+  async removeClient(clientId: string): Promise<void> {
+    await this.#call("DELETE", `admin/clients/${id(clientId)}`);
   }
 }

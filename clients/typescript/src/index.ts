@@ -11,7 +11,7 @@
 export { AuthliteClient } from "./client.js";
 export type { AuthliteClientOptions, ChangeListener, Features, MfaStatus, Session, SessionInfo, TotpEnrolment, User } from "./client.js";
 export type { AdminApi } from "./admin.js";
-export type { AdminSession, AdminUser, ApiKey, AuditEvent, AuditFilter, NewUser, Org, Page, UserChanges, UserFilter } from "./admin.js";
+export type { AdminSession, AdminUser, ApiKey, AuditEvent, AuditFilter, NewOidcClient, NewUser, OidcClient, Org, Page, UserChanges, UserFilter } from "./admin.js";
 export { AuthliteError } from "./errors.js";
 export type { ErrorCode, ServerErrorCode } from "./errors.js";
 export type { AuthliteStorage, StorageOption } from "./storage.js";

@@ -407,12 +407,51 @@ describe("audit log, API keys, clients", { skip }, () => {
     assert.equal(await withKey(), 401);
   });
 
-  test("Clients says that no OIDC clients can be managed yet, and lists none", async () => {
+  test("a client is added with its secret shown once, listed, then removed after Confirm", async () => {
     const page = await signedInAsRoot();
     await page.getByRole("link", { name: "Clients", exact: true }).click();
     await heading(page, "Clients").waitFor();
-    await page.getByText("No OIDC clients can be managed yet").waitFor();
-    assert.equal(await page.getByRole("main").getByRole("listitem").count(), 0);
+    await page.getByText("No clients yet.").waitFor();
+    await page.getByLabel("Name").fill("Grafana");
+    await page.getByLabel("Redirect URIs").fill("https://grafana.acme.test/login/generic_oauth");
+    await page.getByLabel("Roles").fill("staff, ops");
+    await page.getByRole("button", { name: "Add client" }).click();
+    const secret = await page.getByLabel("Client secret", { exact: true }).inputValue();
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+    const clientId = await page.getByLabel("Client ID", { exact: true }).inputValue();
+    const [listed] = await api.clients();
+    assert.deepEqual([listed.id, listed.name, listed.roles, listed.public, listed.redirectUris],
+      [clientId, "Grafana", ["ops", "staff"], false, ["https://grafana.acme.test/login/generic_oauth"]]);
+    // The secret works at the token endpoint (a made-up code: invalid_grant, not invalid_client).
+    const basic = Buffer.from(`${clientId}:${secret}`).toString("base64");
+    const token = await fetch(new URL("/oauth/token", server.url), {
+      method: "POST", headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "grant_type=authorization_code&code=x&redirect_uri=https%3A%2F%2Fgrafana.acme.test%2Flogin%2Fgeneric_oauth",
+    });
+    assert.equal((await token.json()).error, "invalid_grant");
+
+    // Shown once: the page made again does not hold it.
+    await page.getByRole("link", { name: "Users", exact: true }).click();
+    await page.getByRole("link", { name: "Clients", exact: true }).click();
+    await page.getByText(`client_id ${clientId}`).waitFor();
+    assert.ok(!(await page.content()).includes(secret), "the secret is not shown again");
+
+    await page.getByRole("button", { name: "Remove Grafana" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+    await noticeText(page).filter({ hasText: "was removed" }).waitFor();
+    assert.deepEqual(await api.clients(), []);
+    await page.getByText("No clients yet.").waitFor();
+  });
+
+  test("a client with a bad redirect URI is refused in words, and nothing is added", async () => {
+    const page = await signedInAsRoot();
+    await page.getByRole("link", { name: "Clients", exact: true }).click();
+    await page.getByLabel("Name").fill("Broken");
+    await page.getByLabel("Redirect URIs").fill("/relative/callback");
+    await page.getByRole("button", { name: "Add client" }).click();
+    await page.waitForSelector('#error[data-code="INVALID_REQUEST"]');
+    assert.match(await page.textContent("#error"), /redirect URI/);
+    assert.deepEqual((await api.clients()).filter((c) => c.name === "Broken"), []);
   });
 });
 

@@ -4,6 +4,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod clients;
 pub(crate) mod mfa;
 pub(crate) mod orgs;
 pub(crate) mod sessions;
@@ -139,6 +140,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/admin/sessions/{sid}", "DELETE")
             .route(web::delete().to(sessions::revoke_session)),
+    )
+    .service(
+        resource("/admin/clients", "GET, HEAD, POST")
+            .route(web::get().to(clients::list_clients))
+            .route(web::head().to(clients::list_clients))
+            .route(web::post().to(clients::create_client)),
+    )
+    .service(
+        resource("/admin/clients/{id}", "DELETE").route(web::delete().to(clients::remove_client)),
     )
     .service(
         resource("/admin/orgs", "GET, HEAD, POST")

@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         12,
         include_str!("../../../migrations/postgres/012_outbox.sql"),
     ),
+    (
+        12,
+        13,
+        include_str!("../../../migrations/postgres/013_oidc.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 

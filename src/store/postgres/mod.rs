@@ -31,6 +31,7 @@ mod listen;
 mod mail;
 mod mfa;
 pub(super) mod migrate;
+mod oidc;
 mod sessions;
 mod tls;
 pub(super) mod url;

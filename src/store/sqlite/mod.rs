@@ -16,6 +16,7 @@ mod keys;
 mod links;
 mod mail;
 mod mfa;
+mod oidc;
 mod open;
 mod sessions;
 mod users;

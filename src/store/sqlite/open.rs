@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/010_users_by_email_bytes.sql"),
     ),
     (12, include_str!("../../../migrations/012_outbox.sql")),
+    (13, include_str!("../../../migrations/013_oidc.sql")),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 

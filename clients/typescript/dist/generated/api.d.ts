@@ -107,6 +107,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listClients"];
+        put?: never;
+        post: operations["createClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["removeClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/orgs": {
         parameters: {
             query?: never;
@@ -342,6 +374,86 @@ export interface paths {
         get: operations["metrics"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["oauthAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["oauthContinue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["oauthLogout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["oauthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/userinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["oauthUserinfo"];
+        put?: never;
+        post: operations["oauthUserinfoPost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -731,6 +843,28 @@ export interface components {
             /** @example a longer and newer pass phrase */
             newPassword: string;
         };
+        ClientsBody: {
+            /** @description Oldest first */
+            clients: components["schemas"]["ClientView"][];
+            success: boolean;
+        };
+        /** @description A client as the admin API shows it: never its secret. */
+        ClientView: {
+            /**
+             * Format: int64
+             * @description Unix seconds
+             */
+            createdAt: number;
+            /** @description The `client_id` */
+            id: string;
+            name: string;
+            postLogoutUris: string[];
+            /** @description A public client has no secret and must use PKCE */
+            public: boolean;
+            redirectUris: string[];
+            /** @description When not empty, only users holding one of these may sign in to it */
+            roles: string[];
+        };
         CodeRequest: {
             /**
              * @description A TOTP code (six digits), or where taken, a recovery code.
@@ -741,6 +875,19 @@ export interface components {
         ConfirmRequest: {
             /** @description The token of the emailed link (after `#confirm=`). */
             token: string;
+        };
+        ContinueBody: {
+            /**
+             * @description Where the browser goes now: the client's redirect URI with `code` and
+             *     `state` (or `error` and `state`), or after a logout the client's
+             *     post-logout URI (or this page)
+             */
+            redirectUrl: string;
+            success: boolean;
+        };
+        ContinueRequest: {
+            /** @description The id the page got in `#authorize=ID` or `#logout=ID` */
+            requestId: string;
         };
         CreateApiKeyRequest: {
             /** @description 1-100 characters */
@@ -753,10 +900,36 @@ export interface components {
              */
             ttl?: number | null;
         };
+        CreateClientRequest: {
+            /**
+             * @description 1-100 characters
+             * @example Grafana
+             */
+            name: string;
+            /** @description Where `/oauth/logout` may send the browser back to */
+            postLogoutUris?: string[];
+            /** @description No secret; PKCE required (default false) */
+            public?: boolean;
+            /**
+             * @description Absolute http(s) URLs without a fragment, matched exactly (1-20)
+             * @example [
+             *       "https://grafana.acme.test/login/generic_oauth"
+             *     ]
+             */
+            redirectUris: string[];
+            /** @description Only users holding one of these roles may sign in (default: everyone) */
+            roles?: string[];
+        };
         CreatedApiKeyBody: {
             apiKey: components["schemas"]["ApiKeyView"];
             /** @description The key (`alk_…`), shown this once: only its digest is kept */
             key: string;
+            success: boolean;
+        };
+        CreatedClientBody: {
+            client: components["schemas"]["ClientView"];
+            /** @description The `client_secret`, shown this once (only its digest is kept); null for a public client */
+            clientSecret?: string | null;
             success: boolean;
         };
         CreateOrgRequest: {
@@ -785,7 +958,24 @@ export interface components {
         };
         /** @description What token verifiers need to find the keys from the issuer. */
         Discovery: {
+            /** @description `--public-url` + `/oauth/authorize` (SPEC §13) */
+            authorization_endpoint: string;
+            claims_parameter_supported: boolean;
             claims_supported: string[];
+            /**
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported: string[];
+            end_session_endpoint: string;
+            /**
+             * @example [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types_supported: string[];
             /**
              * @description The algorithms of the published keys.
              * @example [
@@ -797,12 +987,40 @@ export interface components {
             issuer: string;
             /** @description `--public-url` + `/.well-known/jwks.json`. */
             jwks_uri: string;
+            request_parameter_supported: boolean;
+            response_modes_supported: string[];
+            /**
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported: string[];
+            /**
+             * @example [
+             *       "openid",
+             *       "email",
+             *       "profile",
+             *       "groups",
+             *       "offline_access"
+             *     ]
+             */
+            scopes_supported: string[];
             /**
              * @example [
              *       "public"
              *     ]
              */
             subject_types_supported: string[];
+            token_endpoint: string;
+            /**
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post",
+             *       "none"
+             *     ]
+             */
+            token_endpoint_auth_methods_supported: string[];
+            userinfo_endpoint: string;
         };
         /** @description A TOTP enrolment waiting for its first code. Holds a secret: no Debug. */
         EnrolmentBody: {
@@ -830,7 +1048,7 @@ export interface components {
          * @description Every error_code the server sends.
          * @enum {string}
          */
-        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_CODE" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "REGISTRATION_CLOSED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "NO_PASSWORD_SET" | "INVALID_PASSWORD" | "USER_INACTIVE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_CODE" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "FORBIDDEN" | "API_KEY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ORG_NOT_FOUND" | "EMAIL_TAKEN" | "ORG_EXISTS" | "ORG_NOT_EMPTY" | "EMAIL_DISABLED" | "REGISTRATION_CLOSED" | "CLIENT_NOT_FOUND" | "AUTHORIZATION_NOT_FOUND" | "LOGIN_REQUIRED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_ATTEMPTS" | "INTERNAL_ERROR" | "SERVER_BUSY" | "HTTP_ERROR";
         Features: {
             /** @description Whether this server sends email (forgot-password, invitations, sign-up). */
             email: boolean;
@@ -855,19 +1073,29 @@ export interface components {
             /** @example ok */
             status: string;
         };
-        /** @description An Ed25519 public key (`OKP`, `EdDSA`) or a P-256 one (`EC`, `ES256`). */
+        /**
+         * @description An Ed25519 public key (`OKP`, `EdDSA`), a P-256 one (`EC`, `ES256`) or a
+         *     2048-bit RSA one (`RSA`, `RS256`: `n` and `e` instead of `crv` and `x`).
+         */
         Jwk: {
             /** @example EdDSA */
             alg: string;
-            /** @example Ed25519 */
-            crv: string;
+            /**
+             * @description An OKP or EC key's curve.
+             * @example Ed25519
+             */
+            crv?: string | null;
+            /** @description An RSA key's public exponent, base64url. */
+            e?: string | null;
             kid: string;
             /** @example OKP */
             kty: string;
+            /** @description An RSA key's modulus, base64url. */
+            n?: string | null;
             /** @example sig */
             use: string;
             /** @description The public key (an EC key: its x coordinate), base64url. */
-            x: string;
+            x?: string | null;
             /** @description An EC key's y coordinate, base64url. */
             y?: string | null;
         };
@@ -946,6 +1174,15 @@ export interface components {
             /** Format: int32 */
             recoveryCodesLeft: number;
             totp: boolean;
+        };
+        /** @description An error of the token endpoint (RFC 6749 §5.2). */
+        OAuthErrorBody: {
+            /**
+             * @description `invalid_request`, `invalid_client`, `invalid_grant`,
+             *     `unsupported_grant_type`, `invalid_scope`
+             */
+            error: string;
+            error_description: string;
         };
         OrgBody: {
             org: components["schemas"]["OrgView"];
@@ -1033,6 +1270,22 @@ export interface components {
             /** @example true */
             success: boolean;
         };
+        /** @description The token answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3). */
+        TokenAnswer: {
+            access_token: string;
+            /**
+             * Format: int64
+             * @description Seconds the access token lives
+             */
+            expires_in: number;
+            id_token: string;
+            /** @description Only when `offline_access` was granted */
+            refresh_token?: string | null;
+            /** @description The scope granted */
+            scope: string;
+            /** @description `Bearer` */
+            token_type: string;
+        };
         /** @description The answer to a login or a refresh. Holds tokens: no Debug. */
         TokenPair: {
             accessToken: string;
@@ -1047,6 +1300,28 @@ export interface components {
             tokenId: string;
             user: components["schemas"]["UserView"];
         };
+        /**
+         * @description The form of POST /oauth/token (RFC 6749 §4.1.3 and §6): read as its
+         *     pairs by `Params`, this type only describes it.
+         */
+        TokenRequest: {
+            /** @description client_secret_post and public clients */
+            client_id?: string | null;
+            /** @description client_secret_post */
+            client_secret?: string | null;
+            /** @description authorization_code: the code from the redirect */
+            code?: string | null;
+            /** @description authorization_code: the PKCE verifier, when the request had a challenge */
+            code_verifier?: string | null;
+            /** @description `authorization_code` or `refresh_token` */
+            grant_type: string;
+            /** @description authorization_code: the redirect URI the code was made for */
+            redirect_uri?: string | null;
+            /** @description refresh_token: the refresh token */
+            refresh_token?: string | null;
+            /** @description refresh_token: at most the scope granted */
+            scope?: string | null;
+        };
         UpdateUserRequest: {
             /** Format: email */
             email?: string;
@@ -1059,6 +1334,18 @@ export interface components {
         UserBody: {
             success: boolean;
             user: components["schemas"]["AdminUser"];
+        };
+        UserInfo: {
+            /** @description With the `email` scope */
+            email?: string | null;
+            email_verified?: boolean | null;
+            /** @description With the `groups` scope: the user's roles */
+            groups?: string[] | null;
+            /** @description With the `profile` scope */
+            name?: string | null;
+            /** @description With the `profile` scope: the email (authlite has no user names) */
+            preferred_username?: string | null;
+            sub: string;
         };
         UserPage: {
             /** @description null on the last page */
@@ -1505,6 +1792,297 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    listClients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every OpenID Connect client, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientsBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin, nor a key with clients:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    createClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateClientRequest"];
+            };
+        };
+        responses: {
+            /** @description The client, and its secret shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedClientBody"];
+                };
+            };
+            /** @description INVALID_REQUEST: a bad name, redirect URI, role or post-logout URI */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin, nor a key with clients:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    removeClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client_id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client is removed, its codes void and the sessions it made revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessBody"];
+                };
+            };
+            /** @description MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not an admin, nor a key with clients:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "FORBIDDEN";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description CLIENT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "CLIENT_NOT_FOUND";
                         /** @description A short sentence for people. */
                         message: string;
                         /** @constant */
@@ -3525,6 +4103,332 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+        };
+    };
+    oauthAuthorize: {
+        parameters: {
+            query?: {
+                client_id?: string;
+                /** @description The PKCE S256 challenge (required of public clients) */
+                code_challenge?: string;
+                /** @description `S256` */
+                code_challenge_method?: string;
+                nonce?: string;
+                /** @description `none` or `login` */
+                prompt?: string;
+                /** @description Exactly one of the client's redirect URIs */
+                redirect_uri?: string;
+                /** @description `code` */
+                response_type?: string;
+                /** @description Space-separated, with `openid`: `openid email profile groups offline_access` */
+                scope?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To authlite's page (`PUBLIC_URL/#authorize=ID`), which signs in and finishes the authorization; or back to the redirect URI with `error` (invalid_request, unsupported_response_type, invalid_scope) and `state` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page: an unknown client, or a redirect URI the client did not register (never a redirect) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    oauthContinue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContinueRequest"];
+            };
+        };
+        responses: {
+            /** @description Where the browser goes now. Without a bearer, only for prompt=none (error=login_required) and logouts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContinueBody"];
+                };
+            };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "INVALID_REQUEST";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description MISSING_TOKEN (sign in first), LOGIN_REQUIRED (prompt=login: sign in again), INVALID_TOKEN (a client's token is not the page's), TOKEN_EXPIRED, TOKEN_REVOKED, USER_INACTIVE */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "USER_INACTIVE" | "LOGIN_REQUIRED";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description AUTHORIZATION_NOT_FOUND: unknown, finished or expired */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "AUTHORIZATION_NOT_FOUND";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "REQUEST_TIMEOUT";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "PAYLOAD_TOO_LARGE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "UNSUPPORTED_MEDIA_TYPE";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+            /** @description SERVER_BUSY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code: "SERVER_BUSY";
+                        /** @description A short sentence for people. */
+                        message: string;
+                        /** @constant */
+                        success: false;
+                    };
+                };
+            };
+        };
+    };
+    oauthLogout: {
+        parameters: {
+            query?: {
+                /** @description Names the client when there is no id_token_hint */
+                client_id?: string;
+                /** @description An ID token this server issued to the client (expired ones too) */
+                id_token_hint?: string;
+                /** @description One of the client's registered post-logout URIs */
+                post_logout_redirect_uri?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To authlite's page (`PUBLIC_URL/#logout=ID`), which signs out and goes on to post_logout_redirect_uri?state=… */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page: an id_token_hint not from this server, or a post-logout URI the client did not register */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    oauthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description grant_type=authorization_code with code, redirect_uri, code_verifier; or grant_type=refresh_token with refresh_token. The client authenticates with HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post); a public client sends client_id alone */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Tokens (Cache-Control: no-store) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenAnswer"];
+                };
+            };
+            /** @description RFC 6749 §5.2: invalid_request, invalid_grant (a code unknown, used, expired, for another client, redirect URI or verifier; a second use revokes what the first issued), unsupported_grant_type, invalid_scope */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description invalid_client: an unknown client, a wrong or missing secret */
+            401: {
+                headers: {
+                    /** @description Basic realm="authlite" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
+    oauthUserinfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, as the token's scope allows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description RFC 6750: invalid_token, with WWW-Authenticate: a missing, invalid, expired or revoked token, or one not issued to a client */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
+    oauthUserinfoPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description As GET /oauth/userinfo */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description RFC 6750: invalid_token, with WWW-Authenticate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
                 };
             };
         };
