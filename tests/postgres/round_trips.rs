@@ -92,12 +92,17 @@ fn a_refresh_costs_one_round_trip_and_a_repeated_me_none() {
         instance.me(&pair.access).assert_ok();
     }
 
+    // The fewest of three runs: the upkeep thread's first prune (a second
+    // after start, a transaction per table) may fall inside one.
     let n = 40;
-    let before = proxy.trips();
-    for _ in 0..n {
-        pair = instance.refresh(&pair.refresh).pair();
+    let mut refreshes = usize::MAX;
+    for _ in 0..3 {
+        let before = proxy.trips();
+        for _ in 0..n {
+            pair = instance.refresh(&pair.refresh).pair();
+        }
+        refreshes = refreshes.min(proxy.trips() - before);
     }
-    let refreshes = proxy.trips() - before;
     // One each, and now and then the key check (every 500 ms).
     assert!(
         refreshes <= n + n / 4,
