@@ -155,6 +155,9 @@ pub struct ServeArgs {
     /// Audit events older than this many days are pruned
     #[arg(long, env = "AUTHLITE_AUDIT_RETENTION", value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub audit_retention: u64,
+    /// The WebAuthn relying party id of passkeys (default: the host of --public-url)
+    #[arg(long, env = "AUTHLITE_RP_ID", value_name = "HOST")]
+    pub rp_id: Option<String>,
     /// Write a copy of the database as an SQLite file authlite-YYYYMMDDTHHMMSSZ.db into this folder, at start and every --backup-interval
     #[arg(long, env = "AUTHLITE_BACKUP_DIR", value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -191,6 +194,7 @@ impl ServeArgs {
             master_key_file: None,
             min_password_length: self.min_password_length,
             audit_retention: self.audit_retention,
+            rp_id: self.rp_id.clone(),
         }
     }
 }

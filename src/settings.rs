@@ -35,6 +35,8 @@ pub struct Settings {
     pub min_password_length: usize,
     /// Audit events older than this many days are pruned.
     pub audit_retention: u64,
+    /// The WebAuthn relying party id; `None`: the host of `public_url`.
+    pub rp_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             master_key_file: None,
             min_password_length: 8,
             audit_retention: 90,
+            rp_id: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::gate::HashGate;
 use crate::known_users::KnownUsers;
 use crate::lock_notes::LockNotes;
 use crate::metrics::Metrics;
+use crate::mfa::passkeys::RelyingParty;
 use crate::password;
 use crate::session_cache::SessionCache;
 use crate::settings::Settings;
@@ -47,6 +48,8 @@ pub struct State {
     pub api_keys: KeyCache,
     /// Lockouts already in the audit log.
     pub locks_noted: LockNotes,
+    /// The WebAuthn relying party of passkeys.
+    pub relying_party: RelyingParty,
 }
 
 impl Deref for AppState {
@@ -89,6 +92,11 @@ impl AppState {
         };
         let metrics =
             Metrics::new().map_err(|e| StartupError(format!("cannot set up metrics: {e}")))?;
+        let relying_party = RelyingParty::new(
+            settings.public_url.as_deref(),
+            settings.rp_id.as_deref(),
+            &settings.issuer,
+        );
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
         let state = Arc::new(State {
@@ -105,6 +113,7 @@ impl AppState {
             known_users: KnownUsers::default(),
             api_keys: KeyCache::default(),
             locks_noted: LockNotes::default(),
+            relying_party,
         });
         watch_changes(&state)
             .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
@@ -129,7 +138,8 @@ impl State {
     }
 
     /// Drops sessions whose newest token has expired, failures past the
-    /// window, used TOTP steps and mfaTokens, and audit events past their retention.
+    /// window, used TOTP steps and mfaTokens, passkey ceremonies past their
+    /// 300 s, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
@@ -141,6 +151,7 @@ impl State {
             now.saturating_sub(86_400),
         );
         self.in_chunks(move |store| store.prune_mfa(step_before, expired_before))?;
+        self.in_chunks(move |store| store.prune_ceremonies(now))?;
         let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
         self.in_chunks(move |store| store.prune_events(kept_from))
     }

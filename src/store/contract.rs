@@ -14,6 +14,7 @@ mod areas;
 mod audit;
 mod directory;
 mod mfa;
+mod passkeys;
 mod races;
 mod roles;
 mod search;

@@ -1,7 +1,7 @@
 //! All SQL lives below here, one folder per engine: `sqlite/` (the embedded
 //! default) and `postgres/` (several instances on one database). Each area's
 //! trait is declared once, beside its model types (`users.rs`, `sessions.rs`,
-//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`), and each engine implements it in its
+//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`, `passkeys.rs`), and each engine implements it in its
 //! own file of the same name. `Store` is all of them: the one seam the rest of
 //! the program sees; `Database` opens either engine and runs work on it.
 //! `contract.rs` is the test suite both engines pass. Nothing here knows about
@@ -18,6 +18,7 @@ mod failures;
 mod keys;
 mod links;
 mod mfa;
+mod passkeys;
 pub mod postgres;
 mod sessions;
 pub mod sqlite;
@@ -34,6 +35,7 @@ pub use failures::{email_key, ip_key, Failures, Limit};
 pub use keys::{KeyChanges, KeyStore, SigningKeys, StoredKey, MASTER_KEY_CHECK};
 pub use links::{Link, Links};
 pub use mfa::{Mfa, MfaState, MfaToken, StoredTotp};
+pub use passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
 pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions, Spent};
 pub use users::{normalize_email, Status, User, Users};
 
@@ -82,7 +84,7 @@ pub const PRUNE_CHUNK: u32 = 100;
 /// Each method is one statement unless it says otherwise. Changing the signing
 /// keys is not here: only `Database::change_keys` gives those methods.
 pub trait Store:
-    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + Mfa
+    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + Mfa + Passkeys
 {
 }
 
@@ -96,6 +98,7 @@ impl<T> Store for T where
         + ApiKeys
         + Audit
         + Mfa
+        + Passkeys
         + ?Sized
 {
 }

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
         10,
         include_str!("../../../migrations/postgres/010_users_by_email_bytes.sql"),
     ),
+    (
+        10,
+        11,
+        include_str!("../../../migrations/postgres/011_passkeys.sql"),
+    ),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].1;
 

@@ -30,6 +30,7 @@ mod links;
 mod listen;
 mod mfa;
 pub(super) mod migrate;
+mod passkeys;
 mod sessions;
 mod tls;
 pub(super) mod url;

@@ -16,6 +16,7 @@ mod keys;
 mod links;
 mod mfa;
 mod open;
+mod passkeys;
 mod sessions;
 mod users;
 mod writer;

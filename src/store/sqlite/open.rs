@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../../migrations/010_users_by_email_bytes.sql"),
     ),
+    (11, include_str!("../../../migrations/011_passkeys.sql")),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
