@@ -28,6 +28,7 @@ mod lockout;
 mod login;
 mod logout;
 mod ops;
+mod passkeys;
 mod password;
 mod raw_http;
 mod refresh;
