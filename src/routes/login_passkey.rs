@@ -30,9 +30,13 @@ fn amr_passkey() -> Vec<String> {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginFinishRequest {
+    /// The `ceremonyId` of POST /user/passkeys/login.
+    #[schema(example = "CEREMONY_ID")]
     ceremony_id: String,
     /// The assertion's JSON form (`credential.toJSON()`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, example = json!({"id": "CREDENTIAL_ID", "rawId": "CREDENTIAL_ID",
+        "type": "public-key", "response": {"clientDataJSON": "…", "authenticatorData": "…",
+        "signature": "…", "userHandle": "…"}}))]
     credential: Value,
 }
 

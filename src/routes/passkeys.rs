@@ -71,9 +71,12 @@ pub struct PasskeysBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterFinishRequest {
+    /// The `ceremonyId` of POST /user/passkeys/register.
+    #[schema(example = "CEREMONY_ID")]
     ceremony_id: String,
     /// The created credential's JSON form (`credential.toJSON()`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, example = json!({"id": "CREDENTIAL_ID", "rawId": "CREDENTIAL_ID",
+        "type": "public-key", "response": {"clientDataJSON": "…", "attestationObject": "…"}}))]
     credential: Value,
     /// A name to tell it by (default "Passkey"), at most 100 characters.
     #[schema(example = "Laptop")]

@@ -9,7 +9,7 @@
  * console.log(await auth.me());
  */
 export { AuthliteClient } from "./client.js";
-export type { AuthliteClientOptions, ChangeListener, MfaStatus, Session, SessionInfo, TotpEnrolment, User } from "./client.js";
+export type { AuthliteClientOptions, ChangeListener, MfaStatus, Passkey, Session, SessionInfo, TotpEnrolment, User } from "./client.js";
 export type { AdminApi } from "./admin.js";
 export type { AdminSession, AdminUser, ApiKey, AuditEvent, AuditFilter, NewUser, Org, Page, UserChanges, UserFilter } from "./admin.js";
 export { AuthliteError } from "./errors.js";
