@@ -26,6 +26,7 @@ mod lockout;
 mod mfa;
 mod notify;
 mod outage;
+mod passkeys;
 mod propagation;
 mod refresh;
 mod round_trips;
