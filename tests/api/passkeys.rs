@@ -461,6 +461,8 @@ fn an_admin_reset_removes_passkeys_and_the_admin_view_counts_them() {
     assert_eq!(reset.status, 200, "{}", reset.text);
     let user = app.admin("GET", &format!("/admin/users/{ada_id}"), &admin, None);
     assert_eq!(user.json()["user"]["mfa"]["passkeys"], 0);
+    let reset = events(&app, &admin, "mfa.reset");
+    assert_eq!(reset[0]["detail"], json!({"totp": false, "passkeys": 1}));
     sign_in(&app, &mut key).assert_error(401, "INVALID_CREDENTIAL");
 }
 
