@@ -85,7 +85,6 @@ pub async fn login_finish(
         sign_in(&job_state, attempt, &digest, credential)
     })
     .await;
-    state.metrics.login(outcome.as_ref().err().map(|e| e.code));
     let body = serde_json::to_string(&outcome?).map_err(ApiError::internal)?;
     Ok(token_response().body(body))
 }

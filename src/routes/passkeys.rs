@@ -106,11 +106,7 @@ pub async fn register(
             .start_registration(&user.id, &user.email, &user.name, exclude)
             .map_err(refusal)?;
         let ceremony_id = begin(state, CeremonyKind::Register, Some(user.id), rp_state)?;
-        Ok(CeremonyBody {
-            success: true,
-            ceremony_id,
-            public_key,
-        })
+        Ok(CeremonyBody::new(ceremony_id, public_key))
     })
     .await?;
     ceremony_answer(&body)

@@ -15,6 +15,9 @@ use crate::support::serve::Server;
 fn serve(db: &std::path::Path) -> Server {
     let mut cmd = command(db);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--seed", DEMO_SEED])
+        // A host name, so that the passkey endpoints run their checks (an IP
+        // address is no relying party: they would all answer 501).
+        .args(["--public-url", "http://localhost:8080"])
         // Enough room that the login is fuzzed rather than locked out.
         .args([
             "--max-failures",
