@@ -2,8 +2,6 @@
 //! credential with user verification. A failed sign-in counts for the
 //! per-address lockout, as a failed login does.
 
-use std::net::IpAddr;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,7 +17,7 @@ use crate::mfa::passkeys::user_handle;
 use crate::password::link;
 use crate::state::AppState;
 use crate::store::audit::SYSTEM;
-use crate::store::{email_key, ip_key, CeremonyKind, Limit, PasskeyUse, Status, User};
+use crate::store::{email_key, ip_key, CeremonyKind, Limit, PasskeyUse, Status, StoreError, User};
 
 /// The `amr` of a passkey sign-in (RFC 8176): a hardware key, user
 /// verification, two factors.
@@ -97,7 +95,7 @@ fn sign_in(
     digest: &[u8],
     credential: Value,
 ) -> Result<TokenPair, ApiError> {
-    let rows = reserve(state, attempt.ip)?;
+    let rows = reserve(state, &attempt)?;
     let checked = check(state, digest, credential);
     let (user, passkey_id, used) = match checked {
         Ok(found) => found,
@@ -144,8 +142,8 @@ impl From<ApiError> for Failure {
     }
 }
 
-impl From<crate::store::StoreError> for Failure {
-    fn from(e: crate::store::StoreError) -> Failure {
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
         Failure::Other(e.into())
     }
 }
@@ -207,17 +205,27 @@ fn check(
     Ok((user, passkey.id, used))
 }
 
-/// A failure row under the client address, or 429 when it is locked.
-fn reserve(state: &AppState, ip: Option<IpAddr>) -> Result<Vec<i64>, ApiError> {
+/// A failure row under the client address, or 429 when it is locked (noted
+/// once per lock as `login.locked`, with no email: a passkey names none).
+fn reserve(state: &AppState, attempt: &Attempt) -> Result<Vec<i64>, ApiError> {
     let s = &state.settings;
-    let key = ip.map(|ip| ip_key(ip, s.ipv6_prefix));
+    let key = attempt.ip.map(|ip| ip_key(ip, s.ipv6_prefix));
     let (max, window, now) = (s.max_failures_per_ip, s.lockout, now());
+    let detail = json!({"email": null, "method": "passkey"});
+    let locked = attempt.event("login.locked", SYSTEM.into(), now, detail);
+    let noting = state.clone();
     let reserved = state.db.write(move |store| {
         let limits: Vec<Limit> = key.iter().map(|key| Limit { key, max }).collect();
-        store.reserve_failures(&limits, window, now)
+        let reserved = store.reserve_failures(&limits, window, now)?;
+        if let (Err(until), Some(key)) = (&reserved, &key) {
+            if noting.locks_noted.first(key, *until, now) {
+                store.append_event(&locked)?;
+            }
+        }
+        Ok::<_, StoreError>(reserved)
     })?;
     reserved.map_err(|until| {
-        log::warn!("passkey sign-in locked out: {ip:?}");
+        log::warn!("passkey sign-in locked out: {}", attempt.ip_shown());
         ApiError::too_many_attempts(until.saturating_sub(now))
     })
 }

@@ -414,6 +414,7 @@ fn failed_passkey_sign_ins_count_for_the_address_lockout() {
         max_failures_per_ip: 3,
         ..passkey_settings()
     });
+    let admin = app.admin_token();
     let (_, mut key, _) = ada_with_a_passkey(&app);
     for _ in 0..3 {
         let (_, options) = begin_login(&app);
@@ -425,6 +426,14 @@ fn failed_passkey_sign_ins_count_for_the_address_lockout() {
     // The password login from this address is locked too.
     app.login(ADA, ADA_PASSWORD)
         .assert_error(429, "TOO_MANY_ATTEMPTS");
+    sign_in(&app, &mut key).assert_error(429, "TOO_MANY_ATTEMPTS");
+    // The audit log notes the lock once (admin calls are not sign-ins).
+    let locked = events(&app, &admin, "login.locked");
+    let by_passkey: Vec<&Value> = locked
+        .iter()
+        .filter(|e| e["detail"]["method"] == "passkey")
+        .collect();
+    assert_eq!(by_passkey.len(), 1, "{locked:?}");
 }
 
 #[test]
