@@ -223,6 +223,11 @@ fn each_tampered_assertion_is_invalid_credential_and_the_ceremony_is_spent() {
     }
     // After all that, the right key still signs in.
     assert_eq!(sign_in(&app, &mut key).status, 200);
+    // A sign counter that goes back (a cloned authenticator) is refused.
+    let mut clone = key.twin();
+    clone.counter = 0;
+    sign_in(&app, &mut clone).assert_error(401, "INVALID_CREDENTIAL");
+    assert_eq!(sign_in(&app, &mut key).status, 200);
 }
 
 /// A second handle on the same credential (same private key and id).

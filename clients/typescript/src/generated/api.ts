@@ -1022,17 +1022,11 @@ export interface components {
             refreshToken: string;
         };
         RegisterFinishRequest: {
-            /**
-             * @description The `ceremonyId` of POST /user/passkeys/register.
-             * @example CEREMONY_ID
-             */
+            /** @description The `ceremonyId` of POST /user/passkeys/register. */
             ceremonyId: string;
             /** @description The created credential's JSON form (`credential.toJSON()`). */
             credential: Record<string, never>;
-            /**
-             * @description A name to tell it by (default "Passkey"), at most 100 characters.
-             * @example Laptop
-             */
+            /** @description A name to tell it by (default "Passkey"), at most 100 characters. */
             name?: string | null;
         };
         RenameOrgRequest: {
