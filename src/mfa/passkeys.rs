@@ -182,15 +182,22 @@ pub fn user_handle(user_id: &str) -> Uuid {
 fn build(public_url: &str, rp_id: Option<&str>, name: &str) -> Result<Webauthn, String> {
     let origin = Url::parse(public_url)
         .map_err(|e| format!("the public URL {public_url} is not one: {e}"))?;
-    let host = origin.host_str().unwrap_or_default().to_string();
+    // Checked here as webauthn-rs would, so that its own ERROR line is not
+    // logged at every start with an IP address as public URL (the default).
+    let host = origin.domain().unwrap_or_default().to_string();
     let rp_id = rp_id.unwrap_or(&host);
+    let fits = !rp_id.is_empty() && (host == rp_id || host.ends_with(&format!(".{rp_id}")));
+    let refused = || {
+        format!(
+            "passkeys need a host name as relying party id: \"{rp_id}\" is not one of the \
+             origin {public_url} (set --public-url to e.g. http://localhost:8080, or --rp-id)"
+        )
+    };
+    if !fits {
+        return Err(refused());
+    }
     WebauthnBuilder::new(rp_id, &origin)
-        .map_err(|_| {
-            format!(
-                "passkeys need a host name as relying party id: \"{rp_id}\" is not one of the \
-                 origin {public_url} (set --public-url to e.g. http://localhost:8080, or --rp-id)"
-            )
-        })?
+        .map_err(|_| refused())?
         .rp_name(name)
         .timeout(Duration::from_secs(CEREMONY_TTL))
         .build()
