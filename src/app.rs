@@ -85,6 +85,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(|| routes::method_not_allowed("POST, DELETE"))),
         )
         .service(post("/user/mfa/totp/confirm", routes::mfa::confirm))
+        .service(post("/user/passkeys/register", routes::passkeys::register))
+        .service(post(
+            "/user/passkeys/register/finish",
+            routes::passkeys::register_finish,
+        ))
+        .service(get("/user/passkeys", routes::passkeys::list))
+        .service(post("/user/passkeys/login", routes::login_passkey::login))
+        .service(post(
+            "/user/passkeys/login/finish",
+            routes::login_passkey::login_finish,
+        ))
+        // After the fixed paths above, which it would match too.
+        .service(
+            web::resource("/user/passkeys/{id}")
+                .route(web::delete().to(routes::passkeys::remove))
+                .default_service(web::to(|| routes::method_not_allowed("DELETE"))),
+        )
         .service(post(
             "/user/mfa/recovery-codes",
             routes::mfa::new_recovery_codes,

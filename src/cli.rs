@@ -159,6 +159,9 @@ pub struct ServeArgs {
     /// Audit events older than this many days are pruned
     #[arg(long, env = "AUTHLITE_AUDIT_RETENTION", value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub audit_retention: u64,
+    /// The WebAuthn relying party id of passkeys (default: the host of --public-url)
+    #[arg(long, env = "AUTHLITE_RP_ID", value_name = "HOST")]
+    pub rp_id: Option<String>,
     /// Write a copy of the database as an SQLite file authlite-YYYYMMDDTHHMMSSZ.db into this folder, at start and every --backup-interval
     #[arg(long, env = "AUTHLITE_BACKUP_DIR", value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -251,6 +254,7 @@ impl ServeArgs {
             forgot_ttl: self.forgot_ttl,
             registration_open: self.registration == "open",
             registration_domains: self.registration_domains.clone(),
+            rp_id: self.rp_id.clone(),
         }
     }
 }

@@ -68,6 +68,12 @@ error_codes! {
     InvalidCode => "INVALID_CODE", BAD_REQUEST, "The code is not right.";
     MfaAlreadyEnabled => "MFA_ALREADY_ENABLED", CONFLICT, "TOTP is already on for this account.";
     MfaNotEnabled => "MFA_NOT_ENABLED", CONFLICT, "TOTP is not on for this account.";
+    // 400 at registration, 401 at a passkey sign-in (OTHER_STATUS in openapi/admin.rs).
+    InvalidCredential => "INVALID_CREDENTIAL", BAD_REQUEST,
+        "The passkey could not be verified.";
+    PasskeyNotFound => "PASSKEY_NOT_FOUND", NOT_FOUND, "You have no passkey with that id.";
+    PasskeysUnavailable => "PASSKEYS_UNAVAILABLE", NOT_IMPLEMENTED,
+        "Passkeys need --public-url (or --rp-id) to name a host, not an IP address.";
     Forbidden => "FORBIDDEN", FORBIDDEN, "You may not do this.";
     ApiKeyNotFound => "API_KEY_NOT_FOUND", NOT_FOUND, "There is no API key with that id.";
     SessionNotFound => "SESSION_NOT_FOUND", NOT_FOUND, "You have no live session with that id.";

@@ -22,11 +22,15 @@ const WAKE_AT: usize = 64 * 1024;
 const LIMIT: usize = 1024 * 1024;
 
 /// Starts the log thread and routes env_logger (level from `RUST_LOG`,
-/// default `info`) to it. The handle's `flush` writes out what is waiting.
+/// default `info`, webauthn-rs off) to it. The handle's `flush` writes out what is waiting.
 /// Should the thread not start, env_logger writes to standard error itself.
 pub fn init() -> LogHandle {
+    // webauthn-rs logs each refused check, and a sign counter of 0 (what every
+    // synced passkey sends), as an ERROR: off unless RUST_LOG names it. The
+    // passkey routes log why they refused at info.
+    let default = "info,webauthn_rs=off,webauthn_rs_core=off";
     let mut builder =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default));
     let handle = spawn(Box::new(io::stderr()));
     if let Some(writer) = handle.writer() {
         let style = match io::stderr().is_terminal() {

@@ -42,6 +42,8 @@ pub struct Settings {
     /// Sign-up (`--registration open`), and the domains it is open to (empty: any).
     pub registration_open: bool,
     pub registration_domains: Vec<String>,
+    /// The WebAuthn relying party id; `None`: the host of `public_url`.
+    pub rp_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             forgot_ttl: 3600,
             registration_open: false,
             registration_domains: Vec::new(),
+            rp_id: None,
         }
     }
 }

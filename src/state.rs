@@ -15,6 +15,7 @@ use crate::lock_notes::LockNotes;
 use crate::mail::transport::Delivery;
 use crate::mail::{self, Bell};
 use crate::metrics::Metrics;
+use crate::mfa::passkeys::RelyingParty;
 use crate::password;
 use crate::session_cache::SessionCache;
 use crate::settings::Settings;
@@ -51,6 +52,8 @@ pub struct State {
     pub locks_noted: LockNotes,
     /// Rung when a message is queued, so that the sender goes at once.
     pub mail: Bell,
+    /// The WebAuthn relying party of passkeys.
+    pub relying_party: RelyingParty,
 }
 
 impl Deref for AppState {
@@ -99,6 +102,11 @@ impl AppState {
             .map(Delivery::new)
             .transpose()
             .map_err(StartupError)?;
+        let relying_party = RelyingParty::new(
+            settings.public_url.as_deref(),
+            settings.rp_id.as_deref(),
+            &settings.issuer,
+        );
         db.start_writer()
             .map_err(|e| StartupError(format!("cannot start the writer thread: {e}")))?;
         let state = Arc::new(State {
@@ -116,6 +124,7 @@ impl AppState {
             api_keys: KeyCache::default(),
             locks_noted: LockNotes::default(),
             mail: Bell::default(),
+            relying_party,
         });
         watch_changes(&state)
             .map_err(|e| StartupError(format!("cannot start the listener thread: {e}")))?;
@@ -144,8 +153,9 @@ impl State {
     }
 
     /// Drops sessions whose newest token has expired, failures past the
-    /// window, used TOTP steps and mfaTokens, mail throttle marks, expired sign-ups,
-    /// old sent messages, and audit events past their retention.
+    /// window, used TOTP steps and mfaTokens, passkey ceremonies past their
+    /// 300 s, mail throttle marks, expired sign-ups, old sent messages, OIDC
+    /// requests and codes, and audit events past their retention.
     fn prune(&self) -> store::Result<()> {
         let (now, lockout) = (clock::now(), self.settings.lockout);
         self.in_chunks(move |store| store.prune_expired_sessions(now))?;
@@ -166,6 +176,7 @@ impl State {
         // OIDC requests and codes a day past their expiry (a code's second
         // use within that day still revokes what its first use issued).
         self.in_chunks(move |store| store.prune_oidc(expired_before))?;
+        self.in_chunks(move |store| store.prune_ceremonies(now))?;
         let kept_from = now.saturating_sub(self.settings.audit_retention.saturating_mul(86_400));
         self.in_chunks(move |store| store.prune_events(kept_from))
     }

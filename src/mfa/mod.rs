@@ -4,6 +4,8 @@
 //! (`qrcode`, as SVG); recovery codes, kept only as SHA-256 digests. Nothing
 //! here touches the database or HTTP.
 
+pub mod passkeys;
+
 use qrcode::render::svg;
 use qrcode::QrCode;
 use sha2::{Digest, Sha256};

@@ -60,6 +60,7 @@ const ADMIN: &[ErrorCode] = &[
 pub const OTHER_STATUS: &[(&str, ErrorCode, u16)] = &[
     ("/admin/users/{id}", UserNotFound, 404),
     ("/user/login", InvalidCode, 401),
+    ("/user/passkeys/login", InvalidCredential, 401),
 ];
 
 /// The codes OTHER_STATUS adds to every endpoint under `path`.

@@ -101,6 +101,25 @@ const CLIENT_METHODS: &[(&str, &str, bool, &str)] = &[
         true,
         "const recoveryCodes = await auth.newRecoveryCodes({code});\nconsole.log(recoveryCodes);",
     ),
+    (
+        "post",
+        "/user/passkeys/register",
+        true,
+        "// In a browser: it creates the passkey, then the server registers it.\nconst passkey = await auth.addPasskey(\"Laptop\");\nconsole.log(passkey);",
+    ),
+    ("get", "/user/passkeys", true, "console.log(await auth.passkeys());"),
+    (
+        "delete",
+        "/user/passkeys/{id}",
+        true,
+        "await auth.removePasskey(process.env.PASSKEY_ID!);",
+    ),
+    (
+        "post",
+        "/user/passkeys/login",
+        false,
+        "// In a browser: the user picks one of their passkeys for this site.\nconst session = await auth.loginWithPasskey();\nconsole.log(session.user);",
+    ),
 ];
 
 /// Said once in the document's description, for the samples' readers.

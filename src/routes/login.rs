@@ -388,7 +388,12 @@ pub(super) fn new_session(
         .read(|store| Ok::<_, ApiError>(state.keys.ring(store)))?;
     let signed = sign_pair(state, &ring, &user, (&session.id, &session.amr), now)?;
     state.known_users.remember(&user);
-    let detail = json!({"method": "password", "amr": session.amr, "sid": session.id});
+    // A session signed in by a hardware key is a passkey's (SPEC §8's methods).
+    let method = match session.amr.first().map(String::as_str) {
+        Some("hwk") => "passkey",
+        _ => "password",
+    };
+    let detail = json!({"method": method, "amr": session.amr, "sid": session.id});
     let succeeded = attempt
         .event("login.succeeded", user_actor(&user.id), now, detail)
         .user(&user.id);

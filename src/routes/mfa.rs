@@ -78,7 +78,7 @@ pub async fn summary(
         success: true,
         totp: found.totp,
         recovery_codes_left: found.recovery_codes_left,
-        passkeys: 0,
+        passkeys: found.passkeys,
     }))
 }
 

@@ -16,6 +16,7 @@ mod directory;
 mod mail;
 mod mfa;
 mod oidc;
+mod passkeys;
 mod races;
 mod roles;
 mod search;

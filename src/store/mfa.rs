@@ -49,6 +49,8 @@ pub struct StoredTotp {
 pub struct MfaState {
     pub totp: bool,
     pub recovery_codes_left: u32,
+    /// Passkeys registered (SPEC §11).
+    pub passkeys: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! All SQL lives below here, one folder per engine: `sqlite/` (the embedded
 //! default) and `postgres/` (several instances on one database). Each area's
 //! trait is declared once, beside its model types (`users.rs`, `sessions.rs`,
-//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`, `mail.rs`, `oidc.rs`), and each engine implements it in its
+//! `failures.rs`, `keys.rs`, `links.rs`, `directory.rs`, `api_keys.rs`, `audit.rs`, `mfa.rs`, `mail.rs`, `oidc.rs`, `passkeys.rs`), and each engine implements it in its
 //! own file of the same name. `Store` is all of them: the one seam the rest of
 //! the program sees; `Database` opens either engine and runs work on it.
 //! `contract.rs` is the test suite both engines pass. Nothing here knows about
@@ -20,6 +20,7 @@ mod links;
 pub mod mail;
 mod mfa;
 mod oidc;
+mod passkeys;
 pub mod postgres;
 mod sessions;
 pub mod sqlite;
@@ -38,6 +39,7 @@ pub use links::{Link, Links};
 pub use mail::{ClaimedMail, Mail, NewMail, Registration};
 pub use mfa::{Mfa, MfaState, MfaToken, StoredTotp};
 pub use oidc::{AuthCode, Client, Grant, Oidc, OidcRequest, StoredClient, AUTHORIZE, LOGOUT};
+pub use passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
 pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions, Spent};
 pub use users::{normalize_email, Status, User, Users};
 
@@ -86,7 +88,18 @@ pub const PRUNE_CHUNK: u32 = 100;
 /// Each method is one statement unless it says otherwise. Changing the signing
 /// keys is not here: only `Database::change_keys` gives those methods.
 pub trait Store:
-    Users + Sessions + Failures + SigningKeys + Links + Directory + ApiKeys + Audit + Mfa + Mail + Oidc
+    Users
+    + Sessions
+    + Failures
+    + SigningKeys
+    + Links
+    + Directory
+    + ApiKeys
+    + Audit
+    + Mfa
+    + Mail
+    + Oidc
+    + Passkeys
 {
 }
 
@@ -102,6 +115,7 @@ impl<T> Store for T where
         + Mfa
         + Mail
         + Oidc
+        + Passkeys
         + ?Sized
 {
 }

@@ -31,6 +31,7 @@ mod logout;
 mod oidc;
 mod oidc_errors;
 mod ops;
+mod passkeys;
 mod password;
 mod raw_http;
 mod refresh;

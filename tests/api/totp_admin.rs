@@ -67,7 +67,7 @@ fn an_admin_sees_the_second_factor_and_resets_it() {
         reset[0]["actor"],
         format!("user:{}", app.user_id(&admin, ADA))
     );
-    assert_eq!(reset[0]["detail"], json!({"totp": true}));
+    assert_eq!(reset[0]["detail"], json!({"totp": true, "passkeys": 0}));
 }
 
 #[test]

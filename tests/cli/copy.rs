@@ -79,6 +79,8 @@ fn a_copy_made_under_a_steady_refresh_load_holds_every_row_and_accepts_the_sourc
 
     let server = fill::serve(&dest, &key);
     fill::assert_tokens_work(&server, &filled.access, &filled.refresh);
+    let mut passkey = filled.passkey;
+    fill::assert_passkey_works(&server, &mut passkey);
 }
 
 #[test]

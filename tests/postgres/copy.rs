@@ -63,6 +63,8 @@ fn sqlite_to_postgresql_and_back_gives_every_row_of_every_table() {
     // new audit events and keys after the copied ones.
     let server = fill::serve(&pg.url, &key);
     fill::assert_tokens_work(&server, &filled.access, &filled.refresh);
+    let mut passkey = filled.passkey;
+    fill::assert_passkey_works(&server, &mut passkey);
     let max_before: i64 = pg
         .query("SELECT max(id) FROM audit_events WHERE type = 'key.rotated'")
         .parse()

@@ -28,6 +28,7 @@ mod mfa;
 mod notify;
 mod oidc;
 mod outage;
+mod passkeys;
 mod propagation;
 mod refresh;
 mod round_trips;

@@ -11,6 +11,7 @@ use std::thread::{self, JoinHandle};
 
 use serde_json::{json, Value};
 
+use super::authenticator::SoftKey;
 use super::binary::{
     assert_exit, bare_command, run, stdout, ADA, ADA_PASSWORD, DEMO_SEED, ITERATIONS,
 };
@@ -50,6 +51,9 @@ pub fn cli_ok(db: &str, key: &Path, args: &[&str]) -> String {
     stdout(&out)
 }
 
+/// Where the fixture's servers say they are seen: the origin of its passkey.
+pub const ORIGIN: &str = "http://localhost:8080";
+
 /// `serve` on `db` with the master key, listening when it returns.
 pub fn serve(db: &str, key: &Path) -> Server {
     serve_with(db, key, &[])
@@ -57,7 +61,8 @@ pub fn serve(db: &str, key: &Path) -> Server {
 
 fn serve_with(db: &str, key: &Path, extra: &[&str]) -> Server {
     let mut cmd = command(db, key);
-    cmd.args(["serve", "--bind", "127.0.0.1:0"]).args(extra);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--public-url", ORIGIN])
+        .args(extra);
     Server::start(cmd)
 }
 
@@ -74,6 +79,8 @@ pub struct Filled {
     pub server: Server,
     pub access: String,
     pub refresh: String,
+    /// Ada's passkey, registered and used once.
+    pub passkey: SoftKey,
 }
 
 /// Rows in every table: orgs and users (a seed), roles, a set-password link,
@@ -130,6 +137,7 @@ pub fn fill(db: &str, key: &Path) -> Filled {
     assert_eq!(status, 401, "{wrong}");
     second_factor(db, key, &server);
     oidc(db, key, &server, &text(&body, "accessToken"));
+    let passkey = passkey(&server, &text(&body, "accessToken"));
     // On SQLite, /healthz's write probe is a row of meta too.
     let health = agent
         .get(server.url("/healthz"))
@@ -140,7 +148,50 @@ pub fn fill(db: &str, key: &Path) -> Filled {
         server,
         access: text(&body, "accessToken"),
         refresh: text(&body, "refreshToken"),
+        passkey,
     }
+}
+
+/// POSTs `body` with the bearer `access` when there is one; (status, JSON).
+fn send(server: &Server, path: &str, access: Option<&str>, body: Value) -> (u16, Value) {
+    let agent = http_agent();
+    let mut req = agent.post(server.url(path));
+    if let Some(access) = access {
+        req = req.header("Authorization", &format!("Bearer {access}"));
+    }
+    let mut resp = req
+        .send_json(&body)
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+    let json = resp.body_mut().read_json().expect("a JSON body");
+    (resp.status().as_u16(), json)
+}
+
+/// A passkey of Ada's, used once (its counter), and a sign-in begun and not
+/// finished (a ceremony).
+fn passkey(server: &Server, access: &str) -> SoftKey {
+    let mut key = SoftKey::new(ORIGIN);
+    let (status, begun) = send(server, "/user/passkeys/register", Some(access), json!({}));
+    assert_eq!(status, 200, "{begun}");
+    let credential = key.register(&begun["publicKey"]);
+    let body = json!({"ceremonyId": begun["ceremonyId"], "credential": credential});
+    let (status, added) = send(server, "/user/passkeys/register/finish", Some(access), body);
+    assert_eq!(status, 201, "{added}");
+    assert_passkey_works(server, &mut key);
+    let (status, begun) = send(server, "/user/passkeys/login", None, json!({}));
+    assert_eq!(status, 200, "{begun}");
+    key
+}
+
+/// `key` signs Ada in on `server`.
+#[track_caller]
+pub fn assert_passkey_works(server: &Server, key: &mut SoftKey) {
+    let (status, begun) = send(server, "/user/passkeys/login", None, json!({}));
+    assert_eq!(status, 200, "{begun}");
+    let credential = key.assert(&begun["publicKey"]);
+    let body = json!({"ceremonyId": begun["ceremonyId"], "credential": credential});
+    let (status, signed) = send(server, "/user/passkeys/login/finish", None, body);
+    assert_eq!(status, 200, "{signed}");
+    assert_eq!(signed["user"]["email"], ADA);
 }
 
 /// Tia, with TOTP on (the secret, its recovery codes, the step its first

@@ -3,6 +3,7 @@
 //! started in-process, the real binary run to its end or spawned as a server,
 //! and waits that last only as long as the clock needs.
 
+pub mod authenticator;
 pub mod binary;
 pub mod cast;
 pub mod clock;

@@ -1,7 +1,7 @@
 //! The code samples of /openapi.json (`x-codeSamples`, SPEC §9) run as a
 //! reader would run them, against a real server over the seed cast: the curl
 //! samples through `/bin/sh`, the JavaScript ones with node and the Python
-//! ones with `requests`, with only `AUTHLITE_URL`, `ACCESS_TOKEN` and `SID`
+//! ones with `requests`, with only `AUTHLITE_URL`, `ACCESS_TOKEN`, `SID` and `PASSKEY_ID`
 //! set. Every endpoint that needs no admin must answer its sample as listed in
 //! `EXPECTED`, with a status the document lists for it.
 //!
@@ -45,6 +45,29 @@ const EXPECTED: &[(&str, &str, u16, Option<&str>)] = &[
     ("post", "/user/register", 403, Some("REGISTRATION_CLOSED")),
     ("post", "/user/register/confirm", 401, Some("INVALID_TOKEN")),
     ("get", "/features", 200, None),
+    ("post", "/user/passkeys/register", 200, None),
+    // CEREMONY_ID and the credential are placeholders: no browser made them.
+    (
+        "post",
+        "/user/passkeys/register/finish",
+        400,
+        Some("INVALID_CREDENTIAL"),
+    ),
+    ("get", "/user/passkeys", 200, None),
+    // PASSKEY_ID is a placeholder too.
+    (
+        "delete",
+        "/user/passkeys/{id}",
+        404,
+        Some("PASSKEY_NOT_FOUND"),
+    ),
+    ("post", "/user/passkeys/login", 200, None),
+    (
+        "post",
+        "/user/passkeys/login/finish",
+        401,
+        Some("INVALID_CREDENTIAL"),
+    ),
     ("delete", "/user/sessions/{sid}", 200, None),
     ("post", "/user/logout", 200, None),
     // The OpenID Connect provider's samples send no client's parameters: the
@@ -136,6 +159,7 @@ fn run_samples(lang: &str, command: impl Fn(&str) -> Command) {
             .env("AUTHLITE_URL", &base)
             .env("ACCESS_TOKEN", token.as_str().unwrap_or_default())
             .env("SID", &sid)
+            .env("PASSKEY_ID", "no-such-passkey")
             .env("SAMPLE_BODY", &body_file)
             .output()
             .unwrap_or_else(|e| panic!("{method} {path}: cannot run the {lang} sample: {e}"));

@@ -21,6 +21,9 @@ fn serve(db: &std::path::Path) -> Server {
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--seed", DEMO_SEED])
         .arg("--mail-dir")
         .arg(&mail)
+        // A host name, so that the passkey endpoints run their checks (an IP
+        // address is no relying party: they would all answer 501).
+        .args(["--public-url", "http://localhost:8080"])
         // Enough room that the login is fuzzed rather than locked out.
         .args([
             "--max-failures",

@@ -25,6 +25,8 @@ export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
 export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
 /** What `features()` resolves to: `{ email, registration, passkeys, oidc }`. */
 export type Features = Omit<Ok<paths["/features"]["get"]>, "success">;
+/** One of the user's passkeys: `{ id, name, createdAt, lastUsedAt }` (Unix seconds; `lastUsedAt` null until a sign-in). */
+export type Passkey = Ok<paths["/user/passkeys"]["get"]>["passkeys"][number];
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 export interface AuthliteClientOptions {
@@ -78,6 +80,41 @@ export declare class AuthliteClient {
      * }
      */
     loginMfa(mfaToken: string, code: string): Promise<Session>;
+    /**
+     * Signs in with a passkey, no password (`POST /user/passkeys/login` and `/login/finish`):
+     * the browser asks the user for one of their passkeys for this site. Resolves to the new
+     * session; rejects with 401 `INVALID_CREDENTIAL`, `USER_INACTIVE` or `USER_NOT_FOUND`,
+     * 429 `TOO_MANY_ATTEMPTS`, or with the browser's own error (a `DOMException` such as
+     * `NotAllowedError`) when the user cancels. In a browser only.
+     *
+     * @example
+     * const { user } = await auth.loginWithPasskey();
+     */
+    loginWithPasskey(): Promise<Session>;
+    /**
+     * Registers a new passkey for the signed-in user (`POST /user/passkeys/register` and
+     * `/register/finish`): the browser creates it. Resolves to the passkey; rejects with 400
+     * `INVALID_CREDENTIAL`, or the browser's own error when the user cancels. In a browser only.
+     *
+     * @example
+     * const passkey = await auth.addPasskey("Laptop");
+     */
+    addPasskey(name?: string): Promise<Passkey>;
+    /**
+     * The signed-in user's passkeys, oldest first (`GET /user/passkeys`).
+     *
+     * @example
+     * for (const { id, name, lastUsedAt } of await auth.passkeys()) console.log(id, name, lastUsedAt);
+     */
+    passkeys(): Promise<Passkey[]>;
+    /**
+     * Removes one of the user's passkeys (`DELETE /user/passkeys/{id}`): it signs in no more.
+     * 404 `PASSKEY_NOT_FOUND` when the user has none with that id.
+     *
+     * @example
+     * await auth.removePasskey(passkey.id);
+     */
+    removePasskey(id: string): Promise<void>;
     /**
      * The signed-in user's second factors (`GET /user/mfa`): `{ totp, recoveryCodesLeft, passkeys }`.
      *

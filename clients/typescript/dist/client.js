@@ -2,6 +2,7 @@ import { AdminApi } from "./admin.js";
 import { AuthliteError, answerError, networkError, signedOut } from "./errors.js";
 import { freeze, openStorage, parseSession } from "./storage.js";
 import { watchTabs } from "./tabsync.js";
+import { createCredential, getCredential } from "./webauthn.js";
 // Refresh answers after which the session can never work again.
 const FATAL = ["INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "TOKEN_REUSED", "USER_NOT_FOUND", "USER_INACTIVE"];
 const now = () => Date.now() / 1000;
@@ -113,6 +114,60 @@ export class AuthliteClient {
         const session = toSession(answer);
         await this.#change(session);
         return session;
+    }
+    /**
+     * Signs in with a passkey, no password (`POST /user/passkeys/login` and `/login/finish`):
+     * the browser asks the user for one of their passkeys for this site. Resolves to the new
+     * session; rejects with 401 `INVALID_CREDENTIAL`, `USER_INACTIVE` or `USER_NOT_FOUND`,
+     * 429 `TOO_MANY_ATTEMPTS`, or with the browser's own error (a `DOMException` such as
+     * `NotAllowedError`) when the user cancels. In a browser only.
+     *
+     * @example
+     * const { user } = await auth.loginWithPasskey();
+     */
+    async loginWithPasskey() {
+        await this.#ready;
+        const begun = await this.#call("POST", "user/passkeys/login", {});
+        const credential = await getCredential(begun.publicKey);
+        const answer = await this.#call("POST", "user/passkeys/login/finish", {
+            body: { ceremonyId: begun.ceremonyId, credential },
+        });
+        const session = toSession(answer);
+        await this.#change(session);
+        return session;
+    }
+    /**
+     * Registers a new passkey for the signed-in user (`POST /user/passkeys/register` and
+     * `/register/finish`): the browser creates it. Resolves to the passkey; rejects with 400
+     * `INVALID_CREDENTIAL`, or the browser's own error when the user cancels. In a browser only.
+     *
+     * @example
+     * const passkey = await auth.addPasskey("Laptop");
+     */
+    async addPasskey(name) {
+        const begun = await this.#authorized("POST", "user/passkeys/register");
+        const credential = await createCredential(begun.publicKey);
+        const body = { ceremonyId: begun.ceremonyId, credential, ...(name === undefined ? {} : { name }) };
+        return (await this.#authorized("POST", "user/passkeys/register/finish", body)).passkey;
+    }
+    /**
+     * The signed-in user's passkeys, oldest first (`GET /user/passkeys`).
+     *
+     * @example
+     * for (const { id, name, lastUsedAt } of await auth.passkeys()) console.log(id, name, lastUsedAt);
+     */
+    async passkeys() {
+        return (await this.#authorized("GET", "user/passkeys")).passkeys;
+    }
+    /**
+     * Removes one of the user's passkeys (`DELETE /user/passkeys/{id}`): it signs in no more.
+     * 404 `PASSKEY_NOT_FOUND` when the user has none with that id.
+     *
+     * @example
+     * await auth.removePasskey(passkey.id);
+     */
+    async removePasskey(id) {
+        await this.#authorized("DELETE", `user/passkeys/${encodeURIComponent(id)}`);
     }
     /**
      * The signed-in user's second factors (`GET /user/mfa`): `{ totp, recoveryCodesLeft, passkeys }`.

@@ -9,7 +9,7 @@
  * console.log(await auth.me());
  */
 export { AuthliteClient } from "./client.js";
-export type { AuthliteClientOptions, ChangeListener, Features, MfaStatus, Session, SessionInfo, TotpEnrolment, User } from "./client.js";
+export type { AuthliteClientOptions, ChangeListener, Features, MfaStatus, Passkey, Session, SessionInfo, TotpEnrolment, User } from "./client.js";
 export type { AdminApi } from "./admin.js";
 export type { AdminSession, AdminUser, ApiKey, AuditEvent, AuditFilter, NewOidcClient, NewUser, OidcClient, Org, Page, UserChanges, UserFilter } from "./admin.js";
 export { AuthliteError } from "./errors.js";

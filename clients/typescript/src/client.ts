@@ -3,6 +3,7 @@ import type { paths } from "./generated/api.js";
 import { AuthliteError, answerError, networkError, signedOut } from "./errors.js";
 import { freeze, openStorage, parseSession, type AuthliteStorage, type StorageOption } from "./storage.js";
 import { watchTabs } from "./tabsync.js";
+import { createCredential, getCredential } from "./webauthn.js";
 
 type Ok<O> = O extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
 type LoginAnswer = Ok<paths["/user/login"]["post"]>;
@@ -19,6 +20,8 @@ export type MfaStatus = Omit<Ok<paths["/user/mfa"]["get"]>, "success">;
 export type TotpEnrolment = Omit<Ok<paths["/user/mfa/totp"]["post"]>, "success">;
 /** What `features()` resolves to: `{ email, registration, passkeys, oidc }`. */
 export type Features = Omit<Ok<paths["/features"]["get"]>, "success">;
+/** One of the user's passkeys: `{ id, name, createdAt, lastUsedAt }` (Unix seconds; `lastUsedAt` null until a sign-in). */
+export type Passkey = Ok<paths["/user/passkeys"]["get"]>["passkeys"][number];
 /** Told of every change of the session: the new one, or null once signed out. */
 export type ChangeListener = (session: Session | null) => void;
 
@@ -153,6 +156,64 @@ export class AuthliteClient {
     const session = toSession(answer);
     await this.#change(session);
     return session;
+  }
+
+  /**
+   * Signs in with a passkey, no password (`POST /user/passkeys/login` and `/login/finish`):
+   * the browser asks the user for one of their passkeys for this site. Resolves to the new
+   * session; rejects with 401 `INVALID_CREDENTIAL`, `USER_INACTIVE` or `USER_NOT_FOUND`,
+   * 429 `TOO_MANY_ATTEMPTS`, or with the browser's own error (a `DOMException` such as
+   * `NotAllowedError`) when the user cancels. In a browser only.
+   *
+   * @example
+   * const { user } = await auth.loginWithPasskey();
+   */
+  async loginWithPasskey(): Promise<Session> {
+    await this.#ready;
+    const begun = await this.#call("POST", "user/passkeys/login", {});
+    const credential = await getCredential(begun.publicKey as Record<string, unknown>);
+    const answer = await this.#call("POST", "user/passkeys/login/finish", {
+      body: { ceremonyId: begun.ceremonyId, credential },
+    });
+    const session = toSession(answer);
+    await this.#change(session);
+    return session;
+  }
+
+  /**
+   * Registers a new passkey for the signed-in user (`POST /user/passkeys/register` and
+   * `/register/finish`): the browser creates it. Resolves to the passkey; rejects with 400
+   * `INVALID_CREDENTIAL`, or the browser's own error when the user cancels. In a browser only.
+   *
+   * @example
+   * const passkey = await auth.addPasskey("Laptop");
+   */
+  async addPasskey(name?: string): Promise<Passkey> {
+    const begun = await this.#authorized("POST", "user/passkeys/register");
+    const credential = await createCredential(begun.publicKey as Record<string, unknown>);
+    const body = { ceremonyId: begun.ceremonyId, credential, ...(name === undefined ? {} : { name }) };
+    return (await this.#authorized("POST", "user/passkeys/register/finish", body)).passkey as Passkey;
+  }
+
+  /**
+   * The signed-in user's passkeys, oldest first (`GET /user/passkeys`).
+   *
+   * @example
+   * for (const { id, name, lastUsedAt } of await auth.passkeys()) console.log(id, name, lastUsedAt);
+   */
+  async passkeys(): Promise<Passkey[]> {
+    return (await this.#authorized("GET", "user/passkeys")).passkeys as Passkey[];
+  }
+
+  /**
+   * Removes one of the user's passkeys (`DELETE /user/passkeys/{id}`): it signs in no more.
+   * 404 `PASSKEY_NOT_FOUND` when the user has none with that id.
+   *
+   * @example
+   * await auth.removePasskey(passkey.id);
+   */
+  async removePasskey(id: string): Promise<void> {
+    await this.#authorized("DELETE", `user/passkeys/${encodeURIComponent(id)}`);
   }
 
   /**

@@ -71,7 +71,7 @@ async function loginPage(context) {
 async function signIn(page, password = PASSWORD) {
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 async function expectError(page, code, words) {
@@ -191,7 +191,7 @@ describe("the login page's two-step sign-in", { skip }, () => {
       const answer = page.waitForResponse((r) => new URL(r.url()).pathname === "/user/login");
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       const { mfaToken } = await (await answer).json();
       await page.getByRole("heading", { name: "Enter your code" }).waitFor();
       await page.getByRole("button", { name: "Continue" }).click();

@@ -12,7 +12,7 @@ use crate::state::AppState;
 #[utoipa::path(delete, path = "/admin/users/{id}/mfa", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
     responses(
-        (status = 200, description = "The user's TOTP, its waiting enrolment and recovery codes are removed (also when there were none): the password alone signs in", body = SuccessBody),
+        (status = 200, description = "The user's TOTP, its waiting enrolment, recovery codes and passkeys are removed (also when there were none): the password alone signs in", body = SuccessBody),
         (status = 401, description = "MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED or USER_INACTIVE", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin, or a key without users:write", body = ErrorBody),
         (status = 404, description = "USER_NOT_FOUND", body = ErrorBody),
@@ -27,8 +27,13 @@ pub async fn reset_mfa(
         state.db.write(move |store| {
             let user = find_user(store, &id)?;
             let totp = store.remove_mfa(&user.id)?;
+            let passkeys = store.remove_passkeys(&user.id)?;
             let reset = by
-                .event("mfa.reset", now(), json!({"totp": totp}))
+                .event(
+                    "mfa.reset",
+                    now(),
+                    json!({"totp": totp, "passkeys": passkeys}),
+                )
                 .user(&user.id);
             store.append_event(&reset)?;
             log::info!("second factors reset by an admin for user {}", user.id);

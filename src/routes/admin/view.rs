@@ -88,7 +88,7 @@ impl AdminUser {
             mfa: MfaSummary {
                 totp: mfa.totp,
                 recovery_codes_left: mfa.recovery_codes_left,
-                passkeys: 0,
+                passkeys: mfa.passkeys,
             },
         }
     }

@@ -43,6 +43,7 @@ fn an_enrolment_waits_is_replaced_turns_on_and_is_removed_with_its_codes() {
                 let state = MfaState {
                     totp: true,
                     recovery_codes_left: 10,
+                    passkeys: 0,
                 };
                 assert_eq!(s.mfa_summary("ada")?, state);
                 s.replace_recovery_codes("ada", &digests(3))?;

@@ -178,7 +178,8 @@ fn a_page_of_users_has_its_details_read_at_once() {
                         },
                         mfa: MfaState {
                             totp: true,
-                            recovery_codes_left: 2
+                            recovery_codes_left: 2,
+                            passkeys: 0,
                         },
                         locked_until: None,
                     }

@@ -159,7 +159,8 @@ impl Directory for PgStore<'_> {
                             WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL),
                     (SELECT count(*) FROM mfa_recovery_codes c WHERE c.user_id = u.id),
                     (SELECT f.at FROM login_failures f WHERE f.key = p.key AND f.at > $3
-                     ORDER BY f.at DESC LIMIT 1 OFFSET $4)
+                     ORDER BY f.at DESC LIMIT 1 OFFSET $4),
+                    (SELECT count(*) FROM passkeys k WHERE k.user_id = u.id)
              FROM unnest($1::text[], $2::text[]) AS p (id, key) JOIN users u ON u.id = p.id",
             &[
                 &ids,
@@ -171,6 +172,7 @@ impl Directory for PgStore<'_> {
         rows.iter()
             .map(|row| {
                 let left: i64 = row.try_get(4)?;
+                let passkeys: i64 = row.try_get(6)?;
                 let nth_newest = opt_time(row, 5)?;
                 let details = UserDetails {
                     times: UserTimes {
@@ -181,6 +183,8 @@ impl Directory for PgStore<'_> {
                         totp: row.try_get(3)?,
                         recovery_codes_left: u32::try_from(left)
                             .map_err(|_| StoreError::Failed(format!("{left} recovery codes")))?,
+                        passkeys: u32::try_from(passkeys)
+                            .map_err(|_| StoreError::Failed(format!("{passkeys} passkeys")))?,
                     },
                     locked_until: lockout_end(nth_newest, max, window, now),
                 };

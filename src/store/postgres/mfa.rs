@@ -85,14 +85,18 @@ impl Mfa for PgStore<'_> {
     fn mfa_summary(&mut self, user_id: &str) -> Result<MfaState> {
         let row = self.0.query_one(
             "SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = $1 AND enabled_at IS NOT NULL),
-                    (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = $1)",
+                    (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = $1),
+                    (SELECT count(*) FROM passkeys WHERE user_id = $1)",
             &[&user_id],
         )?;
         let left: i64 = row.try_get(1)?;
+        let passkeys: i64 = row.try_get(2)?;
         Ok(MfaState {
             totp: row.try_get(0)?,
             recovery_codes_left: u32::try_from(left)
                 .map_err(|_| StoreError::Failed(format!("{left} recovery codes")))?,
+            passkeys: u32::try_from(passkeys)
+                .map_err(|_| StoreError::Failed(format!("{passkeys} passkeys")))?,
         })
     }
 

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, i64, &str)] = &[
     ),
     (
         10,
+        11,
+        include_str!("../../../migrations/postgres/011_passkeys.sql"),
+    ),
+    (
+        11,
         12,
         include_str!("../../../migrations/postgres/012_outbox.sql"),
     ),

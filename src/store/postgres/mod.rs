@@ -32,6 +32,7 @@ mod mail;
 mod mfa;
 pub(super) mod migrate;
 mod oidc;
+mod passkeys;
 mod sessions;
 mod tls;
 pub(super) mod url;

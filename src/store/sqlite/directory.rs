@@ -143,7 +143,8 @@ impl Directory for SqliteStore<'_> {
                             WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL),
                     (SELECT count(*) FROM mfa_recovery_codes c WHERE c.user_id = u.id),
                     (SELECT f.at FROM login_failures f WHERE f.key = p.key AND f.at > ?2
-                     ORDER BY f.at DESC LIMIT 1 OFFSET ?3)
+                     ORDER BY f.at DESC LIMIT 1 OFFSET ?3),
+                    (SELECT count(*) FROM passkeys k WHERE k.user_id = u.id)
              FROM page p CROSS JOIN users u ON u.id = p.id",
         )?;
         let rows = stmt.query_map(
@@ -157,6 +158,7 @@ impl Directory for SqliteStore<'_> {
                     mfa: MfaState {
                         totp: row.get(3)?,
                         recovery_codes_left: row.get(4)?,
+                        passkeys: row.get(6)?,
                     },
                     locked_until: lockout_end(row.get(5)?, max, window, now),
                 };

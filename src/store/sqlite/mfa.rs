@@ -90,12 +90,14 @@ impl Mfa for SqliteStore<'_> {
     fn mfa_summary(&mut self, user_id: &str) -> Result<MfaState> {
         let mut stmt = self.0.prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ?1 AND enabled_at IS NOT NULL),
-                    (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = ?1)",
+                    (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = ?1),
+                    (SELECT count(*) FROM passkeys WHERE user_id = ?1)",
         )?;
         Ok(stmt.query_row([user_id], |row| {
             Ok(MfaState {
                 totp: row.get(0)?,
                 recovery_codes_left: row.get(1)?,
+                passkeys: row.get(2)?,
             })
         })?)
     }

@@ -18,6 +18,7 @@ mod mail;
 mod mfa;
 mod oidc;
 mod open;
+mod passkeys;
 mod sessions;
 mod users;
 mod writer;

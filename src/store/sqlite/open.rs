@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../../migrations/010_users_by_email_bytes.sql"),
     ),
+    (11, include_str!("../../../migrations/011_passkeys.sql")),
     (12, include_str!("../../../migrations/012_outbox.sql")),
     (13, include_str!("../../../migrations/013_oidc.sql")),
 ];
