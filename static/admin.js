@@ -35,6 +35,10 @@ const MESSAGES = {
   BAD_DAYS: "Type the number of days the key works, from 1 to 3650, or leave it empty.",
   NO_SCOPE: "Choose at least one scope.",
   EMPTY_PASSWORD: "Type the password to set.",
+  INVALID_CREDENTIAL: "That passkey was not accepted. Try again, or sign in with your password.",
+  PASSKEYS_UNAVAILABLE: "This server is not set up for passkeys: its public address must be a host name (such as localhost), not an IP address.",
+  PASSKEY_CANCELLED: "No passkey was used: the request was cancelled or timed out.",
+  PASSKEY_UNSUPPORTED: "This browser cannot use passkeys here (they need https, or localhost).",
 };
 const CONTEXT = {
   user: { USER_NOT_FOUND: "That user no longer exists." },
@@ -49,7 +53,7 @@ const EVENT_TYPES = [
   "user.created", "user.updated", "user.deleted", "user.erased", "user.unlocked",
   "mfa.totp.enabled", "mfa.totp.disabled", "mfa.recovery.regenerated", "mfa.recovery.used", "mfa.reset",
   "passkey.added", "passkey.removed", "key.rotated", "key.retired", "apikey.created", "apikey.revoked",
-  "client.created", "client.removed", "oidc.authorized", "registration.requested", "registration.completed",
+  "client.created", "client.removed", "oidc.authorized", "registration.requested", "registration.completed", "mail.failed",
 ];
 
 const fail = (code, message = "") => new AuthliteError(0, code, message);
@@ -204,7 +208,25 @@ function signinView() {
       await admitted();
     });
   });
+  const passkey = form.querySelector("[data-action=passkey]");
+  passkey.addEventListener("click", () => run(passkey, "signin", async () => {
+    await withPasskey(() => auth.loginWithPasskey());
+    await admitted();
+  }));
   form.email.focus();
+}
+
+// The browser's refusals of a passkey ceremony, as codes the messages know.
+async function withPasskey(ceremony) {
+  try {
+    return await ceremony();
+  } catch (err) {
+    if (err instanceof AuthliteError) throw err;
+    const name = err && err.name;
+    if (name === "NotAllowedError" || name === "AbortError") throw fail("PASSKEY_CANCELLED");
+    if (name === "SecurityError" || !window.PublicKeyCredential) throw fail("PASSKEY_UNSUPPORTED");
+    throw err;
+  }
 }
 
 function mfaView() {

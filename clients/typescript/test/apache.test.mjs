@@ -130,7 +130,7 @@ describe("Apache with mod_auth_openidc signs in through authlite", { skip }, () 
       await page.waitForSelector("html[data-ready]", { state: "attached" });
       await page.getByLabel("Email").fill(ADA.email);
       await page.getByLabel("Password", { exact: true }).fill(ADA.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.waitForSelector("#content", { timeout: 20_000 });
       assert.equal(await page.textContent("#content"), CONTENT);
       assert.equal(new URL(page.url()).origin, site);

@@ -130,7 +130,7 @@ async function signInOnThePage(page) {
   await page.waitForSelector("html[data-ready]", { state: "attached" });
   await page.getByLabel("Email").fill(ADA.email);
   await page.getByLabel("Password", { exact: true }).fill(ADA.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 const outcome = (page) => page.waitForSelector("#out").then((el) => el.textContent());

@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADA, sleep, startServer } from "./helpers.mjs";
+import { ADA, ROOT, sleep, startServer } from "./helpers.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const required = process.env.AUTHLITE_REQUIRE_CLIENT === "1" || process.env.AUTHLITE_REQUIRE_BROWSER === "1";
@@ -151,6 +151,45 @@ describe("the login page's email flows", { skip: noChromium ? "no chromium" : fa
     } finally {
       await context.close();
       await plain.stop();
+    }
+  });
+});
+
+describe("the admin console's emailed invitation", { skip: noChromium ? "no chromium" : false }, () => {
+  test("New user, invited, Email the link to the user: created without a password, the emailed link sets one", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      page.outside = [];
+      await context.route("**/*", (route) => {
+        const url = new URL(route.request().url());
+        if (url.hostname === "127.0.0.1" || url.protocol === "data:") return route.continue();
+        page.outside.push(url.href);
+        return route.abort();
+      });
+      await page.goto(new URL("/admin/", server.url).href);
+      await page.getByLabel("Email", { exact: true }).fill(ROOT.email);
+      await page.getByLabel("Password").fill(ROOT.password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("button", { name: "New user" }).click();
+      await page.getByLabel("Email", { exact: true }).fill("ines@acme.test");
+      await page.getByLabel("Name").fill("Ines");
+      await page.getByLabel("Invited: a set-password link").check();
+      await page.getByLabel("Email the link to the user").check();
+      await page.getByRole("button", { name: "Create user" }).click();
+      await page.getByRole("status").filter({ hasText: "ines@acme.test was created and emailed a set-password link." }).waitFor();
+      await page.getByRole("heading", { name: "ines@acme.test", exact: true }).waitFor();
+      const link = await linkTo("ines@acme.test");
+      assert.match(link, /\/#set-password=/);
+      const linked = await loginPage(context, link.slice(server.url.length));
+      const form = linked.locator("#set-password-form");
+      await form.getByLabel("New password", { exact: true }).fill("ines chose this pass phrase");
+      await form.getByLabel("New password, again").fill("ines chose this pass phrase");
+      await linked.getByRole("button", { name: "Set password and sign in" }).click();
+      await signedInAs(linked, "ines@acme.test");
+      assert.deepEqual([page.outside, linked.outside, linked.errors], [[], [], []]);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -9,6 +9,7 @@
 // Without Chromium these tests are skipped with a banner, unless
 // AUTHLITE_REQUIRE_CLIENT=1 or AUTHLITE_REQUIRE_BROWSER=1, which make them fail.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
@@ -48,7 +49,7 @@ before(async () => {
   });
   const port = await freePort();
   origin = `http://localhost:${port}`;
-  server = await startServer(["--public-url", origin], { port, postgres: true });
+  server = await startServer(["--public-url", origin, "--issuer", origin], { port, postgres: true });
   const root = new AuthliteClient({ baseUrl: server.url });
   await root.login(ROOT.email, ROOT.password);
   api = root.admin;
@@ -213,6 +214,92 @@ describe("passkeys through the login page", { skip }, () => {
     assert.equal(code, "PASSKEY_CANCELLED");
     assert.match(await page.textContent("#error"), /No passkey was used/);
     assert.equal(await page.locator("#passkeys li").count(), 0);
+    await page.context().close();
+  });
+});
+
+describe("passkeys in the admin console", { skip }, () => {
+  /** Registers a passkey for `who` on the page's authenticator, then leaves the console open. */
+  async function consoleWithPasskeyOf(who) {
+    const page = await pageWithAuthenticator();
+    await page.evaluate(async ({ email, password }) => {
+      const { AuthliteClient } = await import("/client/authlite-client.js");
+      const auth = new AuthliteClient();
+      await auth.login(email, password);
+      await auth.addPasskey("Console");
+      await auth.logout();
+    }, { email: who.email, password: who.password });
+    await page.goto(`${origin}/admin/`);
+    await page.getByRole("button", { name: "Use a passkey" }).click();
+    return page;
+  }
+
+  test("an admin signs in to the console with a passkey alone", async () => {
+    const page = await consoleWithPasskeyOf(ROOT);
+    await page.getByRole("heading", { name: "Users", exact: true }).waitFor();
+    await page.getByRole("link", { name: "Audit log", exact: true }).waitFor();
+    const { users } = await api.users({ query: ROOT.email });
+    const { events } = await api.audit({ type: "login.succeeded", userId: users[0].id });
+    assert.equal(events[0].detail.method, "passkey");
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(page.outside, []);
+    await page.context().close();
+  });
+
+  test("a passkey of an account without the role admin is signed out again, in words", async () => {
+    const page = await consoleWithPasskeyOf(ADA);
+    await page.getByRole("alert").getByText("not an administrator").waitFor();
+    assert.equal(await page.getByRole("link", { name: "Users", exact: true }).count(), 0);
+    await page.getByRole("button", { name: "Use a passkey" }).waitFor();
+    assert.deepEqual(page.outside, []);
+    await page.context().close();
+  });
+});
+
+describe("a passkey sign-in completes an OpenID Connect authorization", { skip }, () => {
+  test("authorize → the page → Sign in with a passkey → the redirect URI with a code whose ID token says amr hwk", async () => {
+    const rpPort = await freePort();
+    const redirectUri = `http://localhost:${rpPort}/cb`;
+    const made = await server.cli("client", "add", "--name", "Passkey tool", "--public", "--redirect-uri", redirectUri);
+    const clientId = made.split("\n").find((l) => l.startsWith("client_id=")).slice("client_id=".length);
+    const page = await pageWithAuthenticator();
+    await page.evaluate(async ({ email, password }) => {
+      const { AuthliteClient } = await import("/client/authlite-client.js");
+      const auth = new AuthliteClient();
+      await auth.login(email, password);
+      await auth.addPasskey("For tools");
+      await auth.logout();
+    }, { email: GRACE.email, password: GRACE.password });
+
+    let reached = null;
+    await page.route(`${redirectUri}**`, (route) => {
+      reached = new URL(route.request().url());
+      return route.fulfill({ status: 200, contentType: "text/plain", body: "the tool" });
+    });
+    const verifier = randomBytes(32).toString("base64url");
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const query = new URLSearchParams({
+      response_type: "code", client_id: clientId, redirect_uri: redirectUri, scope: "openid email",
+      state: "st-1", nonce: "n-1", code_challenge: challenge, code_challenge_method: "S256",
+    });
+    await page.goto(`${origin}/oauth/authorize?${query}`);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.waitForURL(`${redirectUri}**`);
+    assert.equal(reached.searchParams.get("state"), "st-1");
+
+    const res = await fetch(new URL("/oauth/token", server.url), {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code", code: reached.searchParams.get("code"), redirect_uri: redirectUri,
+        code_verifier: verifier, client_id: clientId,
+      }),
+    });
+    const tokens = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(tokens));
+    const id = claims(tokens.id_token);
+    assert.deepEqual([id.aud, id.email, id.nonce, id.amr], [clientId, GRACE.email, "n-1", ["hwk", "user", "mfa"]]);
+    assert.deepEqual(page.outside, []);
     await page.context().close();
   });
 });
