@@ -144,3 +144,36 @@ fn a_5xx_answer_is_given_up_at_once_and_shown_to_admins() {
     assert_eq!(metric(&app, "authlite_mail_retries_total"), 0);
     assert!(sink.received().is_empty());
 }
+
+/// Moves every queued message's first try 24 h and a second back, and makes it due.
+fn age_the_outbox(app: &TestApp) {
+    let sql = "UPDATE mail_outbox SET created_at = created_at - 86401, next_at = 0 WHERE state = 'queued'";
+    if app.db.starts_with("postgres") {
+        let mut client = postgres::Client::connect(&app.db, postgres::NoTls).expect("connect");
+        assert_eq!(client.execute(sql, &[]).expect("age the outbox"), 1);
+        return;
+    }
+    let conn = rusqlite::Connection::open(&app.db).expect("open");
+    assert_eq!(conn.execute(sql, []).expect("age the outbox"), 1);
+}
+
+#[test]
+fn a_message_still_undelivered_after_24_hours_is_given_up_and_shown_to_admins() {
+    if !smtp_available() {
+        return;
+    }
+    let port = unused_port();
+    let app = spawn_app_with(smtp_settings(format!("smtp://127.0.0.1:{port}"), None));
+    let admin = app.admin_token();
+    assert_eq!(forgot(&app, ADA).status, 200);
+    wait_until(|| metric(&app, "authlite_mail_retries_total") >= 1);
+    assert_eq!(outbox(&app)[0].1, "queued");
+    age_the_outbox(&app);
+    wait_until(|| outbox(&app)[0].1 == "failed");
+    assert_eq!(outbox(&app)[0].2, None, "the link is dropped");
+    let failed = events(&app, &admin, "mail.failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["detail"]["attempts"], json!(2));
+    assert_eq!(metric(&app, "authlite_mail_failed_total"), 1);
+    assert_eq!(metric(&app, "authlite_mail_retries_total"), 1);
+}
