@@ -1,9 +1,11 @@
 //! The refresh's one statement alone, driven by `pgbench`: what PostgreSQL
 //! itself does with it on this machine, the bound authlite's refresh on
 //! PostgreSQL is measured against. The same conditional UPDATE the store
-//! sends (store/postgres/sessions.rs, `rotate_refresh`), prepared, on a session
-//! row per client (of one seeded user), with a grace answer of a real pair's
-//! size; each client spends the token its last UPDATE recorded.
+//! sends for a refresh that comes alone (store/postgres/sessions.rs,
+//! `rotate_refresh`), prepared, a transaction each, on a session row per
+//! client (of one seeded user), with a grace answer of a real pair's size;
+//! each client spends the token its last UPDATE recorded. (Refreshes that
+//! come together share one statement in authlite, store/postgres/batch.rs.)
 
 use std::process::Command;
 
@@ -58,15 +60,18 @@ fn tokens_spent(url: &str) -> Result<i64, String> {
 }
 
 /// A session row `pgbench-N` per client, its token `pgbench-N-0`.
-fn prepare_sessions(url: &str, clients: usize) -> Result<[String; 4], String> {
+fn prepare_sessions(url: &str, clients: usize) -> Result<[String; 5], String> {
     let mut db = Client::connect(url, NoTls).map_err(|e| e.to_string())?;
     let row = db
         .query_one(
-            "SELECT id, email, name, coalesce(org_id, '') FROM users ORDER BY email LIMIT 1",
+            "SELECT id, email, name, coalesce(org_id, ''),
+                    coalesce((SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles r
+                              WHERE r.user_id = u.id), '')
+               FROM users u ORDER BY email LIMIT 1",
             &[],
         )
         .map_err(|e| e.to_string())?;
-    let user = [row.get(0), row.get(1), row.get(2), row.get(3)];
+    let user = [row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)];
     for n in 0..clients {
         db.execute(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at,
@@ -85,7 +90,7 @@ fn prepare_sessions(url: &str, clients: usize) -> Result<[String; 4], String> {
 }
 
 /// pgbench numbers its clients from 0; the script adds one.
-fn script_for([id, email, name, org]: &[String; 4]) -> String {
+fn script_for([id, email, name, org, roles]: &[String; 5]) -> String {
     format!(
         r"\set c :client_id + 1
 \set next :n + 1
@@ -94,10 +99,12 @@ UPDATE sessions
        expires_at = 4000000000, last_used_at = 1700000000,
        spent_jti = refresh_jti, spent_at_ms = 1700000000000, grace_answer = '\x{answer}'
  WHERE id = 'pgbench-' || :c AND refresh_jti = 'pgbench-' || :c || '-' || :n
-   AND refresh_hash = '\x{hash}' AND user_id = '{id}' AND revoked_at IS NULL
+   AND refresh_hash = '\x{hash}' AND user_id = '{id}' AND revoked_at IS NULL AND amr = 'pwd'
    AND EXISTS (SELECT 1 FROM users u WHERE u.id = '{id}' AND u.status = 'active'
                AND u.email = '{email}' AND u.name = '{name}'
-               AND u.org_id IS NOT DISTINCT FROM nullif('{org}', ''));
+               AND u.org_id IS NOT DISTINCT FROM nullif('{org}', ''))
+   AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles WHERE user_id = '{id}')
+       IS NOT DISTINCT FROM nullif('{roles}', '');
 \set n :next
 ",
         hash = "07".repeat(32),

@@ -2,7 +2,9 @@
 //! then on two authlite instances sharing one fresh PostgreSQL database (made
 //! through the admin URL, dropped at the end), the clients spread round-robin
 //! over them; one table puts each figure beside the other. pgbench runs the
-//! refresh's one statement alone first, and the refresh rate is shown beside it.
+//! refresh's one statement alone right before the instances' refresh run (so
+//! that the machine drifts little between the two), and the refresh rate is
+//! shown beside it.
 
 use postgres::{Client, NoTls};
 
@@ -19,6 +21,8 @@ const RUNS: [(&str, &str); 3] = [
     ("refresh", "refresh"),
     ("me", "/user/me"),
 ];
+/// The order of the runs on PostgreSQL: refresh first, next to pgbench's run.
+const PG_ORDER: [usize; 3] = [1, 0, 2];
 
 /// A database made for this run, dropped (with its connections) when this is.
 pub struct Fresh {
@@ -122,6 +126,7 @@ pub fn compare(sqlite: &Bench, admin: &str) {
         Ok(fresh) => fresh,
         Err(e) => return println!("postgres: cannot make a database: {e}\n"),
     };
+    let lite = runs(sqlite, "sqlite", [0, 1, 2]);
     let (addrs, pgbench) = match start_pair(&fresh, sqlite) {
         Ok(started) => started,
         Err(e) => return println!("postgres: cannot start the instances: {e}\n"),
@@ -132,8 +137,7 @@ pub fn compare(sqlite: &Bench, admin: &str) {
         db: None,
         ..*sqlite
     };
-    let lite = runs(sqlite, "sqlite");
-    let pg = runs(&postgres, "pg");
+    let pg = runs(&postgres, "pg", PG_ORDER);
     print_table(&lite, &pg);
     if let Some(pgbench) = pgbench {
         println!(
@@ -143,16 +147,21 @@ pub fn compare(sqlite: &Bench, admin: &str) {
     }
 }
 
-/// Each of `RUNS` alone, its rows printed as it ends.
-fn runs(bench: &Bench, engine: &str) -> Vec<Stats> {
-    RUNS.iter()
-        .map(|(kind, label)| {
+/// Each of `RUNS` alone in `order`, its rows printed as it ends; the figures
+/// in the order of `RUNS`.
+fn runs(bench: &Bench, engine: &str, order: [usize; 3]) -> Vec<Stats> {
+    let mut measured: Vec<(usize, Stats)> = order
+        .iter()
+        .map(|&i| {
+            let (kind, label) = RUNS[i];
             let group = Group::new(kind, bench.opts.clients).named(&format!("{engine} {label}"));
             let stats = bench.measure(vec![group]).remove(0);
             print_rows(std::slice::from_ref(&stats));
-            stats
+            (i, stats)
         })
-        .collect()
+        .collect();
+    measured.sort_by_key(|(i, _)| *i);
+    measured.into_iter().map(|(_, stats)| stats).collect()
 }
 
 fn print_table(lite: &[Stats], pg: &[Stats]) {

@@ -11,7 +11,7 @@ use crate::error::ErrorBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::audit::{revoked, SYSTEM};
-use crate::store::{AuditEvent, Origin, RefreshRecord, Spent, Status, Store, User};
+use crate::store::{AuditEvent, Origin, RefreshRecord, Rotation, Status, Store, User};
 use crate::tokens::{digest, same_digest, Unverified, AMR_PASSWORD, GRACE_ANSWERS};
 
 #[derive(Deserialize, ToSchema)]
@@ -157,23 +157,20 @@ fn spend(
     let answer = serde_json::to_string(&signed.pair).map_err(ApiError::internal)?;
     let row = grace_row(&claims.sid, &claims.jti);
     let grace_answer = state.sealer.seal(GRACE_ANSWERS, &row, answer.as_bytes());
-    let (sid, jti, hash, user, amr) = (
-        claims.sid.clone(),
-        claims.jti.clone(),
-        digest(token),
-        user.clone(),
-        amr.to_vec(),
-    );
-    let spent = state.db.write_statement(store, move |store| {
-        let spent = Spent {
-            sid: &sid,
-            jti: &jti,
-            hash: &hash,
-            user: &user,
-            amr: &amr,
-        };
-        store.rotate_refresh(&spent, &signed.refresh_record(), now_ms, &grace_answer)
-    })?;
+    let next = signed.refresh_record();
+    let rotation = Rotation {
+        sid: claims.sid.clone(),
+        jti: claims.jti.clone(),
+        hash: digest(token),
+        user: user.clone(),
+        amr: amr.to_vec(),
+        next_jti: next.jti.to_string(),
+        next_hash: next.hash.to_vec(),
+        expires_at: next.expires_at,
+        now_ms,
+        grace_answer,
+    };
+    let spent = state.db.rotate_refresh(store, rotation)?;
     if spent {
         log::debug!("refresh ok: session {}", claims.sid);
     }

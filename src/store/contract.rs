@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::postgres::testing::{self, TestDatabase};
-use super::{Database, NewRefresh, Session, Spent, Status, User};
+use super::{Database, NewRefresh, Rotation, Session, Spent, Status, User};
 
 mod api_keys;
 mod areas;
@@ -128,5 +128,22 @@ fn spent<'a>(sid: &'a str, jti: &'a str, user: &'a User) -> Spent<'a> {
         hash: &[7; 32],
         user,
         amr: &PASSWORD_AMR,
+    }
+}
+
+/// The owned form of spending `jti` in session `sid` for `user`, with `next`
+/// in its place and `answer` as the grace answer.
+fn rotation(sid: &str, jti: &str, next: &str, user: &User, answer: &[u8]) -> Rotation {
+    Rotation {
+        sid: sid.into(),
+        jti: jti.into(),
+        hash: vec![7; 32],
+        user: user.clone(),
+        amr: PASSWORD_AMR.clone(),
+        next_jti: next.into(),
+        next_hash: vec![7; 32],
+        expires_at: 900,
+        now_ms: 7_000,
+        grace_answer: answer.to_vec(),
     }
 }

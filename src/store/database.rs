@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{postgres, sqlite, KeyStore, Store, StoreError};
+use super::{postgres, sqlite, KeyStore, Rotation, Store, StoreError};
 
 pub use super::sqlite::Synchronous;
 
@@ -121,19 +121,19 @@ impl Database {
         }
     }
 
-    /// A write of one statement, which is its own transaction: on SQLite
-    /// through the writer thread, as `write`; on PostgreSQL on `store`, a
-    /// connection `read` gave (no transaction open), so that it costs one round
-    /// trip, with no BEGIN or COMMIT and no second connection.
-    pub fn write_statement<T, E, F>(&self, store: &mut dyn Store, work: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut dyn Store) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
+    /// A refresh's write (`Sessions::rotate_refresh`): on SQLite through the
+    /// writer thread, as `write`; on PostgreSQL one statement with no BEGIN or
+    /// COMMIT, shared with the refreshes that come at the same time, on
+    /// `store` (a connection `read` gave) or on the connection of the one that
+    /// leads the batch.
+    pub fn rotate_refresh(
+        &self,
+        store: &mut dyn Store,
+        rotation: Rotation,
+    ) -> Result<bool, StoreError> {
         match self {
-            Database::Sqlite(db) => db.write(work),
-            Database::Postgres(_) => work(store),
+            Database::Sqlite(db) => db.write(move |store| rotation.apply(store)),
+            Database::Postgres(db) => db.rotate_refresh(store, rotation),
         }
     }
 

@@ -40,7 +40,7 @@ pub use mail::{ClaimedMail, Mail, NewMail, Registration};
 pub use mfa::{Mfa, MfaState, MfaToken, StoredTotp};
 pub use oidc::{AuthCode, Client, Grant, Oidc, OidcRequest, StoredClient, AUTHORIZE, LOGOUT};
 pub use passkeys::{Ceremony, CeremonyKind, PasskeyUse, Passkeys, StoredPasskey};
-pub use sessions::{NewRefresh, RefreshRecord, Session, Sessions, Spent};
+pub use sessions::{NewRefresh, RefreshRecord, Rotation, Session, Sessions, Spent};
 pub use users::{normalize_email, Status, User, Users};
 
 /// Why a store operation failed.

@@ -32,6 +32,10 @@ pub trait Sessions {
         now_ms: u64,
         grace_answer: &[u8],
     ) -> Result<bool>;
+    /// `rotate_refresh` for each of `batch`, each with its own outcome in
+    /// the batch's order: one that the database refuses does not fail the
+    /// others. Of two that spend the same token, at most one wins.
+    fn rotate_refreshes(&mut self, batch: &[Rotation]) -> Vec<Result<bool>>;
     /// Deletes up to PRUNE_CHUNK sessions whose newest token has expired; returns how many.
     fn prune_expired_sessions(&mut self, now: u64) -> Result<usize>;
     /// Clears up to PRUNE_CHUNK grace answers spent before `spent_before_ms`.
@@ -97,4 +101,44 @@ pub struct NewRefresh<'a> {
     pub jti: &'a str,
     pub hash: &'a [u8],
     pub expires_at: u64,
+}
+
+/// One refresh's write, owned, so that it can wait for other requests' to
+/// share a statement with them: the arguments of `rotate_refresh`.
+pub struct Rotation {
+    pub sid: String,
+    pub jti: String,
+    pub hash: Vec<u8>,
+    pub user: User,
+    pub amr: Vec<String>,
+    pub next_jti: String,
+    pub next_hash: Vec<u8>,
+    pub expires_at: u64,
+    pub now_ms: u64,
+    pub grace_answer: Vec<u8>,
+}
+
+impl Rotation {
+    pub fn spent(&self) -> Spent<'_> {
+        Spent {
+            sid: &self.sid,
+            jti: &self.jti,
+            hash: &self.hash,
+            user: &self.user,
+            amr: &self.amr,
+        }
+    }
+
+    pub fn next(&self) -> NewRefresh<'_> {
+        NewRefresh {
+            jti: &self.next_jti,
+            hash: &self.next_hash,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// `rotate_refresh` of this on `store`.
+    pub fn apply(&self, store: &mut (impl Sessions + ?Sized)) -> Result<bool> {
+        store.rotate_refresh(&self.spent(), &self.next(), self.now_ms, &self.grace_answer)
+    }
 }

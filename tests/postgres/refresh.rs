@@ -58,3 +58,35 @@ fn a_refresh_token_spent_on_one_instance_is_refused_as_reused_by_another_after_t
         .assert_error(401, "TOKEN_REUSED");
     assert_revoked_everywhere(&instances, &next);
 }
+
+#[test]
+fn refreshes_that_come_together_on_one_instance_each_get_their_own_pair() {
+    let Some(db) = Database::seeded() else { return };
+    let instance = serve(&db.url, &[]);
+    let mut pairs: Vec<_> = (0..12)
+        .map(|_| instance.login_ok(ADA, ADA_PASSWORD))
+        .collect();
+    for round in 0..5 {
+        // Twelve sessions, and the first one's token three more times.
+        let answers = all_at_once(vec![&instance; 15], |instance, i| {
+            instance.refresh(&pairs[i.saturating_sub(3)].refresh)
+        });
+        let answers: Vec<_> = answers.iter().map(|a| a.pair()).collect();
+        for racer in &answers[1..4] {
+            assert_eq!(racer, &answers[0], "round {round}: one token, two pairs");
+        }
+        for (i, answer) in answers[3..].iter().enumerate() {
+            assert_eq!(
+                answer.sid(),
+                pairs[i].sid(),
+                "round {round}: another session"
+            );
+            assert_ne!(
+                answer.refresh, pairs[i].refresh,
+                "round {round}: no new token"
+            );
+            instance.me(&answer.access).assert_ok();
+        }
+        pairs = answers[3..].to_vec();
+    }
+}

@@ -1,6 +1,6 @@
 //! Every method of every area, with the exact values it must give back.
 
-use super::{on_every_engine, refresh, session, spent, user};
+use super::{on_every_engine, refresh, rotation, session, spent, user};
 use crate::store::{Limit, Spent, Status, StoreError, User};
 
 #[test]
@@ -81,6 +81,86 @@ fn sessions_are_listed_counted_and_revoked() {
                 Ok::<_, StoreError>(())
             })
             .unwrap();
+    });
+}
+
+#[test]
+fn a_batch_of_rotations_gives_each_its_own_outcome() {
+    on_every_engine("rotation batch", |engine| {
+        let ada = user("ada");
+        let renamed = User {
+            name: "Ada L.".into(),
+            ..user("ada")
+        };
+        let batch = [
+            rotation("s2", "j0", "a", &ada, b"s2"),
+            rotation("s1", "j0", "b", &ada, b"s1 first"),
+            rotation("s1", "j0", "c", &ada, b"s1 second"),
+            rotation("s3", "stale", "d", &ada, b"s3"),
+            rotation("s4", "j0", "e", &renamed, b"s4"),
+            rotation("s5", "j0", "g", &ada, b"s5"),
+        ];
+        // PostgreSQL refuses a NUL in text, so this batch's statement fails.
+        let refused = [
+            rotation("s\0", "j0", "f", &ada, b"nul"),
+            rotation("s6", "j0", "h", &ada, b"s6"),
+        ];
+        engine
+            .db
+            .transaction(|s| {
+                s.insert_user(&ada, 1)?;
+                for sid in ["s1", "s2", "s3", "s4", "s5", "s6"] {
+                    s.create_session(&session(sid, "ada", 500), &refresh("j0", 500))?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let outcomes = engine
+            .db
+            .read(|s| Ok::<_, StoreError>(s.rotate_refreshes(&batch)))
+            .unwrap();
+        let won: Vec<Option<bool>> = outcomes.iter().map(|o| o.as_ref().ok().copied()).collect();
+        assert_eq!(won[0], Some(true));
+        assert_eq!(
+            [won[1], won[2]]
+                .iter()
+                .filter(|w| **w == Some(true))
+                .count(),
+            1,
+            "{won:?}"
+        );
+        assert_eq!(won[3..], [Some(false), Some(false), Some(true)]);
+        let outcomes = engine
+            .db
+            .read(|s| Ok::<_, StoreError>(s.rotate_refreshes(&refused)))
+            .unwrap();
+        assert!(!matches!(outcomes[0], Ok(true)), "{:?}", outcomes[0]);
+        assert!(matches!(outcomes[1], Ok(true)), "{:?}", outcomes[1]);
+
+        let record = |sid: &str| engine.db.read(|s| s.find_refresh(sid)).unwrap().unwrap();
+        let s1 = record("s1");
+        let first_won = won[1] == Some(true);
+        let (jti, answer) = if first_won {
+            ("b", "s1 first")
+        } else {
+            ("c", "s1 second")
+        };
+        assert_eq!(s1.refresh_jti, jti);
+        assert_eq!(s1.grace_answer.as_deref(), Some(answer.as_bytes()));
+        assert_eq!(s1.spent_jti.as_deref(), Some("j0"));
+        assert_eq!(s1.spent_at_ms, Some(7_000));
+        let s2 = record("s2");
+        assert_eq!(
+            (s2.refresh_jti.as_str(), s2.spent_jti.as_deref()),
+            ("a", Some("j0"))
+        );
+        assert_eq!(s2.grace_answer.as_deref(), Some(&b"s2"[..]));
+        assert_eq!(record("s3").refresh_jti, "j0");
+        assert_eq!(record("s4").refresh_jti, "j0");
+        assert_eq!(record("s5").refresh_jti, "g");
+        assert_eq!(record("s6").refresh_jti, "h");
+        let rotated = engine.db.read(|s| s.find_session("s5")).unwrap().unwrap();
+        assert_eq!((rotated.last_used_at, rotated.expires_at), (7, 900));
     });
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use super::{on_every_engine, refresh, session, spent, user};
+use super::{on_every_engine, refresh, rotation, session, spent, user};
 use crate::store::{Database, Limit, Store, StoreError, PRUNE_CHUNK};
 
 /// Runs `work(i)` on `n` threads released at once; their answers in order.
@@ -110,6 +110,48 @@ fn of_two_racing_uses_of_one_refresh_token_exactly_one_wins() {
             .unwrap()
         });
         assert_eq!(won.iter().filter(|&&won| won).count(), 1, "{won:?}");
+    });
+}
+
+#[test]
+fn refreshes_written_at_once_each_get_their_own_outcome() {
+    on_every_engine("refreshes at once", |engine| {
+        let db = &engine.db;
+        db.transaction(|s| {
+            s.insert_user(&user("ada"), 1)?;
+            for i in 0..12 {
+                let sid = format!("s{i}");
+                s.create_session(&session(&sid, "ada", 1000), &refresh("j0", 1000))?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        // Sessions 0-11 each by one request, and session 0's token by four
+        // more: of the five uses of that token, one wins.
+        let sid_of = |i: usize| i.saturating_sub(4);
+        let won = at_once(db, 16, move |db, i| {
+            let sid = format!("s{}", sid_of(i));
+            let next = format!("n{i}");
+            let rotation = rotation(&sid, "j0", &next, &user("ada"), next.as_bytes());
+            db.read(|store| db.rotate_refresh(store, rotation)).unwrap()
+        });
+        let on_first: Vec<usize> = (0..16).filter(|&i| sid_of(i) == 0).collect();
+        assert_eq!(on_first.len(), 5);
+        let winners: Vec<usize> = on_first.iter().copied().filter(|&i| won[i]).collect();
+        assert_eq!(winners.len(), 1, "{won:?}");
+        for i in (0..16).filter(|&i| sid_of(i) != 0) {
+            assert!(won[i], "request {i}: {won:?}");
+        }
+        for (i, &won) in won.iter().enumerate() {
+            let record = db
+                .read(|s| s.find_refresh(&format!("s{}", sid_of(i))))
+                .unwrap()
+                .unwrap();
+            if won {
+                assert_eq!(record.refresh_jti, format!("n{i}"));
+                assert_eq!(record.grace_answer, Some(format!("n{i}").into_bytes()));
+            }
+        }
     });
 }
 

@@ -4,9 +4,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::batch::Batcher;
 use super::conn::{Conn, Manager};
 use super::{describe, listen, migrate, url, PgStore, KEY_LOCK};
-use crate::store::{KeyStore, Result, Store, StoreError, BLOCKING_THREADS_PER_WORKER};
+use crate::store::{KeyStore, Result, Rotation, Store, StoreError, BLOCKING_THREADS_PER_WORKER};
 
 /// How long a request waits for a pooled connection (a dead database answers
 /// 503 after this), and how long a probe's answer stands.
@@ -37,6 +38,7 @@ pub struct Db {
     /// Set when this is dropped: the listener, if any, then ends.
     closed: Arc<AtomicBool>,
     target: Arc<url::Target>,
+    refreshes: Batcher,
 }
 
 impl Db {
@@ -67,6 +69,7 @@ impl Db {
             probed: Mutex::new(None),
             closed: Arc::new(AtomicBool::new(false)),
             target,
+            refreshes: Batcher::default(),
         })
     }
 
@@ -85,6 +88,13 @@ impl Db {
         self.pool.get().map_err(|e| {
             StoreError::Unavailable(format!("the database {} cannot be reached: {e}", self.name))
         })
+    }
+
+    /// A refresh's write, in one statement with those of the requests that
+    /// come at the same time (see `batch.rs`), on `store`, a connection
+    /// `read` gave, or on theirs.
+    pub fn rotate_refresh(&self, store: &mut dyn Store, rotation: Rotation) -> Result<bool> {
+        self.refreshes.rotate(store, rotation)
     }
 
     /// Each statement on its own, on a pooled connection: no transaction.

@@ -21,6 +21,7 @@ use super::{Result, StoreError};
 
 mod api_keys;
 mod audit;
+mod batch;
 mod conn;
 mod db;
 mod directory;

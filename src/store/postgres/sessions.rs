@@ -7,7 +7,9 @@ use super::values::{bytes, count, int, opt_bytes, opt_text, opt_time, text, time
 use super::PgStore;
 use crate::store::sessions::{amr_from_text, amr_to_text};
 use crate::store::users::roles_to_text;
-use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, Spent, PRUNE_CHUNK};
+use crate::store::{
+    NewRefresh, RefreshRecord, Result, Rotation, Session, Sessions, Spent, PRUNE_CHUNK,
+};
 
 macro_rules! session_columns {
     () => {
@@ -182,6 +184,20 @@ impl Sessions for PgStore<'_> {
         Ok(changed == 1)
     }
 
+    /// Several in one statement, which costs PostgreSQL far less than one
+    /// each (one commit, one round trip). If the database refuses it (a
+    /// value it cannot hold, a deadlock with another instance's batch), each
+    /// is tried alone, so that only the one at fault fails.
+    fn rotate_refreshes(&mut self, batch: &[Rotation]) -> Vec<Result<bool>> {
+        if let [one] = batch {
+            return vec![one.apply(self)];
+        }
+        match self.rotate_at_once(batch) {
+            Ok(won) => won.into_iter().map(Ok).collect(),
+            Err(_) => batch.iter().map(|rotation| rotation.apply(self)).collect(),
+        }
+    }
+
     /// Rows another instance is pruning or rotating right now are
     /// skipped, not waited for: the next round takes them.
     fn prune_expired_sessions(&mut self, now: u64) -> Result<usize> {
@@ -210,5 +226,72 @@ impl Sessions for PgStore<'_> {
             &[],
         )?;
         Ok(count(changed))
+    }
+}
+
+impl PgStore<'_> {
+    /// The conditions of `rotate_refresh` for every row of `batch`, in one
+    /// UPDATE over the batch as arrays. Its rows are sorted by session, so
+    /// that two instances' batches lock shared rows in one order. A session
+    /// twice in the batch is updated once: the number RETURNING gives says
+    /// which of the two won.
+    fn rotate_at_once(&mut self, batch: &[Rotation]) -> Result<Vec<bool>> {
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by(|&a, &b| batch[a].sid.cmp(&batch[b].sid));
+        let sorted: Vec<&Rotation> = order.iter().map(|&i| &batch[i]).collect();
+        let text = |f: fn(&Rotation) -> &str| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let bytes = |f: fn(&Rotation) -> &[u8]| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let ints = |f: fn(&Rotation) -> u64| sorted.iter().map(|r| int(f(r))).collect::<Vec<_>>();
+        let orgs: Vec<Option<&str>> = sorted.iter().map(|r| r.user.org_id.as_deref()).collect();
+        let roles: Vec<Option<String>> = sorted
+            .iter()
+            .map(|r| roles_to_text(&r.user.roles))
+            .collect();
+        let amrs: Vec<String> = sorted.iter().map(|r| amr_to_text(&r.amr)).collect();
+        let rows = self.0.query(
+            "UPDATE sessions s
+                SET refresh_jti = v.next_jti, refresh_hash = v.next_hash,
+                    expires_at = v.expires_at, last_used_at = v.now_ms / 1000,
+                    spent_jti = s.refresh_jti, spent_at_ms = v.now_ms, grace_answer = v.grace
+               FROM unnest($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::TEXT[], $5::TEXT[],
+                           $6::BYTEA[], $7::BIGINT[], $8::BIGINT[], $9::BYTEA[], $10::TEXT[],
+                           $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[])
+                    WITH ORDINALITY AS v(sid, jti, hash, user_id, next_jti, next_hash,
+                                         expires_at, now_ms, grace, email, name, org_id,
+                                         roles, amr, n)
+              WHERE s.id = v.sid AND s.refresh_jti = v.jti AND s.refresh_hash = v.hash
+                AND s.user_id = v.user_id AND s.revoked_at IS NULL AND s.amr = v.amr
+                AND EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id
+                            AND u.status = 'active' AND u.email = v.email AND u.name = v.name
+                            AND u.org_id IS NOT DISTINCT FROM v.org_id)
+                AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles
+                     WHERE user_id = v.user_id) IS NOT DISTINCT FROM v.roles
+             RETURNING v.n",
+            &[
+                &text(|r| &r.sid),
+                &text(|r| &r.jti),
+                &bytes(|r| &r.hash),
+                &text(|r| &r.user.id),
+                &text(|r| &r.next_jti),
+                &bytes(|r| &r.next_hash),
+                &ints(|r| r.expires_at),
+                &ints(|r| r.now_ms),
+                &bytes(|r| &r.grace_answer),
+                &text(|r| &r.user.email),
+                &text(|r| &r.user.name),
+                &orgs,
+                &roles,
+                &amrs,
+            ],
+        )?;
+        let mut won = vec![false; batch.len()];
+        for row in &rows {
+            let n: i64 = row.try_get(0)?;
+            let place = usize::try_from(n - 1).ok().and_then(|i| order.get(i));
+            if let Some(&i) = place {
+                won[i] = true;
+            }
+        }
+        Ok(won)
     }
 }

@@ -6,7 +6,9 @@ use super::users::{self, user_columns, USER_COLUMNS};
 use super::SqliteStore;
 use crate::store::sessions::{amr_from_text, amr_to_text};
 use crate::store::users::roles_to_text;
-use crate::store::{NewRefresh, RefreshRecord, Result, Session, Sessions, Spent, PRUNE_CHUNK};
+use crate::store::{
+    NewRefresh, RefreshRecord, Result, Rotation, Session, Sessions, Spent, PRUNE_CHUNK,
+};
 
 const COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip, amr";
@@ -161,6 +163,12 @@ impl Sessions for SqliteStore<'_> {
                 amr_to_text(spent.amr)
             ])?;
         Ok(changed == 1)
+    }
+
+    /// One after the other: the writer already commits a batch of requests'
+    /// writes at once.
+    fn rotate_refreshes(&mut self, batch: &[Rotation]) -> Vec<Result<bool>> {
+        batch.iter().map(|rotation| rotation.apply(self)).collect()
     }
 
     fn prune_expired_sessions(&mut self, now: u64) -> Result<usize> {
