@@ -239,8 +239,8 @@ impl PgStore<'_> {
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by(|&a, &b| batch[a].sid.cmp(&batch[b].sid));
         let sorted: Vec<&Rotation> = order.iter().map(|&i| &batch[i]).collect();
-        let text = |f: fn(&Rotation) -> &str| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
-        let bytes = |f: fn(&Rotation) -> &[u8]| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let texts = |f: fn(&Rotation) -> &str| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let blobs = |f: fn(&Rotation) -> &[u8]| sorted.iter().map(|r| f(r)).collect::<Vec<_>>();
         let ints = |f: fn(&Rotation) -> u64| sorted.iter().map(|r| int(f(r))).collect::<Vec<_>>();
         let orgs: Vec<Option<&str>> = sorted.iter().map(|r| r.user.org_id.as_deref()).collect();
         let roles: Vec<Option<String>> = sorted
@@ -268,17 +268,17 @@ impl PgStore<'_> {
                      WHERE user_id = v.user_id) IS NOT DISTINCT FROM v.roles
              RETURNING v.n",
             &[
-                &text(|r| &r.sid),
-                &text(|r| &r.jti),
-                &bytes(|r| &r.hash),
-                &text(|r| &r.user.id),
-                &text(|r| &r.next_jti),
-                &bytes(|r| &r.next_hash),
+                &texts(|r| &r.sid),
+                &texts(|r| &r.jti),
+                &blobs(|r| &r.hash),
+                &texts(|r| &r.user.id),
+                &texts(|r| &r.next_jti),
+                &blobs(|r| &r.next_hash),
                 &ints(|r| r.expires_at),
                 &ints(|r| r.now_ms),
-                &bytes(|r| &r.grace_answer),
-                &text(|r| &r.user.email),
-                &text(|r| &r.user.name),
+                &blobs(|r| &r.grace_answer),
+                &texts(|r| &r.user.email),
+                &texts(|r| &r.user.name),
                 &orgs,
                 &roles,
                 &amrs,
