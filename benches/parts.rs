@@ -137,6 +137,7 @@ fn refresh_transaction(c: &mut Criterion) {
                         hash: &[0; 32],
                         user: &record.user,
                         amr: &record.amr,
+                        for_client: false,
                     };
                     store.rotate_refresh(&spent, &next, now_ms(), &answer)
                 })

@@ -104,7 +104,8 @@ UPDATE sessions
                AND u.email = '{email}' AND u.name = '{name}'
                AND u.org_id IS NOT DISTINCT FROM nullif('{org}', ''))
    AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles WHERE user_id = '{id}')
-       IS NOT DISTINCT FROM nullif('{roles}', '');
+       IS NOT DISTINCT FROM nullif('{roles}', '')
+   AND EXISTS (SELECT 1 FROM oidc_grants g WHERE g.sid = 'pgbench-' || :c) = false;
 \set n :next
 ",
         hash = "07".repeat(32),

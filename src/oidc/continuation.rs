@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::{public_base, with_query, CODE_TTL};
 use crate::clock::now;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::routes::session::authenticate;
+use crate::routes::session::authenticate_any;
 use crate::routes::{blocking, json_body, optional_bearer, origin};
 use crate::state::AppState;
 use crate::store::{AuditEvent, AuthCode, Client, OidcRequest, Origin, Store, LOGOUT};
@@ -107,7 +107,7 @@ fn authorize(
     };
     let signed_in = match bearer {
         None => Err(ApiError::new(ErrorCode::MissingToken)),
-        Some(token) => authenticate(state, store, token),
+        Some(token) => authenticate_any(state, store, token),
     };
     let (user, verified) = match signed_in {
         Ok(found) => found,

@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::id_token::Profile;
-use crate::routes::session::authenticate;
+use crate::routes::session::authenticate_any;
 use crate::routes::{bearer, blocking};
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         return refused("no access token");
     };
     let found = blocking(&state, move |state, store| {
-        authenticate(state, store, &token)
+        authenticate_any(state, store, &token)
     })
     .await;
     let (user, verified) = match found {

@@ -57,6 +57,11 @@ pub(crate) fn rotate(
         }
     }
     let (claims, record, newest) = check(state, store, token)?;
+    // A client's token is spent at /oauth/token only: here it would buy a
+    // first-party pair, with none of the client's limits.
+    if client.is_none() && store.find_grant(&claims.sid)?.is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidToken));
+    }
     if !newest {
         return replay_or_reuse(state, &claims, &record, origin);
     }
@@ -164,6 +169,7 @@ fn spend(
         hash: digest(token),
         user: user.clone(),
         amr: amr.to_vec(),
+        for_client: client.is_some(),
         next_jti: next.jti.to_string(),
         next_hash: next.hash.to_vec(),
         expires_at: next.expires_at,

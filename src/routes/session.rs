@@ -18,9 +18,26 @@ use crate::store::audit::{revoke_user_sessions_noted, revoked, user_actor};
 use crate::store::{Status, Store, User};
 use crate::tokens::{AccessClaims, Verified};
 
+/// `authenticate_any`, for a token of authlite's own page or apps only: one
+/// issued to an OpenID Connect client works at `/user/me` and
+/// `/oauth/userinfo` (SPEC §13), and elsewhere would act with the whole of
+/// the user's powers (their sessions, factors, the admin API), not the
+/// client's.
+pub(crate) fn authenticate(
+    state: &AppState,
+    store: &mut dyn Store,
+    token: &str,
+) -> Result<(User, Verified<AccessClaims>), ApiError> {
+    let (user, verified) = authenticate_any(state, store, token)?;
+    if verified.claims.client_id.is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidToken));
+    }
+    Ok((user, verified))
+}
+
 /// The user and session behind a live access token, or the 401 that says why
 /// not. What it read of the session is kept for `known_user`.
-pub(crate) fn authenticate(
+pub(crate) fn authenticate_any(
     state: &AppState,
     store: &mut dyn Store,
     token: &str,
@@ -82,7 +99,7 @@ pub async fn me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
         Some(known) => known?,
         None => {
             blocking(&state, move |state, store| {
-                authenticate(state, store, &token).map(|(user, _)| user)
+                authenticate_any(state, store, &token).map(|(user, _)| user)
             })
             .await?
         }

@@ -128,6 +128,7 @@ fn spent<'a>(sid: &'a str, jti: &'a str, user: &'a User) -> Spent<'a> {
         hash: &[7; 32],
         user,
         amr: &PASSWORD_AMR,
+        for_client: false,
     }
 }
 
@@ -140,6 +141,7 @@ fn rotation(sid: &str, jti: &str, next: &str, user: &User, answer: &[u8]) -> Rot
         hash: vec![7; 32],
         user: user.clone(),
         amr: PASSWORD_AMR.clone(),
+        for_client: false,
         next_jti: next.into(),
         next_hash: vec![7; 32],
         expires_at: 900,

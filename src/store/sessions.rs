@@ -94,6 +94,10 @@ pub struct Spent<'a> {
     pub user: &'a User,
     /// The session's sign-in as the answer shows it.
     pub amr: &'a [String],
+    /// Whether the session is an OpenID Connect client's (it has a grant):
+    /// `/user/refresh` spends only first-party tokens, `/oauth/token` only
+    /// its client's.
+    pub for_client: bool,
 }
 
 /// The token that a login or refresh issues, as the session records it.
@@ -111,6 +115,7 @@ pub struct Rotation {
     pub hash: Vec<u8>,
     pub user: User,
     pub amr: Vec<String>,
+    pub for_client: bool,
     pub next_jti: String,
     pub next_hash: Vec<u8>,
     pub expires_at: u64,
@@ -126,6 +131,7 @@ impl Rotation {
             hash: &self.hash,
             user: &self.user,
             amr: &self.amr,
+            for_client: self.for_client,
         }
     }
 

@@ -417,6 +417,48 @@ fn offline_access_gives_a_refresh_token_that_rotates_with_reuse_detection() {
     );
 }
 
+/// A client's tokens are for `/oauth/*` and `/user/me`: at the first-party
+/// endpoints they would act with all the user's powers, an admin's included.
+#[test]
+fn a_clients_tokens_buy_no_first_party_powers() {
+    let app = spawn_app();
+    let admin = app.admin_token();
+    let rp = add_client(&app, &[]);
+    let id = start(&app, &rp, "openid offline_access", None);
+    let issued = redeem(&app, &rp, &code_for(&app, &id, &admin)).json();
+    let access = issued["access_token"].as_str().expect("an access token");
+    let refresh = issued["refresh_token"].as_str().expect("offline_access");
+
+    assert_eq!(app.me(access).status, 200);
+    for (method, path) in [
+        ("GET", "/admin/users"),
+        ("GET", "/user/sessions"),
+        ("GET", "/user/mfa"),
+        ("GET", "/user/passkeys"),
+    ] {
+        app.admin(method, path, access, None)
+            .assert_error(401, "INVALID_TOKEN");
+    }
+    let change = json!({"currentPassword": ADA_PASSWORD, "newPassword": "a whole new pass phrase"});
+    app.admin("POST", "/user/password", access, Some(change))
+        .assert_error(401, "INVALID_TOKEN");
+
+    // Refused the same on the hot path (this server signed for Ada already,
+    // by the page's refresh) and on the slow one, and nothing is spent.
+    let own = app.login_ok(ADA, ADA_PASSWORD);
+    app.refresh_ok(&own.refresh);
+    for _ in 0..2 {
+        app.refresh(refresh).assert_error(401, "INVALID_TOKEN");
+    }
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let secret = rp.secret.as_deref().expect("a confidential client");
+    let next = token(&app, &form, Some((&rp.id, secret)));
+    assert_eq!(next.status, 200, "{}", next.text);
+    let renewed = next.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.me(&renewed).status, 200);
+    app.login_ok(ADA, ADA_PASSWORD);
+}
+
 #[test]
 fn logout_ends_the_clients_session_and_returns_to_a_registered_uri() {
     let app = spawn_app();

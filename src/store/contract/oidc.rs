@@ -2,8 +2,8 @@
 //! exact values it must give back, and the race of two redemptions of a code.
 
 use super::races::at_once;
-use super::{on_every_engine, refresh, session, user};
-use crate::store::{AuthCode, Client, Grant, OidcRequest, AUTHORIZE};
+use super::{on_every_engine, refresh, rotation, session, spent, user};
+use crate::store::{AuthCode, Client, Grant, OidcRequest, Rotation, Spent, AUTHORIZE};
 
 fn client(id: &str, public: bool) -> Client {
     Client {
@@ -171,5 +171,68 @@ fn of_eight_racing_redemptions_of_one_code_exactly_one_spends_it() {
         let winner = spent.iter().position(|t| *t).unwrap();
         let stored = db.read(|s| s.find_code(&[9; 32])).unwrap().unwrap();
         assert_eq!(stored.sid, Some(format!("sid-{winner}")));
+    });
+}
+
+#[test]
+fn a_clients_token_is_spent_only_as_a_clients_and_a_first_party_one_only_as_its_own() {
+    on_every_engine("rotation by kind of session", |engine| {
+        engine
+            .db
+            .transaction(|s| {
+                let ada = user("ada");
+                s.insert_user(&ada, 1)?;
+                s.insert_client(&client("t", true), None)?;
+                for sid in ["client-1", "client-2", "own-1", "own-2"] {
+                    s.create_session(&session(sid, "ada", 10_000), &refresh("j1", 10_000))?;
+                }
+                for sid in ["client-1", "client-2"] {
+                    s.insert_grant(&Grant {
+                        sid: sid.into(),
+                        client_id: "t".into(),
+                        scope: "openid offline_access".into(),
+                        auth_time: 9,
+                    })?;
+                }
+                let as_kind = |sid, for_client| Spent {
+                    for_client,
+                    ..spent(sid, "j1", &ada)
+                };
+                let next = refresh("j2", 20_000);
+                assert!(!s.rotate_refresh(&as_kind("client-1", false), &next, 5, b"a")?);
+                assert!(!s.rotate_refresh(&as_kind("own-1", true), &next, 5, b"a")?);
+                assert_eq!(s.find_refresh("client-1")?.unwrap().refresh_jti, "j1");
+                assert_eq!(s.find_refresh("own-1")?.unwrap().refresh_jti, "j1");
+                assert!(s.rotate_refresh(&as_kind("client-1", true), &next, 5, b"a")?);
+                assert!(s.rotate_refresh(&as_kind("own-1", false), &next, 5, b"a")?);
+
+                let batch = [
+                    Rotation {
+                        for_client: false,
+                        ..rotation("client-2", "j1", "j2", &ada, b"a")
+                    },
+                    Rotation {
+                        for_client: true,
+                        ..rotation("own-2", "j1", "j2", &ada, b"a")
+                    },
+                ];
+                let outcomes: Vec<bool> = s
+                    .rotate_refreshes(&batch)
+                    .into_iter()
+                    .collect::<Result<_, _>>()?;
+                assert_eq!(outcomes, [false, false]);
+                let batch = batch.map(|r| Rotation {
+                    for_client: !r.for_client,
+                    ..r
+                });
+                let outcomes: Vec<bool> = s
+                    .rotate_refreshes(&batch)
+                    .into_iter()
+                    .collect::<Result<_, _>>()?;
+                assert_eq!(outcomes, [true, true]);
+                assert_eq!(s.find_refresh("client-2")?.unwrap().refresh_jti, "j2");
+                Ok::<_, crate::store::StoreError>(())
+            })
+            .unwrap();
     });
 }

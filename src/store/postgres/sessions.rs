@@ -163,7 +163,8 @@ impl Sessions for PgStore<'_> {
            AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.status = 'active'
                        AND u.email = $10 AND u.name = $11 AND u.org_id IS NOT DISTINCT FROM $12)
            AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles
-                WHERE user_id = $4) IS NOT DISTINCT FROM $13",
+                WHERE user_id = $4) IS NOT DISTINCT FROM $13
+           AND EXISTS (SELECT 1 FROM oidc_grants g WHERE g.sid = $1) = $15",
             &[
                 &spent.sid,
                 &spent.jti,
@@ -179,6 +180,7 @@ impl Sessions for PgStore<'_> {
                 &user.org_id,
                 &roles_to_text(&user.roles),
                 &amr_to_text(spent.amr),
+                &spent.for_client,
             ],
         )?;
         Ok(changed == 1)
@@ -248,6 +250,7 @@ impl PgStore<'_> {
             .map(|r| roles_to_text(&r.user.roles))
             .collect();
         let amrs: Vec<String> = sorted.iter().map(|r| amr_to_text(&r.amr)).collect();
+        let for_client: Vec<bool> = sorted.iter().map(|r| r.for_client).collect();
         let rows = self.0.query(
             "UPDATE sessions s
                 SET refresh_jti = v.next_jti, refresh_hash = v.next_hash,
@@ -255,10 +258,10 @@ impl PgStore<'_> {
                     spent_jti = s.refresh_jti, spent_at_ms = v.now_ms, grace_answer = v.grace
                FROM unnest($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::TEXT[], $5::TEXT[],
                            $6::BYTEA[], $7::BIGINT[], $8::BIGINT[], $9::BYTEA[], $10::TEXT[],
-                           $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[])
+                           $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[], $15::BOOL[])
                     WITH ORDINALITY AS v(sid, jti, hash, user_id, next_jti, next_hash,
                                          expires_at, now_ms, grace, email, name, org_id,
-                                         roles, amr, n)
+                                         roles, amr, for_client, n)
               WHERE s.id = v.sid AND s.refresh_jti = v.jti AND s.refresh_hash = v.hash
                 AND s.user_id = v.user_id AND s.revoked_at IS NULL AND s.amr = v.amr
                 AND EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id
@@ -266,6 +269,7 @@ impl PgStore<'_> {
                             AND u.org_id IS NOT DISTINCT FROM v.org_id)
                 AND (SELECT string_agg(role, ' ' ORDER BY role) FROM user_roles
                      WHERE user_id = v.user_id) IS NOT DISTINCT FROM v.roles
+                AND EXISTS (SELECT 1 FROM oidc_grants g WHERE g.sid = v.sid) = v.for_client
              RETURNING v.n",
             &[
                 &texts(|r| &r.sid),
@@ -282,6 +286,7 @@ impl PgStore<'_> {
                 &orgs,
                 &roles,
                 &amrs,
+                &for_client,
             ],
         )?;
         let mut won = vec![false; batch.len()];

@@ -144,7 +144,8 @@ impl Sessions for SqliteStore<'_> {
                    AND EXISTS (SELECT 1 FROM users u WHERE u.id = ?4 AND u.status = 'active'
                                AND u.email = ?10 AND u.name = ?11 AND u.org_id IS ?12)
                    AND (SELECT group_concat(role, ' ' ORDER BY role) FROM user_roles
-                        WHERE user_id = ?4) IS ?13",
+                        WHERE user_id = ?4) IS ?13
+                   AND EXISTS (SELECT 1 FROM oidc_grants g WHERE g.sid = ?1) = ?15",
             )?
             .execute(params![
                 spent.sid,
@@ -160,7 +161,8 @@ impl Sessions for SqliteStore<'_> {
                 user.name,
                 user.org_id,
                 roles_to_text(&user.roles),
-                amr_to_text(spent.amr)
+                amr_to_text(spent.amr),
+                spent.for_client
             ])?;
         Ok(changed == 1)
     }
