@@ -1,6 +1,7 @@
 //! The product seen through other tools, one test binary for all of them:
-//! a real browser, the README, schemathesis, the TypeScript client, the
-//! token-verification examples, and the API reference with its code samples.
+//! a real browser, the configuration table, schemathesis, the TypeScript
+//! client, the token-verification examples, and the API reference with its
+//! code samples.
 //! Each skips with a loud banner when its tool is missing, unless the run
 //! requires it (as `.ci/run` does).
 

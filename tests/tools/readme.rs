@@ -1,5 +1,6 @@
-//! The README's configuration table must say what `authlite serve --help` says:
-//! the same flags, each with its environment variable and default.
+//! The configuration table (docs/configuration.md, linked from the README)
+//! must say what `authlite serve --help` says: the same flags, each with its
+//! environment variable and default.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -9,17 +10,19 @@ struct Row {
     default: Option<String>,
 }
 
-/// The table between the config markers: flag -> (env, default in backticks or none).
-fn readme_table() -> BTreeMap<String, Row> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
+/// The table between the config markers of docs/configuration.md:
+/// flag -> (env, default in backticks or none).
+fn documented_table() -> BTreeMap<String, Row> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .unwrap();
+    let start = text
         .find("<!-- config:start -->")
         .expect("config:start marker");
-    let end = readme
-        .find("<!-- config:end -->")
-        .expect("config:end marker");
-    readme[start..end]
+    let end = text.find("<!-- config:end -->").expect("config:end marker");
+    text[start..end]
         .lines()
         .filter(|line| line.starts_with("| `--"))
         .map(|line| {
@@ -79,17 +82,17 @@ fn between(text: &str, open: &str, close: &str) -> Option<String> {
 }
 
 #[test]
-fn the_readme_configuration_table_matches_serve_help() {
-    let readme = readme_table();
+fn the_documented_configuration_table_matches_serve_help() {
+    let table = documented_table();
     let help = help_table();
     let names = |t: &BTreeMap<String, Row>| t.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
-        names(&readme),
+        names(&table),
         names(&help),
-        "flags in the README vs --help"
+        "flags in docs/configuration.md vs --help"
     );
     for (flag, row) in &help {
-        let documented = &readme[flag];
+        let documented = &table[flag];
         assert_eq!(documented.env, row.env, "environment variable of {flag}");
         assert_eq!(documented.default, row.default, "default of {flag}");
     }
