@@ -9,7 +9,7 @@
 //! than `FRESH`.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::store::User;
@@ -23,6 +23,10 @@ const CAPACITY: usize = 50_000;
 /// The session's user and whether the session is revoked; None: no such session.
 pub type Found = Option<(User, bool)>;
 
+/// `Found` as kept: the user shared, not copied on every hit, and without
+/// the password hash.
+pub type Kept = Option<(Arc<User>, bool)>;
+
 #[derive(Default)]
 pub struct SessionCache {
     inner: Mutex<Inner>,
@@ -32,12 +36,12 @@ pub struct SessionCache {
 struct Inner {
     /// Counts the clears: an answer read before one is not stored after it.
     epoch: u64,
-    entries: HashMap<String, (Instant, Found)>,
+    entries: HashMap<String, (Instant, Kept)>,
 }
 
 impl SessionCache {
     /// What was read of `sid` within `FRESH`, if anything.
-    pub fn get(&self, sid: &str) -> Option<Found> {
+    pub fn get(&self, sid: &str) -> Option<Kept> {
         let inner = self.lock();
         let (at, found) = inner.entries.get(sid)?;
         (at.elapsed() < FRESH).then(|| found.clone())
@@ -57,7 +61,14 @@ impl SessionCache {
         if inner.entries.len() >= CAPACITY {
             inner.entries.clear();
         }
-        inner.entries.insert(sid.to_string(), (read_at, found));
+        let kept = found.map(|(user, revoked)| {
+            let shown = User {
+                password_hash: None,
+                ..user
+            };
+            (Arc::new(shown), revoked)
+        });
+        inner.entries.insert(sid.to_string(), (read_at, kept));
     }
 
     /// Forgets everything: call after a write that ended sessions has committed.
@@ -98,6 +109,18 @@ mod tests {
         assert!(cache.get("s").is_none());
         cache.put(cache.epoch(), "s", Some((user(), false)), Instant::now());
         assert_eq!(cache.get("s").and_then(|f| f.map(|(_, r)| r)), Some(false));
+    }
+
+    #[test]
+    fn a_kept_user_has_no_password_hash() {
+        let cache = SessionCache::default();
+        let hashed = User {
+            password_hash: Some("$pbkdf2-sha256$secret".into()),
+            ..user()
+        };
+        cache.put(cache.epoch(), "s", Some((hashed, false)), Instant::now());
+        let kept = cache.get("s").flatten().map(|(user, _)| user);
+        assert_eq!(kept.map(|u| u.password_hash.clone()), Some(None));
     }
 
     #[test]

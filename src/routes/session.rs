@@ -1,5 +1,7 @@
 //! GET /user/me, POST /user/logout, GET /user/sessions, DELETE /user/sessions/{sid}.
 
+use std::borrow::Borrow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,7 +14,6 @@ use super::{bearer, blocking, optional_bearer, optional_json_body, origin, refre
 use crate::clock::now;
 use crate::error::{ApiError, ErrorCode};
 use crate::error::{ErrorBody, SuccessBody};
-use crate::session_cache::Found;
 use crate::state::AppState;
 use crate::store::audit::{revoke_user_sessions_noted, revoked, user_actor};
 use crate::store::{Status, Store, User};
@@ -51,35 +52,36 @@ pub(crate) fn authenticate_any(
     state
         .sessions
         .put(epoch, &verified.claims.sid, found.clone(), read_at);
-    judge(found, verified)
+    let user = judge(found, &verified.sub)?;
+    Ok((user, verified))
 }
 
-/// The user of a verified token, given what the database holds of its session.
-fn judge(
-    found: Found,
-    verified: Verified<AccessClaims>,
-) -> Result<(User, Verified<AccessClaims>), ApiError> {
+/// The user of a token for `sub`, given what the database holds of its
+/// session (as read, or as the session cache keeps it).
+fn judge<U: Borrow<User>>(found: Option<(U, bool)>, sub: &str) -> Result<U, ApiError> {
     match found {
         Some((_, true)) | None => Err(ApiError::new(ErrorCode::TokenRevoked)),
         // The /user/me contract has no USER_NOT_FOUND: a deleted user is an inactive one here.
-        Some((user, false)) if user.id != verified.sub || user.status != Status::Active => {
+        Some((user, false))
+            if user.borrow().id != sub || user.borrow().status != Status::Active =>
+        {
             Err(ApiError::new(ErrorCode::UserInactive))
         }
-        Some((user, false)) => Ok((user, verified)),
+        Some((user, false)) => Ok(user),
     }
 }
 
 /// `authenticate` from what this server read already, with no connection:
 /// the token verified before by a ring checked within the last 500 ms, and its
 /// session read within `session_cache::FRESH`. None where it would need the database.
-fn known_user(state: &AppState, token: &str) -> Option<Result<User, ApiError>> {
+fn known_user(state: &AppState, token: &str) -> Option<Result<Arc<User>, ApiError>> {
     let ring = state.keys.checked_ring()?;
     let verified = match ring.verified_before(token)? {
         Ok(verified) => verified,
         Err(e) => return Some(Err(token_error(e))),
     };
     let found = state.sessions.get(&verified.claims.sid)?;
-    Some(judge(found, verified).map(|(user, _)| user))
+    Some(judge(found, &verified.sub))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -99,14 +101,14 @@ pub async fn me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
         Some(known) => known?,
         None => {
             blocking(&state, move |state, store| {
-                authenticate_any(state, store, &token).map(|(user, _)| user)
+                authenticate_any(state, store, &token).map(|(user, _)| Arc::new(user))
             })
             .await?
         }
     };
     Ok(HttpResponse::Ok().json(MeBody {
         success: true,
-        user: UserView::from(&user),
+        user: UserView::from(&*user),
     }))
 }
 

@@ -2,7 +2,7 @@
 //! the access tokens this ring has verified already.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jwt_simple::prelude::{
     Audiences, Duration as JwtDuration, ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
@@ -59,7 +59,7 @@ pub struct Keyring {
     /// When the next retired key's last token will have expired: the ring must
     /// be built again then.
     changes_at: Option<u64>,
-    verified: Mutex<HashMap<String, Verified<AccessClaims>>>,
+    verified: Mutex<HashMap<String, Arc<Verified<AccessClaims>>>>,
 }
 
 impl Keyring {
@@ -266,19 +266,15 @@ impl Keyring {
         token: &str,
         issuer: &str,
     ) -> Result<Verified<AccessClaims>, TokenError> {
-        let known = self.lock_verified().get(token).cloned();
-        if let Some(verified) = known {
-            return match verified.exp * 1000 >= now_ms() {
-                true => Ok(verified),
-                false => Err(TokenError::Expired),
-            };
+        if let Some(known) = self.verified_before(token) {
+            return known.map(|verified| Verified::clone(&verified));
         }
         let verified = self.verify_access(token, issuer)?;
         let mut cache = self.lock_verified();
         if cache.len() >= VERIFIED_CAPACITY {
             cache.clear();
         }
-        cache.insert(token.to_string(), verified.clone());
+        cache.insert(token.to_string(), Arc::new(verified.clone()));
         Ok(verified)
     }
 
@@ -287,7 +283,7 @@ impl Keyring {
     pub fn verified_before(
         &self,
         token: &str,
-    ) -> Option<Result<Verified<AccessClaims>, TokenError>> {
+    ) -> Option<Result<Arc<Verified<AccessClaims>>, TokenError>> {
         let verified = self.lock_verified().get(token).cloned()?;
         Some(match verified.exp * 1000 >= now_ms() {
             true => Ok(verified),
@@ -295,7 +291,7 @@ impl Keyring {
         })
     }
 
-    fn lock_verified(&self) -> MutexGuard<'_, HashMap<String, Verified<AccessClaims>>> {
+    fn lock_verified(&self) -> MutexGuard<'_, HashMap<String, Arc<Verified<AccessClaims>>>> {
         self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
