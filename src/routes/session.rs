@@ -71,7 +71,7 @@ fn judge<U: Borrow<User>>(found: Option<(U, bool)>, sub: &str) -> Result<U, ApiE
     }
 }
 
-/// `authenticate` from what this server read already, with no connection:
+/// `authenticate_any` from what this server read already, with no connection:
 /// the token verified before by a ring checked within the last 500 ms, and its
 /// session read within `session_cache::FRESH`. None where it would need the database.
 fn known_user(state: &AppState, token: &str) -> Option<Result<Arc<User>, ApiError>> {
